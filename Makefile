@@ -1,0 +1,47 @@
+# The two commands of the README: `make demo` and `make test`. Both create .venv when it is
+# missing and are safe to run again (the install step reruns only when pyproject.toml changes).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+TORCH_PIN := torch==2.13.0
+STAMP := $(VENV)/.bci-app-installed
+
+export MPLBACKEND ?= Agg
+
+.PHONY: demo test lint format bench install clean-venv
+
+$(STAMP): pyproject.toml Makefile
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "bci-app needs Python >= 3.11"'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	@# The exact torch pin first: it takes the CPU build; anything later that asks for torch is satisfied.
+	$(PY) -m pip install --quiet $(TORCH_PIN)
+	$(PY) -m pip install --quiet -e '.[gui,federated,dev]'
+	@# PyPI's torchaudio is a CUDA build whose C++ extension cannot load beside CPU torch; without
+	@# its shared libraries torchaudio falls back to pure Python, which braindecode needs.
+	rm -f $(VENV)/lib/python3*/site-packages/torchaudio/lib/*.so
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/bci-app demo
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(STAMP)
+	$(PY) bench/baselines.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,4 @@
+"""Decoders: models, training, datasets, simulators, evaluation and export.
+
+Nothing is imported eagerly: import the submodule you need.
+"""

@@ -1,0 +1,1 @@
+"""Real recordings (fetch, load), readers of users' files and the trial-set contract."""
