@@ -128,6 +128,22 @@ class TrialSet:
             blocks=self.blocks[index],
         )
 
+    def concat(self, other: TrialSet) -> TrialSet:
+        """Return these trials followed by ``other``'s (same channels, rate and classes)."""
+        if (other.ch_names, other.sfreq, other.classes) != (
+            self.ch_names,
+            self.sfreq,
+            self.classes,
+        ):
+            raise DataError(other.name, f"channels, rate or classes differ from {self.name}")
+        return replace(
+            self,
+            data=np.concatenate([self.data, other.data]),
+            labels=np.concatenate([self.labels, other.labels]),
+            groups=np.concatenate([self.groups, other.groups]),
+            blocks=np.concatenate([self.blocks, other.blocks]),
+        )
+
     def require_classes(self, minimum: int = 2) -> None:
         """Raise when fewer than ``minimum`` classes are present in the labels."""
         present = np.unique(self.labels)

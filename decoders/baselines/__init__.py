@@ -1,0 +1,1 @@
+"""Baselines every decoder must beat: CSP+LDA, tangent space, EEGNet, ShallowFBCSPNet, ROCKET."""

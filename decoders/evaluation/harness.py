@@ -1,0 +1,113 @@
+"""Run a decoder through a protocol over several seeds and summarise the result honestly."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from typing import Protocol as TypingProtocol
+
+import numpy as np
+
+from decoders.datasets.trials import OfficialSplit, TrialSet
+
+from .protocols import Protocol, validation_split
+from .records import FoldSizes, MetricSummary, ResultRecord
+from .sealed import SealedTestSet, TestOutcome
+
+
+class TrialClassifier(TypingProtocol):
+    """What the harness needs of a decoder: fit on train + validation, then probabilities."""
+
+    def fit(self, train: TrialSet, valid: TrialSet) -> Any:
+        """Fit on ``train``; ``valid`` is the only data model selection may use."""
+
+    def predict_proba(self, data: np.ndarray) -> np.ndarray:
+        """Return class probabilities, shape (n_trials, n_classes)."""
+
+
+@dataclass(frozen=True)
+class FittedRun:
+    """A model fitted in one (seed, fold) and its single test outcome."""
+
+    seed: int
+    fold: str
+    model: TrialClassifier
+    outcome: TestOutcome
+
+
+def evaluate(
+    make_decoder: Callable[[int], TrialClassifier],
+    data: TrialSet | OfficialSplit,
+    protocol: Protocol,
+    seeds: Sequence[int] = (0, 1, 2),
+    *,
+    decoder_name: str,
+    dataset_name: str | None = None,
+    valid_fraction: float = 0.2,
+    on_fitted: Callable[[FittedRun], None] | None = None,
+    progress: bool = False,
+) -> ResultRecord:
+    """Evaluate a decoder: for each seed and fold, fit on train/validation, score test once.
+
+    Parameters
+    ----------
+    make_decoder : callable
+        Returns a fresh, unfitted decoder for a seed; the decoder seeds its own randomness.
+    data : TrialSet | OfficialSplit
+        The trials; an :class:`OfficialSplit` for the ``official`` protocol.
+    protocol : Protocol
+        How to split.
+    seeds : sequence of int
+        One full run per seed; metrics are averaged over folds within a seed, then
+        summarised as mean ± sd over seeds.
+    decoder_name, dataset_name : str
+        Names written in the record.
+    valid_fraction : float
+        Share of each training part held out (stratified) for early stopping and selection.
+    on_fitted : callable, optional
+        Called with every fitted model and its test outcome (plots, checkpoints).
+    progress : bool
+        Show a progress bar over seeds x folds.
+    """
+    from tqdm.auto import tqdm
+
+    started = time.perf_counter()
+    per_seed: dict[str, list[float]] = {}
+    fold_sizes: list[FoldSizes] = []
+    bar = tqdm(desc=f"{decoder_name} on {dataset_name}", unit="fit", disable=not progress)
+    for seed in seeds:
+        per_fold: dict[str, list[float]] = {}
+        for fold in protocol.folds(data, seed):
+            fold.train.require_classes()
+            fit_part, valid_part = validation_split(fold.train, valid_fraction, seed)
+            model = make_decoder(seed)
+            model.fit(fit_part, valid_part)
+            outcome = SealedTestSet(fold.test).score(model.predict_proba)
+            for name, value in outcome.metrics.items():
+                per_fold.setdefault(name, []).append(value)
+            if seed == seeds[0]:
+                fold_sizes.append(
+                    FoldSizes(fold.name, fit_part.n_trials, valid_part.n_trials, fold.test.n_trials)
+                )
+            if on_fitted is not None:
+                on_fitted(FittedRun(seed, fold.name, model, outcome))
+            bar.update()
+        for name, values in per_fold.items():
+            per_seed.setdefault(name, []).append(float(np.nanmean(values)))
+    bar.close()
+    return ResultRecord(
+        dataset=dataset_name or _name_of(data),
+        protocol=protocol.name,
+        protocol_description=protocol.description,
+        decoder=decoder_name,
+        seeds=list(seeds),
+        folds=fold_sizes,
+        metrics={name: MetricSummary.from_values(v) for name, v in per_seed.items()},
+        wall_time_s=time.perf_counter() - started,
+    )
+
+
+def _name_of(data: TrialSet | OfficialSplit) -> str:
+    return data.name

@@ -1,0 +1,152 @@
+"""Split protocols: official train/test, within-session K-fold, leave-one-subject-out, by block."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from decoders.datasets.errors import DataError
+from decoders.datasets.trials import OfficialSplit, TrialSet
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One train/test partition produced by a protocol."""
+
+    name: str
+    train: TrialSet
+    test: TrialSet
+
+
+class Protocol(ABC):
+    """A way of splitting data into training and test trials.
+
+    ``description`` is printed beside every figure the protocol produced.
+    """
+
+    name: str
+    description: str
+
+    @abstractmethod
+    def folds(self, data: TrialSet | OfficialSplit, seed: int) -> Iterator[Fold]:
+        """Yield the folds of ``data``; ``seed`` drives any shuffling."""
+
+
+class OfficialProtocol(Protocol):
+    """The data set's own published train/test split."""
+
+    name = "official"
+    description = "official train/test split; validation from the training part only"
+
+    def folds(self, data: TrialSet | OfficialSplit, seed: int) -> Iterator[Fold]:
+        """Yield the single official fold."""
+        if not isinstance(data, OfficialSplit):
+            raise DataError(getattr(data, "name", "data"), "has no official train/test split")
+        yield Fold("official", data.train, data.test)
+
+
+class WithinSessionKFold(Protocol):
+    """Stratified K-fold over the trials of one session (trials shuffled by the seed)."""
+
+    name = "kfold"
+
+    def __init__(self, n_folds: int = 5) -> None:
+        self.n_folds = n_folds
+        self.description = f"within-session stratified {n_folds}-fold cross-validation"
+
+    def folds(self, data: TrialSet | OfficialSplit, seed: int) -> Iterator[Fold]:
+        """Yield ``n_folds`` stratified folds."""
+        from sklearn.model_selection import StratifiedKFold
+
+        trials = _pooled(data)
+        counts = np.bincount(trials.labels, minlength=trials.n_classes)
+        present = counts[counts > 0]
+        if trials.n_trials < self.n_folds or present.min() < self.n_folds:
+            raise DataError(
+                trials.name,
+                f"{trials.n_trials} trials (fewest per class: {present.min()}) cannot make "
+                f"{self.n_folds} stratified folds",
+            )
+        splitter = StratifiedKFold(self.n_folds, shuffle=True, random_state=seed)
+        for index, (train, test) in enumerate(splitter.split(trials.labels, trials.labels)):
+            yield Fold(f"fold{index}", trials.subset(train), trials.subset(test))
+
+
+class LeaveOneSubjectOut(Protocol):
+    """Train on all subjects but one, test on the one left out, for every subject."""
+
+    name = "loso"
+    description = "cross-subject: leave one subject out"
+
+    def folds(self, data: TrialSet | OfficialSplit, seed: int) -> Iterator[Fold]:
+        """Yield one fold per subject."""
+        yield from _leave_one_out(_pooled(data), "groups", "subject")
+
+
+class ByBlock(Protocol):
+    """Train on all recording blocks (runs or sessions) but one, test on the one left out."""
+
+    name = "blocks"
+    description = "by recording block: leave one block (run/session) out"
+
+    def folds(self, data: TrialSet | OfficialSplit, seed: int) -> Iterator[Fold]:
+        """Yield one fold per block."""
+        yield from _leave_one_out(_pooled(data), "blocks", "block")
+
+
+PROTOCOLS: dict[str, type[Protocol]] = {
+    cls.name: cls for cls in (OfficialProtocol, WithinSessionKFold, LeaveOneSubjectOut, ByBlock)
+}
+
+
+def make_protocol(name: str) -> Protocol:
+    """Return the protocol called ``name`` (``official``, ``kfold``, ``kfoldN``, ``loso``, ``blocks``)."""
+    if name.startswith("kfold") and name[5:].isdigit():
+        return WithinSessionKFold(int(name[5:]))
+    if name not in PROTOCOLS:
+        raise ValueError(f"unknown protocol '{name}' (known: {', '.join(PROTOCOLS)}, kfoldN)")
+    return PROTOCOLS[name]()
+
+
+def validation_split(train: TrialSet, fraction: float, seed: int) -> tuple[TrialSet, TrialSet]:
+    """Split training trials into a fitting part and a stratified validation part.
+
+    Raises
+    ------
+    DataError
+        When a class has fewer than two training trials, so it cannot be in both parts.
+    """
+    from sklearn.model_selection import train_test_split
+
+    counts = np.bincount(train.labels, minlength=train.n_classes)
+    missing = [train.classes[c] for c in range(train.n_classes) if counts[c] < 2]
+    if missing:
+        raise DataError(
+            train.name, f"class(es) {missing} have fewer than 2 training trials in this fold"
+        )
+    n_valid = max(round(fraction * train.n_trials), int((counts > 0).sum()))
+    fit, valid = train_test_split(
+        np.arange(train.n_trials), test_size=n_valid, stratify=train.labels, random_state=seed
+    )
+    return train.subset(np.sort(fit)), train.subset(np.sort(valid))
+
+
+def _pooled(data: TrialSet | OfficialSplit) -> TrialSet:
+    if isinstance(data, OfficialSplit):
+        raise DataError(
+            data.name, "has an official split; use the 'official' protocol so test stays test"
+        )
+    return data
+
+
+def _leave_one_out(trials: TrialSet, attribute: str, what: str) -> Iterator[Fold]:
+    ids = getattr(trials, attribute)
+    unique = np.unique(ids)
+    if unique.size < 2:
+        raise DataError(trials.name, f"holds a single {what}; leave-one-{what}-out needs two")
+    for value in unique:
+        test = ids == value
+        yield Fold(f"{what}{value}", trials.subset(~test), trials.subset(test))
