@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from decoders.contract import Decoder, InputSpec, OutputSpec
 from decoders.datasets.trials import TrialSet
-from decoders.training.loop import TrainConfig, fit_classifier, predict_proba
+from decoders.training.loop import History, TrainConfig, fit_classifier
 from decoders.training.standardize import channel_statistics, standardize_layer
 
-ARCHITECTURES = ("EEGNet", "ShallowFBCSPNet")
+if TYPE_CHECKING:
+    import torch
+
+ARCHITECTURES = {"EEGNet": "eegnet", "ShallowFBCSPNet": "shallow-fbcsp"}
 
 
-def _architecture_options(architecture: str, sfreq: float, n_times: int) -> dict[str, int]:
+def architecture_options(architecture: str, sfreq: float, n_times: int) -> dict[str, int]:
     """Return kernel and pooling lengths scaled from the designs' own sampling rates.
 
     EEGNet's temporal kernel is half a second (64 samples at 128 Hz); ShallowFBCSPNet's
@@ -28,51 +35,88 @@ def _architecture_options(architecture: str, sfreq: float, n_times: int) -> dict
     }
 
 
-class BraindecodeClassifier:
-    """A braindecode architecture with a fitted per-channel standardisation in front.
+class BraindecodeClassifier(Decoder):
+    """A braindecode architecture behind a per-channel standardisation fitted on training data.
 
     Parameters
     ----------
     architecture : str
         ``EEGNet`` or ``ShallowFBCSPNet``.
-    seed : int
-        Seeds initialisation and batch order.
-    config : TrainConfig, optional
-        Optimisation settings; early stopping uses the validation trials only.
+    max_epochs, patience, lr, batch_size : optional
+        Training settings (see :class:`~decoders.training.loop.TrainConfig`); early stopping
+        uses the validation trials only.
     """
 
-    def __init__(self, architecture: str, seed: int = 0, config: TrainConfig | None = None) -> None:
-        if architecture not in ARCHITECTURES:
-            raise ValueError(f"unknown architecture {architecture} (known: {ARCHITECTURES})")
-        self.architecture = architecture
-        self.name = architecture.lower()
-        self.seed = seed
-        self.config = config or TrainConfig(seed=seed)
+    family = "baseline"
 
-    def build(self, train: TrialSet):
-        """Return the untrained torch module (standardisation + network) for ``train``'s shape."""
+    def __init__(
+        self,
+        seed: int = 0,
+        hop_s: float = 0.1,
+        architecture: str = "EEGNet",
+        max_epochs: int = 150,
+        patience: int = 25,
+        lr: float = 1e-3,
+        batch_size: int = 32,
+    ) -> None:
+        if architecture not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {architecture} (known: {list(ARCHITECTURES)})")
+        super().__init__(
+            seed,
+            hop_s,
+            architecture=architecture,
+            max_epochs=max_epochs,
+            patience=patience,
+            lr=lr,
+            batch_size=batch_size,
+        )
+        self.name = ARCHITECTURES[architecture]
+        self.architecture = architecture
+        self.train_config = TrainConfig(
+            max_epochs=max_epochs, patience=patience, lr=lr, batch_size=batch_size, seed=seed
+        )
+
+    def build(self, spec: InputSpec, output: OutputSpec) -> torch.nn.Module:
+        """Return standardisation (identity until fitted) followed by the network."""
         import braindecode.models
         import torch
 
-        torch.manual_seed(self.seed)
         network = getattr(braindecode.models, self.architecture)(
-            n_chans=train.n_channels,
-            n_outputs=train.n_classes,
-            n_times=train.n_times,
-            sfreq=train.sfreq,
-            **_architecture_options(self.architecture, train.sfreq, train.n_times),
+            n_chans=len(spec.ch_names),
+            n_outputs=len(output.names),
+            n_times=spec.n_times,
+            sfreq=spec.sfreq,
+            **architecture_options(self.architecture, spec.sfreq, spec.n_times),
         )
+        n_channels = len(spec.ch_names)
+        identity = standardize_layer(
+            np.zeros(n_channels, np.float32), np.ones(n_channels, np.float32)
+        )
+        return torch.nn.Sequential(identity, network)
+
+    def train_module(
+        self,
+        module,
+        train: TrialSet,
+        valid: TrialSet,
+        *,
+        progress: bool = False,
+        on_epoch: Callable[[int, History], None] | None = None,
+    ) -> History:
+        """Fit the standardisation on ``train``, then train with early stopping on ``valid``."""
+        import torch
+
         mean, std = channel_statistics(train.data)
-        return torch.nn.Sequential(standardize_layer(mean, std), network)
-
-    def fit(self, train: TrialSet, valid: TrialSet) -> BraindecodeClassifier:
-        """Train with early stopping on ``valid``."""
-        self.module_ = self.build(train)
-        self.history_ = fit_classifier(
-            self.module_, train.data, train.labels, valid.data, valid.labels, self.config
+        with torch.no_grad():
+            module[0].mean.copy_(torch.as_tensor(mean)[None, :, None])
+            module[0].std.copy_(torch.as_tensor(std)[None, :, None])
+        return fit_classifier(
+            module,
+            train.data,
+            train.labels,
+            valid.data,
+            valid.labels,
+            self.train_config,
+            progress=progress,
+            on_epoch=on_epoch,
         )
-        return self
-
-    def predict_proba(self, data: np.ndarray) -> np.ndarray:
-        """Return class probabilities for trials shaped (n, channels, times)."""
-        return predict_proba(self.module_, data)

@@ -2,57 +2,113 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
+from decoders.contract import Decoder, InputSpec, OutputSpec
 from decoders.datasets.trials import TrialSet
+from decoders.preprocessing import bandpass_step
 
-from .bandpass import BandPass
+if TYPE_CHECKING:
+    import torch
 
 
-class CspLda:
-    """CSP (mne) + shrinkage linear discriminant analysis.
+class CspLda(Decoder):
+    """CSP (mne, Ledoit-Wolf regularised) + shrinkage linear discriminant analysis.
+
+    Fitted with mne and scikit-learn; inference is the same computation as a torch module
+    (spatial filters, log of the mean power, linear discriminant), which is what is exported.
 
     Parameters
     ----------
     n_components : int
         CSP filters kept (capped at the channel count).
-    band : tuple of float, optional
-        Zero-phase band-pass applied to each trial before CSP (declared preprocessing).
+    band : list of float, optional
+        ``[low, high]`` Hz of a declared causal band-pass applied before CSP.
     """
 
     name = "csp-lda"
+    family = "baseline"
+    description = "common spatial patterns, log-variance, shrinkage LDA"
 
-    def __init__(self, n_components: int = 6, band: tuple[float, float] | None = None) -> None:
+    def __init__(
+        self,
+        seed: int = 0,
+        hop_s: float = 0.1,
+        n_components: int = 6,
+        band: list[float] | None = None,
+    ) -> None:
+        super().__init__(seed, hop_s, n_components=n_components, band=band)
         self.n_components = n_components
-        self.bandpass = BandPass(band)
+        self.band = band
 
-    def fit(self, train: TrialSet, valid: TrialSet) -> CspLda:
+    def preprocessing(self) -> tuple[dict[str, Any], ...]:
+        """Return the declared band-pass, if any."""
+        return (bandpass_step(*self.band),) if self.band else ()
+
+    def build(self, spec: InputSpec, output: OutputSpec) -> torch.nn.Module:
+        """Return the CSP + LDA module with zeroed parameters of the right shapes."""
+        return make_csp_lda_module(
+            len(spec.ch_names), min(self.n_components, len(spec.ch_names)), len(output.names)
+        )
+
+    def train_module(self, module, train: TrialSet, valid: TrialSet, **_: Any) -> None:
         """Fit on training and validation trials together: nothing is selected on validation."""
-        train = train.concat(valid)
+        import torch
         from mne.decoding import CSP
         from mne.utils import use_log_level
         from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-        from sklearn.pipeline import make_pipeline
 
-        components = min(self.n_components, train.n_channels)
-        self.pipeline_ = make_pipeline(
-            CSP(n_components=components, log=True, reg="ledoit_wolf"),
-            LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"),
-        )
+        train = train.concat(valid)
+        csp = CSP(n_components=module.filters.shape[0], log=True, reg="ledoit_wolf")
         with use_log_level("error"):
-            self.pipeline_.fit(self.bandpass(train.data, train.sfreq), train.labels)
-        self.sfreq_ = train.sfreq
-        self.n_classes_ = train.n_classes
-        return self
+            features = csp.fit_transform(train.data, train.labels)
+        lda = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto").fit(
+            features, train.labels
+        )
+        coef, intercept = linear_logits(lda, train.n_classes)
+        with torch.no_grad():
+            module.filters.copy_(torch.as_tensor(csp.filters_[: module.filters.shape[0]]))
+            module.coef.copy_(torch.as_tensor(coef))
+            module.intercept.copy_(torch.as_tensor(intercept))
+        self.pipeline_ = (csp, lda)  # kept in memory for benchmarks against the torch graph
+        return None
 
-    def predict_proba(self, data: np.ndarray) -> np.ndarray:
-        """Return class probabilities for trials shaped (n, channels, times)."""
-        return _full_proba(self.pipeline_, self.bandpass(data, self.sfreq_), self.n_classes_)
+
+def linear_logits(model, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return weights whose softmax equals a fitted linear scikit-learn model's probabilities.
+
+    Works for LDA and logistic regression: a binary model's sigmoid of its decision becomes
+    the softmax of ``[0, decision]``; classes absent from training get a logit of -1e4.
+    """
+    coef = np.zeros((n_classes, model.coef_.shape[1]))
+    intercept = np.full(n_classes, -1e4)
+    if len(model.classes_) == 2:
+        intercept[model.classes_] = [0.0, model.intercept_[0]]
+        coef[model.classes_[1]] = model.coef_[0]
+    else:
+        coef[model.classes_] = model.coef_
+        intercept[model.classes_] = model.intercept_
+    return coef.astype(np.float32), intercept.astype(np.float32)
 
 
-def _full_proba(pipeline, data: np.ndarray, n_classes: int) -> np.ndarray:
-    """Return probabilities with a column for every class, including classes unseen in fit."""
-    proba = pipeline.predict_proba(data)
-    full = np.zeros((len(data), n_classes))
-    full[:, pipeline.classes_] = proba
-    return full
+def make_csp_lda_module(n_channels: int, n_components: int, n_classes: int) -> torch.nn.Module:
+    """Return a module: spatial filters -> log mean power -> linear logits."""
+    import torch
+
+    class CspLdaModule(torch.nn.Module):
+        """log(mean((W x)^2)) then an affine map to class logits."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.register_buffer("filters", torch.zeros(n_components, n_channels))
+            self.register_buffer("coef", torch.zeros(n_classes, n_components))
+            self.register_buffer("intercept", torch.zeros(n_classes))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            sources = torch.matmul(self.filters, x)
+            features = torch.log(torch.mean(sources * sources, dim=-1))
+            return features @ self.coef.T + self.intercept
+
+    return CspLdaModule()

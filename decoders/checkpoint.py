@@ -1,0 +1,43 @@
+"""Saving and loading fitted decoders: weights only (never pickled objects) plus a JSON card."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from decoders.card import DecoderCard
+from decoders.contract import InputSpec, OutputSpec
+
+if TYPE_CHECKING:
+    from decoders.contract import Decoder
+
+WEIGHTS_NAME = "weights.pt"
+CARD_NAME = "card.json"
+
+
+def save_decoder(decoder: Decoder, card: DecoderCard, folder: Path) -> Path:
+    """Write ``folder/weights.pt`` (tensors only) and ``folder/card.json``; return ``folder``."""
+    import torch
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {key: value.detach().cpu() for key, value in decoder.module_.state_dict().items()}
+    temporary = folder / f".{WEIGHTS_NAME}.tmp"
+    torch.save(state, temporary)
+    temporary.replace(folder / WEIGHTS_NAME)
+    card.save(folder / CARD_NAME)
+    return folder
+
+
+def load_decoder(folder: Path) -> tuple[Decoder, DecoderCard]:
+    """Rebuild a fitted decoder from a checkpoint folder (weights loaded with weights_only)."""
+    import torch
+
+    from decoders.registry import get
+
+    folder = Path(folder)
+    card = DecoderCard.load(folder / CARD_NAME)
+    state = torch.load(folder / WEIGHTS_NAME, map_location="cpu", weights_only=True)
+    decoder = get(card.decoder).create(**card.config)
+    decoder.restore(InputSpec.from_dict(card.input), OutputSpec.from_dict(card.output), state)
+    return decoder, card

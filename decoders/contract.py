@@ -1,0 +1,266 @@
+"""The decoder contract: what a decoder needs, what it produces, how it fits and predicts.
+
+Every decoder subclasses :class:`Decoder`. Its inference is one torch module taking windows
+(batch, n_channels, n_times) in SI units and returning the decoder's raw outputs (class
+logits, regression values or embedding coordinates); probabilities are their softmax. That
+module is what is checkpointed (weights only) and exported to ONNX for the live path.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from decoders.datasets.errors import DataError
+from decoders.datasets.trials import TrialSet
+from decoders.preprocessing import apply_to_trials
+from decoders.training.loop import History
+
+if TYPE_CHECKING:
+    import torch
+
+OUTPUT_KINDS = ("probabilities", "regression", "embedding")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """What a fitted decoder needs of its input windows.
+
+    Parameters
+    ----------
+    ch_names, ch_types : tuple of str
+        Channels in the order the model expects, with MNE channel types.
+    sfreq : float
+        Sampling rate in Hz.
+    n_times : int
+        Window length in samples.
+    hop_s : float
+        Time between successive windows when decoding a stream.
+    preprocessing : tuple of dict
+        Declared causal steps applied to the stream before windows reach the model, each a
+        mapping with a ``step`` name and its parameters (see :mod:`decoders.preprocessing`).
+    """
+
+    ch_names: tuple[str, ...]
+    ch_types: tuple[str, ...]
+    sfreq: float
+    n_times: int
+    hop_s: float
+    preprocessing: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def window_s(self) -> float:
+        """Return the window length in seconds."""
+        return self.n_times / self.sfreq
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return plain JSON-serialisable data."""
+        data = asdict(self)
+        data["ch_names"], data["ch_types"] = list(self.ch_names), list(self.ch_types)
+        data["preprocessing"] = [dict(step) for step in self.preprocessing]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> InputSpec:
+        """Rebuild from :meth:`to_dict` output."""
+        return cls(
+            ch_names=tuple(data["ch_names"]),
+            ch_types=tuple(data["ch_types"]),
+            sfreq=float(data["sfreq"]),
+            n_times=int(data["n_times"]),
+            hop_s=float(data["hop_s"]),
+            preprocessing=tuple(dict(step) for step in data.get("preprocessing", ())),
+        )
+
+    def check_channels(self, available: tuple[str, ...] | list[str], source: str) -> None:
+        """Raise :class:`DataError` naming the model's channels missing from ``available``."""
+        missing = [name for name in self.ch_names if name not in set(available)]
+        if missing:
+            raise DataError(
+                source,
+                f"lacks {len(missing)} of the decoder's {len(self.ch_names)} channels: "
+                f"{', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}",
+            )
+
+    def check_trials(self, trials: TrialSet) -> None:
+        """Raise :class:`DataError` when ``trials`` do not match channels, rate or length."""
+        self.check_channels(trials.ch_names, trials.name)
+        if list(trials.ch_names) != list(self.ch_names):
+            raise DataError(trials.name, "channels are in another order than the decoder's")
+        if not np.isclose(trials.sfreq, self.sfreq):
+            raise DataError(
+                trials.name, f"sampled at {trials.sfreq} Hz, the decoder at {self.sfreq} Hz"
+            )
+        if trials.n_times != self.n_times:
+            raise DataError(
+                trials.name,
+                f"windows of {trials.n_times} samples, the decoder needs {self.n_times}",
+            )
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """What a decoder produces: its kind and the name of each output."""
+
+    kind: str
+    names: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if self.kind not in OUTPUT_KINDS:
+            raise ValueError(f"unknown output kind {self.kind} (known: {OUTPUT_KINDS})")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return plain JSON-serialisable data."""
+        return {"kind": self.kind, "names": list(self.names)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OutputSpec:
+        """Rebuild from :meth:`to_dict` output."""
+        return cls(data["kind"], tuple(data["names"]))
+
+
+class Decoder(ABC):
+    """Base class of every decoder.
+
+    Subclasses set ``name`` (the registry key), ``family`` and ``output_kind``, and implement
+    :meth:`build` (the untrained inference module for an input/output spec) and
+    :meth:`train_module` (fit it). Options passed to ``__init__`` must be JSON-serialisable:
+    they are written to the card so the decoder can be rebuilt from a checkpoint.
+
+    Parameters
+    ----------
+    seed : int
+        Seeds every random choice the decoder makes.
+    hop_s : float
+        Time between windows when the decoder runs on a stream.
+    **options
+        Decoder-specific settings.
+    """
+
+    name: ClassVar[str]
+    family: ClassVar[str]
+    output_kind: ClassVar[str] = "probabilities"
+    description: ClassVar[str] = ""
+
+    def __init__(self, seed: int = 0, hop_s: float = 0.1, **options: Any) -> None:
+        self.seed = seed
+        self.hop_s = hop_s
+        self.options = options
+        self.history_: History | None = None
+
+    # ----------------------------------------------------------------- subclass hooks
+    @abstractmethod
+    def build(self, spec: InputSpec, output: OutputSpec) -> torch.nn.Module:
+        """Return the untrained inference module for this input and output."""
+
+    @abstractmethod
+    def train_module(
+        self,
+        module: torch.nn.Module,
+        train: TrialSet,
+        valid: TrialSet,
+        *,
+        progress: bool = False,
+        on_epoch: Callable[[int, History], None] | None = None,
+    ) -> History | None:
+        """Fit ``module`` on ``train``; ``valid`` is the only data selection may look at."""
+
+    def preprocessing(self) -> tuple[dict[str, Any], ...]:
+        """Return the causal preprocessing steps this decoder declares (none by default)."""
+        return ()
+
+    def streaming_module(self) -> torch.nn.Module | None:
+        """Return a step module with explicit state for recurrent decoders, else None."""
+        return None
+
+    # ----------------------------------------------------------------- the contract
+    def fit(
+        self,
+        train: TrialSet,
+        valid: TrialSet,
+        *,
+        progress: bool = False,
+        on_epoch: Callable[[int, History], None] | None = None,
+    ) -> Decoder:
+        """Fit on ``train`` with ``valid`` for early stopping and selection; return self."""
+        import torch
+
+        train.require_classes()
+        if valid.ch_names != train.ch_names or valid.n_times != train.n_times:
+            raise DataError(
+                valid.name, "validation trials differ in channels or length from training"
+            )
+        self.input_spec_ = InputSpec(
+            ch_names=train.ch_names,
+            ch_types=train.ch_types,
+            sfreq=train.sfreq,
+            n_times=train.n_times,
+            hop_s=self.hop_s,
+            preprocessing=self.preprocessing(),
+        )
+        self.output_spec_ = OutputSpec(self.output_kind, train.classes)
+        train, valid = self._preprocessed(train), self._preprocessed(valid)
+        torch.manual_seed(self.seed)
+        self.module_ = self.build(self.input_spec_, self.output_spec_)
+        self.history_ = self.train_module(
+            self.module_, train, valid, progress=progress, on_epoch=on_epoch
+        )
+        self.module_.eval()
+        return self
+
+    def restore(self, spec: InputSpec, output: OutputSpec, state: dict[str, Any]) -> Decoder:
+        """Rebuild the fitted decoder from its specs and a weights-only state dict."""
+        self.input_spec_, self.output_spec_ = spec, output
+        self.module_ = self.build(spec, output)
+        self.module_.load_state_dict(state)
+        self.module_.eval()
+        return self
+
+    @property
+    def is_fitted(self) -> bool:
+        """Return True once :meth:`fit` or :meth:`restore` ran."""
+        return hasattr(self, "module_")
+
+    def inference_module(self) -> torch.nn.Module:
+        """Return the module the live path runs: raw outputs, then softmax for probabilities."""
+        import torch
+
+        self._require_fitted()
+        if self.output_kind != "probabilities":
+            return self.module_
+        return torch.nn.Sequential(self.module_, torch.nn.Softmax(dim=1)).eval()
+
+    def predict_proba(self, data: np.ndarray) -> np.ndarray:
+        """Return outputs (class probabilities for classifiers) for windows ``data``."""
+        import torch
+
+        module = self.inference_module()
+        data = np.asarray(data, dtype=np.float32)
+        expected = (len(self.input_spec_.ch_names), self.input_spec_.n_times)
+        if data.ndim != 3 or data.shape[1:] != expected:
+            raise DataError(
+                self.name, f"windows must be (n, {expected[0]}, {expected[1]}), got {data.shape}"
+            )
+        outputs = []
+        with torch.no_grad():
+            for start in range(0, len(data), 256):
+                outputs.append(module(torch.from_numpy(data[start : start + 256])))
+        return torch.cat(outputs).numpy().astype(float)
+
+    def config(self) -> dict[str, Any]:
+        """Return the constructor arguments, JSON-serialisable."""
+        return {"seed": self.seed, "hop_s": self.hop_s, **self.options}
+
+    def _preprocessed(self, trials: TrialSet) -> TrialSet:
+        steps = self.input_spec_.preprocessing
+        if not steps:
+            return trials
+        return replace(trials, data=apply_to_trials(steps, trials.data, trials.sfreq))
+
+    def _require_fitted(self) -> None:
+        if not self.is_fitted:
+            raise RuntimeError(f"decoder {self.name} is not fitted")

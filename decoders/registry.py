@@ -1,0 +1,107 @@
+"""Decoders by name. Entries name their class by import path, so nothing heavy loads early."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from decoders.contract import Decoder
+
+
+@dataclass(frozen=True)
+class DecoderEntry:
+    """A registered decoder.
+
+    Parameters
+    ----------
+    name : str
+        Registry key, as typed on the command line.
+    target : str
+        ``"module:Class"`` of the :class:`~decoders.contract.Decoder` subclass.
+    summary : str
+        One line for listings.
+    defaults : dict
+        Options passed to the class unless overridden.
+    tiny : dict
+        Options giving a small, fast instance (used by tests that cover every decoder).
+    """
+
+    name: str
+    target: str
+    summary: str
+    defaults: dict[str, Any] = field(default_factory=dict)
+    tiny: dict[str, Any] = field(default_factory=dict)
+
+    def load_class(self) -> type[Decoder]:
+        """Import and return the decoder class."""
+        module_name, _, class_name = self.target.partition(":")
+        return getattr(importlib.import_module(module_name), class_name)
+
+    def create(self, seed: int = 0, **options: Any) -> Decoder:
+        """Return a new, unfitted decoder with the defaults updated by ``options``."""
+        return self.load_class()(seed=seed, **{**self.defaults, **options})
+
+
+REGISTRY: dict[str, DecoderEntry] = {}
+
+
+def register(entry: DecoderEntry) -> DecoderEntry:
+    """Add ``entry`` to the registry (a name can be registered once)."""
+    if entry.name in REGISTRY:
+        raise ValueError(f"decoder {entry.name} is already registered")
+    REGISTRY[entry.name] = entry
+    return entry
+
+
+def get(name: str) -> DecoderEntry:
+    """Return the entry called ``name`` or raise a ``KeyError`` listing the known ones."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown decoder '{name}' (known: {', '.join(sorted(REGISTRY))})") from None
+
+
+def create(name: str, seed: int = 0, **options: Any) -> Decoder:
+    """Return a new, unfitted decoder by name."""
+    return get(name).create(seed=seed, **options)
+
+
+_TRAINING_TINY = {"max_epochs": 2, "patience": 2}
+
+for _entry in (
+    DecoderEntry(
+        "csp-lda",
+        "decoders.baselines.csp_lda:CspLda",
+        "common spatial patterns, log-variance, shrinkage LDA",
+        tiny={"n_components": 2},
+    ),
+    DecoderEntry(
+        "cov-ts-lr",
+        "decoders.baselines.riemann:TangentSpaceLR",
+        "covariances in the Riemannian tangent space, logistic regression",
+    ),
+    DecoderEntry(
+        "xdawncov-ts-lr",
+        "decoders.baselines.riemann:TangentSpaceLR",
+        "Xdawn covariances in the tangent space, logistic regression",
+        defaults={"xdawn": True},
+        tiny={"n_filters": 1},
+    ),
+    DecoderEntry(
+        "eegnet",
+        "decoders.baselines.braindecode_nets:BraindecodeClassifier",
+        "braindecode EEGNet (v4) with early stopping",
+        defaults={"architecture": "EEGNet"},
+        tiny=_TRAINING_TINY,
+    ),
+    DecoderEntry(
+        "shallow-fbcsp",
+        "decoders.baselines.braindecode_nets:BraindecodeClassifier",
+        "braindecode ShallowFBCSPNet with early stopping",
+        defaults={"architecture": "ShallowFBCSPNet"},
+        tiny=_TRAINING_TINY,
+    ),
+):
+    register(_entry)
