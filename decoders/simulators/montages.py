@@ -15,160 +15,27 @@ MONTAGE = "colin27_1020"
 # Old 10-20 aliases and ear/mastoid points of the montage: not offered for automatic layouts.
 _ALIASES = ("T3", "T5", "T4", "T6", "A1", "A2", "M1", "M2")
 
+
+def _layout(names: str) -> tuple[str, ...]:
+    """Return the channel names of a space-separated list."""
+    return tuple(names.split())
+
+
 LAYOUTS: dict[int, tuple[str, ...]] = {
-    8: tuple(["Fz", "FC3", "FC4", "C3", "Cz", "C4", "CP3", "CP4"]),
-    16: tuple(
-        [
-            "Fz",
-            "FC3",
-            "FC1",
-            "FCz",
-            "FC2",
-            "FC4",
-            "C3",
-            "C1",
-            "Cz",
-            "C2",
-            "C4",
-            "CP3",
-            "CP1",
-            "CPz",
-            "CP2",
-            "CP4",
-        ]
-    ),
+    8: _layout("Fz FC3 FC4 C3 Cz C4 CP3 CP4"),
+    16: _layout("Fz FC3 FC1 FCz FC2 FC4 C3 C1 Cz C2 C4 CP3 CP1 CPz CP2 CP4"),
     # BCI Competition IV 2a.
-    22: tuple(
-        [
-            "Fz",
-            "FC3",
-            "FC1",
-            "FCz",
-            "FC2",
-            "FC4",
-            "C5",
-            "C3",
-            "C1",
-            "Cz",
-            "C2",
-            "C4",
-            "C6",
-            "CP3",
-            "CP1",
-            "CPz",
-            "CP2",
-            "CP4",
-            "P1",
-            "Pz",
-            "P2",
-            "POz",
-        ]
-    ),
+    22: _layout("Fz FC3 FC1 FCz FC2 FC4 C5 C3 C1 Cz C2 C4 C6 CP3 CP1 CPz CP2 CP4 P1 Pz P2 POz"),
     # A common 32-channel 10-20 cap.
-    32: tuple(
-        [
-            "Fp1",
-            "Fz",
-            "F3",
-            "F7",
-            "FT9",
-            "FC5",
-            "FC1",
-            "C3",
-            "T7",
-            "TP9",
-            "CP5",
-            "CP1",
-            "Pz",
-            "P3",
-            "P7",
-            "O1",
-            "Oz",
-            "O2",
-            "P4",
-            "P8",
-            "TP10",
-            "CP6",
-            "CP2",
-            "Cz",
-            "C4",
-            "T8",
-            "FT10",
-            "FC6",
-            "FC2",
-            "F4",
-            "F8",
-            "Fp2",
-        ]
+    32: _layout(
+        "Fp1 Fz F3 F7 FT9 FC5 FC1 C3 T7 TP9 CP5 CP1 Pz P3 P7 O1 Oz O2 P4 P8 TP10 CP6 CP2 Cz C4 "
+        "T8 FT10 FC6 FC2 F4 F8 Fp2"
     ),
     # The 64-channel 10-10 layout of BioSemi caps.
-    64: tuple(
-        [
-            "Fp1",
-            "AF7",
-            "AF3",
-            "F1",
-            "F3",
-            "F5",
-            "F7",
-            "FT7",
-            "FC5",
-            "FC3",
-            "FC1",
-            "C1",
-            "C3",
-            "C5",
-            "T7",
-            "TP7",
-            "CP5",
-            "CP3",
-            "CP1",
-            "P1",
-            "P3",
-            "P5",
-            "P7",
-            "P9",
-            "PO7",
-            "PO3",
-            "O1",
-            "Iz",
-            "Oz",
-            "POz",
-            "Pz",
-            "CPz",
-            "Fpz",
-            "Fp2",
-            "AF8",
-            "AF4",
-            "AFz",
-            "Fz",
-            "F2",
-            "F4",
-            "F6",
-            "F8",
-            "FT8",
-            "FC6",
-            "FC4",
-            "FC2",
-            "FCz",
-            "Cz",
-            "C2",
-            "C4",
-            "C6",
-            "T8",
-            "TP8",
-            "CP6",
-            "CP4",
-            "CP2",
-            "P2",
-            "P4",
-            "P6",
-            "P8",
-            "P10",
-            "PO8",
-            "PO4",
-            "O2",
-        ]
+    64: _layout(
+        "Fp1 AF7 AF3 F1 F3 F5 F7 FT7 FC5 FC3 FC1 C1 C3 C5 T7 TP7 CP5 CP3 CP1 P1 P3 P5 P7 P9 PO7 "
+        "PO3 O1 Iz Oz POz Pz CPz Fpz Fp2 AF8 AF4 AFz Fz F2 F4 F6 F8 FT8 FC6 FC4 FC2 FCz Cz C2 C4 "
+        "C6 T8 TP8 CP6 CP4 CP2 P2 P4 P6 P8 P10 PO8 PO4 O2"
     ),
 }
 """Standard layouts for the usual channel counts."""

@@ -423,7 +423,7 @@ def _build_subject(
     grid_index, orientation = _place(model, placement, position_jitter, orientation_jitter)
     power_change = {
         name: {
-            source: -min(weight * options.erd_depth * erd_gain * class_gain[name], 0.95)
+            source: 0.0 - float(min(weight * options.erd_depth * erd_gain * class_gain[name], 0.95))
             for source, weight in _ERD_MAP[name].items()
         }
         for name in options.classes
