@@ -46,8 +46,9 @@ class Dejitter:
     sampling period) by exponentially weighted least squares, so that old samples fade
     with a half-life of ``halftime`` seconds; each sample then gets the fitted time. The
     slope starts at the nominal period and follows clock drift. A jump between the
-    fitted and the arriving times larger than ``break_threshold`` starts a new segment
-    (a gap or a sender's clock reset) and is reported by :meth:`update`.
+    fitted and the arriving times larger than ``break_threshold`` starts a new segment and
+    is reported by :meth:`update`: forward, it is a gap; backward (a sender's clock reset),
+    the new segment is shifted to continue the old one, so timestamps never go back.
 
     Parameters
     ----------
@@ -70,7 +71,11 @@ class Dejitter:
         self.reset()
 
     def reset(self) -> None:
-        """Forget the fit: the next timestamps start a new segment."""
+        """Forget the fit and any shift: the next timestamps start a new segment."""
+        self._shift = 0.0  # added to arriving times after a backward jump
+        self._restart()
+
+    def _restart(self) -> None:
         self._count = 0  # samples seen in this segment
         self._x0 = 0.0  # origin of the sample axis (a recent sample count)
         self._y0 = 0.0  # origin of the time axis (a recent timestamp)
@@ -81,7 +86,7 @@ class Dejitter:
         slope, intercept = self._line()
         return self._y0 + intercept + slope * (count - self._x0)
 
-    def update(self, stamps: np.ndarray) -> tuple[np.ndarray, bool]:
+    def update(self, stamps: np.ndarray) -> tuple[np.ndarray, float]:
         """Fit the next timestamps in and return their dejittered values.
 
         Parameters
@@ -93,16 +98,23 @@ class Dejitter:
         -------
         dejittered : ndarray, shape (n,)
             The fitted timestamps.
-        new_segment : bool
-            True when these samples start a new segment (a jump beyond the threshold).
+        jump : float
+            Seconds by which these samples departed from the fit when they start a new
+            segment (positive: a gap, negative: the sender's clock went back); else 0.
         """
-        stamps = np.asarray(stamps, dtype=float)
+        stamps = np.asarray(stamps, dtype=float) + self._shift
         if stamps.size == 0:
-            return stamps.copy(), False
-        new_segment = False
-        if self._count and abs(stamps[0] - self.predict(self._count)) > self.break_threshold:
-            self.reset()
-            new_segment = True
+            return stamps.copy(), 0.0
+        jump = 0.0
+        if self._count:
+            expected = self.predict(self._count)
+            if abs(stamps[0] - expected) > self.break_threshold:
+                jump = float(stamps[0] - expected)
+                self._restart()
+                if jump < 0:
+                    continued = expected - stamps[0]
+                    self._shift += continued
+                    stamps = stamps + continued
         if self._count == 0:
             self._x0, self._y0 = 0.0, float(stamps[0])
         counts = self._count + np.arange(stamps.size, dtype=float)
@@ -118,7 +130,7 @@ class Dejitter:
         self._sxy = self._sxy * fade + weights @ (x * y)
         self._count += stamps.size
         slope, intercept = self._line()
-        return self._y0 + intercept + slope * x, new_segment
+        return self._y0 + intercept + slope * x, jump
 
     def _line(self) -> tuple[float, float]:
         """Return slope and intercept of the fit in the current origins."""

@@ -10,6 +10,8 @@ from .streaminfo import StreamDescription, describe
 if TYPE_CHECKING:
     import pylsl
 
+_TWIN_WAIT = 0.75  # seconds: longer than the interval between two LSL query waves (0.5 s)
+
 
 def find_streams(
     *,
@@ -73,6 +75,9 @@ def find_stream(
 ) -> StreamDescription:
     """Return the one stream matching the criteria, with its full header.
 
+    Looking up by source id (unique by design) answers as soon as the stream does; by name
+    or type only, the lookup waits about 0.75 s more for a second stream of that name or type.
+
     Raises
     ------
     LookupError
@@ -83,6 +88,10 @@ def find_stream(
     found = find_streams(name=name, stype=stype, source_id=source_id, timeout=timeout, minimum=1)
     if not found:
         raise LookupError(f"no LSL stream with {asked} found within {timeout:g} s")
+    if source_id is None:
+        # The first answer ends the wait above; other outlets answer LSL's next query wave.
+        twins = find_streams(name=name, stype=stype, timeout=_TWIN_WAIT, minimum=2)
+        found = list({s.uid: s for s in [*found, *twins]}.values())
     if len({s.uid for s in found}) > 1:
         listing = ", ".join(s.label for s in found)
         raise LookupError(f"{len(found)} LSL streams match {asked}: {listing}; be more specific")

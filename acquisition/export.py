@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime
 from pathlib import Path
@@ -55,13 +56,20 @@ def xdf_to_raws(path: str | Path) -> dict[str, mne.io.RawArray]:
     import pyxdf
 
     # Segments break at any jump of 0.1 s (or 10 samples): each is dejittered on its own, so
-    # that a short stream loss stays a gap instead of being spread over the segment.
-    streams, _ = pyxdf.load_xdf(
-        str(path),
-        verbose=False,
-        jitter_break_threshold_seconds=0.1,
-        jitter_break_threshold_samples=10,
-    )
+    # that a short stream loss stays a gap instead of being spread over the segment. pyxdf's
+    # notes about streams without clock offsets (ours, on one machine) are not for users.
+    pyxdf_logger = logging.getLogger("pyxdf.pyxdf")
+    level = pyxdf_logger.level
+    pyxdf_logger.setLevel(logging.ERROR)
+    try:
+        streams, _ = pyxdf.load_xdf(
+            str(path),
+            verbose=False,
+            jitter_break_threshold_seconds=0.1,
+            jitter_break_threshold_samples=10,
+        )
+    finally:
+        pyxdf_logger.setLevel(level)
     markers = _markers(streams)
     raws = {}
     for stream in streams:

@@ -406,9 +406,9 @@ class SignalInlet(Inlet):
             self._warn_limited("nan", f"NaN or Inf samples on {bad.size} channels ({names})")
         corrected = stamps + self.clock.value
         if self._dejitter is not None:
-            corrected, jumped = self._dejitter.update(corrected)
-            if jumped and self._last_stamp is not None:
-                self._timestamp_jump(self._last_stamp, float(corrected[0]))
+            corrected, jump = self._dejitter.update(corrected)
+            if jump and self._last_stamp is not None:
+                self._timestamp_jump(self._last_stamp, float(corrected[0]), jump)
         self.buffer.write(data, corrected, arrival)
         self._last_stamp = float(corrected[-1])
 
@@ -426,8 +426,8 @@ class SignalInlet(Inlet):
             )
         self._last_raw = float(stamps[-1])
 
-    def _timestamp_jump(self, before: float, after: float) -> None:
-        if after > before:
+    def _timestamp_jump(self, before: float, after: float, jump: float) -> None:
+        if jump > 0:
             self._on_gap(before, after, "timestamp jump")
             self._warn_limited(
                 "jump", f"timestamps jumped forward by {after - before:.3f} s: gap marked"
@@ -435,7 +435,8 @@ class SignalInlet(Inlet):
         else:
             self._warn_limited(
                 "jump-back",
-                f"timestamps jumped back by {before - after:.3f} s (sender clock reset?)",
+                f"timestamps jumped back by {-jump:.3f} s (sender clock reset?); "
+                "buffered times continue from before",
             )
 
     def _on_gap(self, before: float, after: float, reason: str) -> None:
