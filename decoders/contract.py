@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -166,12 +167,21 @@ class Decoder(ABC):
         *,
         progress: bool = False,
         on_epoch: Callable[[int, History], None] | None = None,
+        checkpoint: Path | None = None,
     ) -> History | None:
-        """Fit ``module`` on ``train``; ``valid`` is the only data selection may look at."""
+        """Fit ``module`` on ``train``; ``valid`` is the only data selection may look at.
+
+        Decoders trained over epochs write their training state to ``checkpoint`` after
+        each epoch and resume from it when it exists.
+        """
 
     def preprocessing(self) -> tuple[dict[str, Any], ...]:
         """Return the causal preprocessing steps this decoder declares (none by default)."""
         return ()
+
+    def card_extra(self) -> dict[str, Any]:
+        """Return decoder-specific facts for the card (e.g. synaptic operations, energy)."""
+        return {}
 
     def streaming_module(self) -> torch.nn.Module | None:
         """Return a step module with explicit state for recurrent decoders, else None."""
@@ -185,8 +195,12 @@ class Decoder(ABC):
         *,
         progress: bool = False,
         on_epoch: Callable[[int, History], None] | None = None,
+        checkpoint: Path | None = None,
     ) -> Decoder:
-        """Fit on ``train`` with ``valid`` for early stopping and selection; return self."""
+        """Fit on ``train`` with ``valid`` for early stopping and selection; return self.
+
+        ``checkpoint`` (a file) makes an interrupted training resumable.
+        """
         import torch
 
         train.require_classes()
@@ -207,7 +221,7 @@ class Decoder(ABC):
         torch.manual_seed(self.seed)
         self.module_ = self.build(self.input_spec_, self.output_spec_)
         self.history_ = self.train_module(
-            self.module_, train, valid, progress=progress, on_epoch=on_epoch
+            self.module_, train, valid, progress=progress, on_epoch=on_epoch, checkpoint=checkpoint
         )
         self.module_.eval()
         return self

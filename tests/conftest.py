@@ -9,6 +9,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 _SANDBOX = Path(tempfile.mkdtemp(prefix="bci-app-tests-"))
@@ -35,3 +36,38 @@ def real_data() -> Path:
 
     fetch_all(log=lambda message: None)
     return Path(os.environ["BCI_APP_DATA"])
+
+
+def _write_toy_recording(path, n_events=60, sfreq=100.0, seed=0):
+    """A 4-channel recording: 'a' events carry a 10 Hz burst on C3, 'b' events on C4."""
+    import mne
+
+    rng = np.random.default_rng(seed)
+    n_times = int((n_events * 1.5 + 2) * sfreq)
+    data = rng.normal(size=(4, n_times)) * 10e-6
+    onsets, labels = [], []
+    t = np.arange(int(sfreq)) / sfreq
+    for index in range(n_events):
+        onset = 1.0 + 1.5 * index
+        label = "a" if index % 2 == 0 else "b"
+        start = int(onset * sfreq)
+        data[0 if label == "a" else 1, start : start + len(t)] += 8e-6 * np.sin(2 * np.pi * 10 * t)
+        onsets.append(onset)
+        labels.append(label)
+    info = mne.create_info(["C3", "C4", "Cz", "Pz"], sfreq, "eeg")
+    raw = mne.io.RawArray(data, info, verbose="error")
+    raw.set_annotations(mne.Annotations(onsets, [1.0] * n_events, labels))
+    raw.save(path, verbose="error")
+    return path
+
+
+@pytest.fixture
+def write_toy_recording():
+    """Return a function writing a small labelled FIF recording (events 'a' and 'b')."""
+    return _write_toy_recording
+
+
+@pytest.fixture
+def toy_recording(tmp_path):
+    """Return the path of a small labelled FIF recording in a temporary folder."""
+    return _write_toy_recording(tmp_path / "toy_raw.fif")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -102,6 +103,7 @@ class BraindecodeClassifier(Decoder):
         *,
         progress: bool = False,
         on_epoch: Callable[[int, History], None] | None = None,
+        checkpoint: Path | None = None,
     ) -> History:
         """Fit the standardisation on ``train``, then train with early stopping on ``valid``."""
         import torch
@@ -119,4 +121,5 @@ class BraindecodeClassifier(Decoder):
             self.train_config,
             progress=progress,
             on_epoch=on_epoch,
+            checkpoint=checkpoint,
         )

@@ -47,6 +47,8 @@ def evaluate(
     dataset_name: str | None = None,
     valid_fraction: float = 0.2,
     on_fitted: Callable[[FittedRun], None] | None = None,
+    fit_options: Callable[[int, str], dict[str, Any]] | None = None,
+    completed: dict[tuple[int, str], dict[str, float]] | None = None,
     progress: bool = False,
 ) -> ResultRecord:
     """Evaluate a decoder: for each seed and fold, fit on train/validation, score test once.
@@ -68,6 +70,11 @@ def evaluate(
         Share of each training part held out (stratified) for early stopping and selection.
     on_fitted : callable, optional
         Called with every fitted model and its test outcome (plots, checkpoints).
+    fit_options : callable, optional
+        Returns extra keyword arguments of ``fit`` for a (seed, fold name).
+    completed : dict, optional
+        Test metrics of (seed, fold name) runs finished by an earlier, interrupted call: they
+        are reused, neither refitted nor scored again.
     progress : bool
         Show a progress bar over seeds x folds.
     """
@@ -82,17 +89,22 @@ def evaluate(
         for fold in protocol.folds(data, seed):
             fold.train.require_classes()
             fit_part, valid_part = validation_split(fold.train, valid_fraction, seed)
-            model = make_decoder(seed)
-            model.fit(fit_part, valid_part)
-            outcome = SealedTestSet(fold.test).score(model.predict_proba)
-            for name, value in outcome.metrics.items():
-                per_fold.setdefault(name, []).append(value)
             if seed == seeds[0]:
                 fold_sizes.append(
                     FoldSizes(fold.name, fit_part.n_trials, valid_part.n_trials, fold.test.n_trials)
                 )
-            if on_fitted is not None:
-                on_fitted(FittedRun(seed, fold.name, model, outcome))
+            metrics = (completed or {}).get((seed, fold.name))
+            if metrics is None:
+                model = make_decoder(seed)
+                model.fit(
+                    fit_part, valid_part, **(fit_options(seed, fold.name) if fit_options else {})
+                )
+                outcome = SealedTestSet(fold.test).score(model.predict_proba)
+                metrics = outcome.metrics
+                if on_fitted is not None:
+                    on_fitted(FittedRun(seed, fold.name, model, outcome))
+            for name, value in metrics.items():
+                per_fold.setdefault(name, []).append(value)
             bar.update()
         for name, values in per_fold.items():
             per_seed.setdefault(name, []).append(float(np.nanmean(values)))

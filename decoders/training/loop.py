@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,6 +51,11 @@ class History:
         """Return the history as plain data."""
         return {"epochs": self.epochs, "best_epoch": self.best_epoch}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> History:
+        """Rebuild from :meth:`to_dict` output."""
+        return cls([dict(epoch) for epoch in data["epochs"]], int(data["best_epoch"]))
+
 
 def fit_classifier(
     module: torch.nn.Module,
@@ -61,61 +67,120 @@ def fit_classifier(
     *,
     progress: bool = False,
     on_epoch: Callable[[int, History], None] | None = None,
+    checkpoint: Path | None = None,
 ) -> History:
     """Train ``module`` with cross-entropy; keep the weights of the best validation loss.
 
     Only the validation arrays drive early stopping and the choice of weights.
+
+    Parameters
+    ----------
+    checkpoint : Path, optional
+        File where the complete training state is written after every epoch (tensors and
+        plain values only). When it exists at the start, training resumes from it.
     """
     import torch
     from tqdm.auto import tqdm
 
-    generator = torch.Generator().manual_seed(config.seed)
-    optimizer = torch.optim.AdamW(
-        module.parameters(), lr=config.lr, weight_decay=config.weight_decay
-    )
+    state = _TrainingState.fresh(module, config)
+    if checkpoint is not None and Path(checkpoint).is_file():
+        state.restore(torch.load(checkpoint, map_location="cpu", weights_only=True), module)
     loss_fn = torch.nn.CrossEntropyLoss()
     xt, yt = _tensors(x_train, y_train)
     xv, yv = _tensors(x_valid, y_valid)
-    history = History()
-    best_loss, best_state, waited = np.inf, copy.deepcopy(module.state_dict()), 0
-    bar = tqdm(
-        range(config.max_epochs), desc="epochs", unit="ep", disable=not progress, leave=False
-    )
+    first = len(state.history.epochs)
+    epochs = range(first, config.max_epochs if state.waited < config.patience else first)
+    bar = tqdm(epochs, desc="epochs", unit="ep", disable=not progress, leave=False)
     for epoch in bar:
         module.train()
-        order = torch.randperm(len(xt), generator=generator)
+        order = torch.randperm(len(xt), generator=state.generator)
         train_losses = []
-        for start in range(0, len(xt), config.batch_size):
-            batch = order[start : start + config.batch_size]
+        for offset in range(0, len(xt), config.batch_size):
+            batch = order[offset : offset + config.batch_size]
             if len(batch) < 2 and len(xt) > 1:  # batch norm needs two trials
                 continue
-            optimizer.zero_grad()
+            state.optimizer.zero_grad()
             loss = loss_fn(module(xt[batch]), yt[batch])
             loss.backward()
-            optimizer.step()
+            state.optimizer.step()
             train_losses.append(loss.item())
         valid_loss, valid_accuracy = _validate(module, xv, yv, loss_fn)
-        history.epochs.append(
+        state.record(epoch, module, float(np.mean(train_losses)), valid_loss, valid_accuracy)
+        bar.set_postfix(valid_loss=f"{valid_loss:.3f}", valid_acc=f"{valid_accuracy:.2f}")
+        if checkpoint is not None:
+            state.save(checkpoint, module)
+        if on_epoch is not None:
+            on_epoch(epoch, state.history)
+        if state.waited >= config.patience:
+            break
+    module.load_state_dict(state.best_state)
+    module.eval()
+    return state.history
+
+
+class _TrainingState:
+    """Optimiser, shuffling generator, history and early-stopping bookkeeping."""
+
+    def __init__(self, optimizer, generator) -> None:
+        self.optimizer = optimizer
+        self.generator = generator
+        self.history = History()
+        self.best_loss = np.inf
+        self.best_state: dict = {}
+        self.waited = 0
+
+    @classmethod
+    def fresh(cls, module: torch.nn.Module, config: TrainConfig) -> _TrainingState:
+        import torch
+
+        optimizer = torch.optim.AdamW(
+            module.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+        state = cls(optimizer, torch.Generator().manual_seed(config.seed))
+        state.best_state = copy.deepcopy(module.state_dict())
+        return state
+
+    def record(self, epoch, module, train_loss, valid_loss, valid_accuracy) -> None:
+        self.history.epochs.append(
             {
                 "epoch": epoch,
-                "train_loss": float(np.mean(train_losses)),
+                "train_loss": train_loss,
                 "valid_loss": valid_loss,
                 "valid_accuracy": valid_accuracy,
             }
         )
-        if valid_loss < best_loss:
-            best_loss, best_state, waited = valid_loss, copy.deepcopy(module.state_dict()), 0
-            history.best_epoch = epoch
+        if valid_loss < self.best_loss:
+            self.best_loss, self.waited = valid_loss, 0
+            self.best_state = copy.deepcopy(module.state_dict())
+            self.history.best_epoch = epoch
         else:
-            waited += 1
-        bar.set_postfix(valid_loss=f"{valid_loss:.3f}", valid_acc=f"{valid_accuracy:.2f}")
-        if on_epoch is not None:
-            on_epoch(epoch, history)
-        if waited >= config.patience:
-            break
-    module.load_state_dict(best_state)
-    module.eval()
-    return history
+            self.waited += 1
+
+    def save(self, path: Path, module: torch.nn.Module) -> None:
+        """Write everything needed to continue, atomically (a kill never leaves half a file)."""
+        import torch
+
+        content = {
+            "model": module.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "generator": self.generator.get_state(),
+            "history": self.history.to_dict(),
+            "best_loss": float(self.best_loss),
+            "best_state": self.best_state,
+            "waited": self.waited,
+        }
+        temporary = Path(path).with_suffix(".tmp")
+        torch.save(content, temporary)
+        temporary.replace(path)
+
+    def restore(self, content: dict, module: torch.nn.Module) -> None:
+        module.load_state_dict(content["model"])
+        self.optimizer.load_state_dict(content["optimizer"])
+        self.generator.set_state(content["generator"])
+        self.history = History.from_dict(content["history"])
+        self.best_loss = content["best_loss"]
+        self.best_state = content["best_state"]
+        self.waited = content["waited"]
 
 
 def predict_proba(module: torch.nn.Module, data: np.ndarray, batch_size: int = 256) -> np.ndarray:

@@ -1,0 +1,46 @@
+"""Command-line options naming training or evaluation data, shared by several commands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--data`` and the options that label and cut it."""
+    group = parser.add_argument_group("data")
+    group.add_argument(
+        "--data",
+        required=True,
+        help="catalog name (bci-app data list), simulate:TASK, a recording, a BIDS folder, "
+        "or a folder of class sub-folders",
+    )
+    group.add_argument("--classes", nargs="+", help="event names used as classes")
+    group.add_argument("--label-file", type=Path, help="CSV/TSV with onset,label columns")
+    group.add_argument("--tmin", type=float, default=0.0, help="epoch start after events (s)")
+    group.add_argument("--tmax", type=float, default=1.0, help="epoch end after events (s)")
+    group.add_argument(
+        "--window-s", type=float, default=2.0, help="window length for class folders (s)"
+    )
+    group.add_argument(
+        "--crop",
+        nargs=2,
+        type=float,
+        metavar=("START", "STOP"),
+        help="keep this part of trials (s)",
+    )
+
+
+def data_request(args: argparse.Namespace):
+    """Return the :class:`~decoders.training.sources.DataRequest` the options describe."""
+    from decoders.training.sources import DataRequest
+
+    return DataRequest(
+        source=args.data,
+        classes=tuple(args.classes) if args.classes else None,
+        label_file=args.label_file,
+        tmin=args.tmin,
+        tmax=args.tmax,
+        window_s=args.window_s,
+        crop=tuple(args.crop) if args.crop else None,
+    )

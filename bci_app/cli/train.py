@@ -1,0 +1,89 @@
+"""``bci-app train``: train and evaluate a decoder, save it with its card and plots."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+from .data_options import add_data_options, data_request
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``train`` command."""
+    parser = subparsers.add_parser(
+        "train",
+        help="train and evaluate a decoder on real or simulated data",
+        description="Evaluate DECODER under a split protocol over several seeds (test data "
+        "scored once per fitted model), then save the first fitted model, its card, the "
+        "evaluation record, a learning curve and a confusion matrix. Rerunning with the same "
+        "settings and --out resumes an interrupted run.",
+    )
+    parser.add_argument("decoder", help="registered decoder (bci-app decoders)")
+    add_data_options(parser)
+    parser.add_argument(
+        "--protocol",
+        default="auto",
+        help="official, kfold (kfoldN), loso, blocks; auto: official where the data has one, "
+        "else kfold",
+    )
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--valid-fraction", type=float, default=0.2)
+    parser.add_argument(
+        "--set",
+        dest="options",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="decoder option (VALUE parsed as JSON when it can be)",
+    )
+    parser.add_argument("--out", type=Path, help="run folder (default runs/DECODER-DATA)")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.set_defaults(handler=run)
+
+
+def parse_options(pairs: list[str]) -> dict[str, object]:
+    """Turn ``KEY=VALUE`` strings into options, reading values as JSON when possible."""
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator or not key:
+            raise SystemExit(f"bci-app: error: option '{pair}' is not KEY=VALUE")
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return options
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, evaluate and save; print the summary."""
+    from decoders.datasets.trials import OfficialSplit
+    from decoders.training.runner import TrainingJob, train
+    from decoders.training.sources import load_training_data
+
+    request = data_request(args)
+    protocol = args.protocol
+    if protocol == "auto":
+        protocol = "official" if isinstance(load_training_data(request), OfficialSplit) else "kfold"
+    job = TrainingJob(
+        decoder=args.decoder,
+        request=request,
+        protocol=protocol,
+        seeds=tuple(args.seeds),
+        options=parse_options(args.options),
+        valid_fraction=args.valid_fraction,
+    )
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(args.data).name or args.data).strip("-")
+    out = args.out or Path("runs") / f"{args.decoder}-{slug}"
+    record = train(job, out, progress=not args.no_progress)
+    print(f"\n{args.decoder} on {record.dataset} - {record.protocol_description}")
+    print(f"seeds {record.seeds}; folds {[f.name for f in record.folds]}")
+    for name, summary in record.metrics.items():
+        print(f"  {name:18s} {summary.mean:.3f} ± {summary.sd:.3f}")
+    print(
+        f"saved in {out}/ (weights.pt, card.json, result.json, learning_curve.png, "
+        "confusion_matrix.png)"
+    )
+    return 0

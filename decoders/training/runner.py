@@ -1,0 +1,208 @@
+"""``bci-app train``: evaluate a decoder under a protocol, save it, its card and its plots.
+
+A run folder holds ``weights.pt`` + ``card.json`` (the decoder fitted in the first seed and
+fold, the one deployed), ``result.json`` (the evaluation record), ``learning_curve.png``,
+``confusion_matrix.png`` and ``progress.json``. An interrupted run resumes where it stopped:
+finished (seed, fold) runs are reused, the one in progress continues from its last epoch.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from decoders import registry
+from decoders.card import DecoderCard
+from decoders.checkpoint import save_decoder
+from decoders.datasets.errors import DataError
+from decoders.datasets.trials import OfficialSplit
+from decoders.evaluation.harness import FittedRun, evaluate
+from decoders.evaluation.protocols import make_protocol, validation_split
+from decoders.evaluation.records import ResultRecord
+
+from .plots import plot_confusion, plot_epoch_curve, plot_size_curve
+from .sources import DataRequest, load_training_data
+
+PROGRESS_NAME = "progress.json"
+SIZE_CURVE_FRACTIONS = (0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+@dataclass
+class TrainingJob:
+    """What to train, on what, and how to evaluate it."""
+
+    decoder: str
+    request: DataRequest
+    protocol: str = "official"
+    seeds: tuple[int, ...] = (0, 1, 2)
+    options: dict[str, Any] = field(default_factory=dict)
+    valid_fraction: float = 0.2
+
+    def identity(self) -> dict[str, Any]:
+        """Return what must match for a run folder to be resumed."""
+        request = asdict(self.request)
+        request["label_file"] = str(request["label_file"]) if request["label_file"] else None
+        return {
+            "decoder": self.decoder,
+            "request": request,
+            "protocol": self.protocol,
+            "seeds": list(self.seeds),
+            "options": self.options,
+            "valid_fraction": self.valid_fraction,
+        }
+
+
+def train(job: TrainingJob, out: Path, *, progress: bool = True) -> ResultRecord:
+    """Run ``job`` into the folder ``out`` and return its evaluation record."""
+    out = Path(out)
+    entry = registry.get(job.decoder)
+    data = load_training_data(job.request)
+    protocol = make_protocol(job.protocol)
+    state = _Progress.open(out, job)
+    partial = out / "partial"
+    partial.mkdir(parents=True, exist_ok=True)
+    first_run = (job.seeds[0], next(protocol.folds(data, job.seeds[0])).name)
+
+    def fit_options(seed: int, fold: str) -> dict[str, Any]:
+        return {"progress": progress, "checkpoint": partial / f"seed{seed}-{fold}.pt"}
+
+    def on_fitted(run: FittedRun) -> None:
+        if (run.seed, run.fold) == first_run:
+            _save_deployed(run, job, data, out)
+        state.add(run)
+        (partial / f"seed{run.seed}-{run.fold}.pt").unlink(missing_ok=True)
+
+    record = evaluate(
+        lambda seed: entry.create(seed=seed, **job.options),
+        data,
+        protocol,
+        job.seeds,
+        decoder_name=job.decoder,
+        dataset_name=data.name,
+        valid_fraction=job.valid_fraction,
+        on_fitted=on_fitted,
+        fit_options=fit_options,
+        completed=state.completed(),
+        progress=progress,
+    )
+    record.save(out / "result.json")
+    card = DecoderCard.load(out / "card.json")
+    card.evaluation = record.to_dict()
+    card.save(out / "card.json")
+    classes = (data.train if isinstance(data, OfficialSplit) else data).classes
+    plot_confusion(
+        state.confusion(len(classes)),
+        classes,
+        out / "confusion_matrix.png",
+        f"{job.decoder} on {data.name}\n{protocol.name}, test trials of {len(job.seeds)} seed(s)",
+    )
+    shutil.rmtree(partial, ignore_errors=True)
+    return record
+
+
+def _save_deployed(run: FittedRun, job: TrainingJob, data, out: Path) -> None:
+    """Save the first fitted decoder with its card and learning curve."""
+    decoder = run.model
+    train = data.train if isinstance(data, OfficialSplit) else data
+    card = DecoderCard.for_decoder(
+        decoder,
+        data={
+            "source": job.request.source,
+            "name": data.name,
+            "n_trials": train.n_trials,
+            "classes": list(train.classes),
+            "request": job.identity()["request"],
+        },
+        extra={
+            **decoder.card_extra(),
+            "deployed_from": {"seed": run.seed, "fold": run.fold, "test": run.outcome.metrics},
+        },
+    )
+    save_decoder(decoder, card, out)
+    title = f"{job.decoder} on {data.name}"
+    if decoder.history_ is not None and decoder.history_.epochs:
+        history = decoder.history_
+        plot_epoch_curve(history.epochs, history.best_epoch, out / "learning_curve.png", title)
+    else:
+        sizes, scores = _size_curve(job, data, run.seed)
+        plot_size_curve(sizes, scores, out / "learning_curve.png", title)
+
+
+def _size_curve(job: TrainingJob, data, seed: int) -> tuple[list[int], list[float]]:
+    """Return validation accuracy of decoders refitted on growing shares of the training part."""
+    protocol = make_protocol(job.protocol)
+    fold = next(protocol.folds(data, seed))
+    fit, valid = validation_split(fold.train, job.valid_fraction, seed)
+    entry = registry.get(job.decoder)
+    sizes, scores = [], []
+    for fraction in SIZE_CURVE_FRACTIONS:
+        subset = fit if fraction == 1.0 else validation_split(fit, 1 - fraction, seed)[0]
+        try:
+            # ``valid`` stays unseen: decoders may merge their own validation part into training
+            decoder = entry.create(seed=seed, **job.options)
+            decoder.fit(*validation_split(subset, job.valid_fraction, seed))
+        except DataError:
+            continue  # too few trials of some class at this size
+        proba = decoder.predict_proba(valid.data)
+        sizes.append(subset.n_trials)
+        scores.append(float(np.mean(proba.argmax(1) == valid.labels)))
+    return sizes, scores
+
+
+class _Progress:
+    """The finished (seed, fold) runs of a run folder, kept on disk after each of them."""
+
+    def __init__(self, path: Path, content: dict[str, Any]) -> None:
+        self.path = path
+        self.content = content
+
+    @classmethod
+    def open(cls, out: Path, job: TrainingJob) -> _Progress:
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / PROGRESS_NAME
+        identity = job.identity()
+        if path.is_file():
+            content = json.loads(path.read_text())
+            if content.get("job") != identity:
+                raise DataError(
+                    out,
+                    "holds a run with other settings; choose another --out folder to start anew",
+                )
+            return cls(path, content)
+        progress = cls(path, {"job": identity, "runs": {}})
+        progress._write()
+        return progress
+
+    def completed(self) -> dict[tuple[int, str], dict[str, float]]:
+        return {_key(run): run["metrics"] for run in self.content["runs"].values()}
+
+    def add(self, run: FittedRun) -> None:
+        predicted = run.outcome.proba.argmax(axis=1)
+        self.content["runs"][f"{run.seed}/{run.fold}"] = {
+            "seed": run.seed,
+            "fold": run.fold,
+            "metrics": run.outcome.metrics,
+            "true": run.outcome.labels.tolist(),
+            "predicted": predicted.tolist(),
+        }
+        self._write()
+
+    def confusion(self, n_classes: int) -> np.ndarray:
+        counts = np.zeros((n_classes, n_classes), dtype=int)
+        for run in self.content["runs"].values():
+            np.add.at(counts, (run["true"], run["predicted"]), 1)
+        return counts
+
+    def _write(self) -> None:
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.content))
+        temporary.replace(self.path)
+
+
+def _key(run: dict[str, Any]) -> tuple[int, str]:
+    return int(run["seed"]), str(run["fold"])

@@ -1,0 +1,53 @@
+import subprocess
+import sys
+
+
+def bci_app(*args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "bci_app", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def test_train_evaluate_compare_end_to_end(tmp_path, write_toy_recording):
+    recording = write_toy_recording(tmp_path / "toy_raw.fif")
+    trained = bci_app("train", "csp-lda", "--data", recording, "--seeds", "0", "1",
+                      "--set", "n_components=2", "--no-progress", cwd=tmp_path)  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    assert "within-session stratified 5-fold" in trained.stdout
+    run = tmp_path / "runs" / "csp-lda-toy_raw.fif"
+    assert (run / "card.json").is_file()
+
+    other = write_toy_recording(tmp_path / "other_raw.fif", seed=5)
+    evaluated = bci_app(
+        "evaluate", run, "--data", other, "--out", tmp_path / "m.json", cwd=tmp_path
+    )
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "accuracy" in evaluated.stdout and (tmp_path / "m.json").is_file()
+
+    compared = bci_app("compare", run, run / "card.json", cwd=tmp_path)
+    assert compared.returncode == 0
+    assert compared.stdout.count("| csp-lda |") == 2
+
+
+def test_evaluate_refuses_data_with_other_channels(tmp_path, write_toy_recording):
+    import mne
+
+    recording = write_toy_recording(tmp_path / "toy_raw.fif")
+    bci_app("train", "csp-lda", "--data", recording, "--seeds", "0", "--set", "n_components=2",
+            "--out", tmp_path / "run", "--no-progress", cwd=tmp_path)  # fmt: skip
+    raw = mne.io.read_raw_fif(recording, preload=True, verbose="error")
+    raw.rename_channels({"Cz": "FCz"})
+    renamed = tmp_path / "renamed_raw.fif"
+    raw.save(renamed, verbose="error")
+    result = bci_app("evaluate", tmp_path / "run", "--data", renamed, cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "lacks 1 of the decoder's 4 channels: Cz" in result.stderr
+
+
+def test_decoders_lists_the_registry(tmp_path):
+    listed = bci_app("decoders", cwd=tmp_path)
+    assert listed.returncode == 0 and "csp-lda" in listed.stdout and "eegnet" in listed.stdout
