@@ -37,4 +37,27 @@ def run(args: argparse.Namespace) -> int:
             f"{split.train.n_channels} ch x {split.train.n_times} samples @ "
             f"{split.train.sfreq:g} Hz, classes {list(split.train.classes)}"
         )
+    _decode_offline()
     return 0
+
+
+def _decode_offline() -> None:
+    """Decode the MEG hand-movement directions, scoring the official test split once."""
+    from decoders import registry
+    from decoders.datasets.loaders import load_trial_set
+    from decoders.evaluation.harness import evaluate
+    from decoders.evaluation.protocols import OfficialProtocol
+
+    print("\n== Decoding (offline)")
+    record = evaluate(
+        lambda seed: registry.create("xdawncov-ts-lr", seed=seed),
+        load_trial_set("HandMovementDirection"),
+        OfficialProtocol(),
+        seeds=(0,),
+        decoder_name="xdawncov-ts-lr",
+    )
+    accuracy = record.metrics["accuracy"].mean
+    print(
+        f"HandMovementDirection, Xdawn covariances + tangent space + logistic regression: "
+        f"test accuracy {accuracy:.3f} (chance 0.25; {record.protocol_description})"
+    )
