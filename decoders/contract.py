@@ -249,16 +249,23 @@ class Decoder(ABC):
         return torch.nn.Sequential(self.module_, torch.nn.Softmax(dim=1)).eval()
 
     def predict_proba(self, data: np.ndarray) -> np.ndarray:
-        """Return outputs (class probabilities for classifiers) for windows ``data``."""
+        """Return outputs (class probabilities for classifiers) for raw trials ``data``.
+
+        The declared preprocessing runs first, as it does on the stream in the live path.
+        """
         import torch
 
         module = self.inference_module()
-        data = np.asarray(data, dtype=np.float32)
-        expected = (len(self.input_spec_.ch_names), self.input_spec_.n_times)
-        if data.ndim != 3 or data.shape[1:] != expected:
+        spec = self.input_spec_
+        expected = (len(spec.ch_names), spec.n_times)
+        if np.ndim(data) != 3 or np.shape(data)[1:] != expected:
             raise DataError(
-                self.name, f"windows must be (n, {expected[0]}, {expected[1]}), got {data.shape}"
+                self.name,
+                f"windows must be (n, {expected[0]}, {expected[1]}), got {np.shape(data)}",
             )
+        data = apply_to_trials(
+            spec.preprocessing, np.asarray(data), spec.sfreq, spec.ch_names, spec.ch_types
+        ).astype(np.float32)
         outputs = []
         with torch.no_grad():
             for start in range(0, len(data), 256):
@@ -273,7 +280,8 @@ class Decoder(ABC):
         steps = self.input_spec_.preprocessing
         if not steps:
             return trials
-        return replace(trials, data=apply_to_trials(steps, trials.data, trials.sfreq))
+        data = apply_to_trials(steps, trials.data, trials.sfreq, trials.ch_names, trials.ch_types)
+        return replace(trials, data=data)
 
     def _require_fitted(self) -> None:
         if not self.is_fitted:

@@ -1,9 +1,10 @@
 """Declared causal preprocessing, applied to trials exactly as the live path applies it.
 
-A decoder declares its steps as mappings (``{"step": "bandpass", "l_freq": 8.0, "h_freq":
-30.0}``); they are written to its card, and the live engine runs the same steps on the
-stream, causally, before windows reach the model. Offline, each trial is filtered from a zero
-filter state, which is what a freshly started stream sees.
+A decoder declares its steps as mappings in the spec language of
+:class:`acquisition.preprocessing.pipeline.Pipeline` (``{"step": "bandpass", "l_freq": 8.0,
+"h_freq": 30.0}``); they are written to its card, and the live engine runs the same pipeline
+on the stream before windows reach the model. Offline, each trial goes through a fresh
+pipeline, which is what a stream starting at the trial's first sample sees.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from typing import Any
 
 import numpy as np
 
-STEPS = ("bandpass", "notch")
-
 
 def bandpass_step(l_freq: float, h_freq: float, order: int = 4) -> dict[str, Any]:
     """Return the declaration of a causal Butterworth band-pass."""
@@ -22,25 +21,36 @@ def bandpass_step(l_freq: float, h_freq: float, order: int = 4) -> dict[str, Any
 
 
 def design_sos(step: dict[str, Any], sfreq: float) -> np.ndarray:
-    """Return the second-order sections of a declared filter step at ``sfreq``."""
-    from scipy.signal import butter, iirnotch, tf2sos
+    """Return the second-order sections the live pipeline uses for a declared filter step."""
+    from acquisition.preprocessing.pipeline import Pipeline
 
-    kind = step["step"]
-    if kind == "bandpass":
-        high = min(step["h_freq"], 0.45 * sfreq)
-        return butter(
-            step.get("order", 4), [step["l_freq"], high], "bandpass", fs=sfreq, output="sos"
-        )
-    if kind == "notch":
-        b, a = iirnotch(step["freq"], step.get("quality", 30.0), fs=sfreq)
-        return tf2sos(b, a)
-    raise ValueError(f"unknown preprocessing step '{kind}' (known: {', '.join(STEPS)})")
+    pipeline = Pipeline([step], ["ch"], ["eeg"], sfreq)
+    return pipeline.steps[0].sos
 
 
-def apply_to_trials(steps: Sequence[dict[str, Any]], data: np.ndarray, sfreq: float) -> np.ndarray:
-    """Run the declared steps causally along the last axis of ``data`` (each trial from rest)."""
-    from scipy.signal import sosfilt
+def apply_to_trials(
+    steps: Sequence[dict[str, Any]],
+    data: np.ndarray,
+    sfreq: float,
+    ch_names: Sequence[str] | None = None,
+    ch_types: Sequence[str] | None = None,
+) -> np.ndarray:
+    """Run the declared steps causally over each trial of ``data`` (trials, channels, times).
 
-    for step in steps:
-        data = sosfilt(design_sos(step, sfreq), data, axis=-1)
-    return data
+    Steps that change channels or rate (picks, resampling) are not allowed here: a decoder's
+    input spec describes its windows after preprocessing.
+    """
+    if not steps:
+        return data
+    from acquisition.preprocessing.pipeline import Pipeline
+
+    n_channels = data.shape[1]
+    names = list(ch_names) if ch_names is not None else [f"ch{i}" for i in range(n_channels)]
+    types = list(ch_types) if ch_types is not None else ["eeg"] * n_channels
+    out = np.empty(data.shape, dtype=float)
+    for index, trial in enumerate(data):
+        pipeline = Pipeline(steps, names, types, sfreq)
+        if pipeline.ch_names != tuple(names) or pipeline.sfreq != sfreq:
+            raise ValueError("decoder preprocessing may not change channels or sampling rate")
+        out[index] = pipeline.process(trial)
+    return out

@@ -80,3 +80,25 @@ def test_channels_rate_and_length_are_checked():
 def test_validation_with_other_channels_is_refused():
     with pytest.raises(DataError, match="validation trials differ"):
         registry.create("csp-lda").fit(toy(), toy(n_channels=5))
+
+
+def test_predict_runs_the_declared_pipeline_as_the_stream_does():
+    import torch
+
+    from acquisition.preprocessing.pipeline import Pipeline
+
+    decoder = registry.create("csp-lda", n_components=2, band=[4.0, 40.0]).fit(toy(), toy(seed=1))
+    spec = decoder.input_spec_
+    trials = toy(seed=2).data
+    streamed = []
+    for trial in trials:  # as a live stream would see each trial: chunk by chunk
+        pipeline = Pipeline(spec.preprocessing, spec.ch_names, spec.ch_types, spec.sfreq)
+        streamed.append(
+            np.concatenate([pipeline.process(c) for c in np.array_split(trial, 5, axis=1)], axis=1)
+        )
+    with torch.no_grad():
+        expected = decoder.inference_module()(torch.tensor(np.stack(streamed), dtype=torch.float32))
+    assert np.allclose(decoder.predict_proba(trials), expected.numpy(), atol=1e-6)
+    with torch.no_grad():
+        unfiltered = decoder.inference_module()(torch.tensor(trials, dtype=torch.float32)).numpy()
+    assert not np.allclose(unfiltered, expected.numpy(), atol=1e-3)
