@@ -51,7 +51,8 @@ def xdf_to_raws(path: str | Path) -> dict[str, mne.io.RawArray]:
     Timestamps are clock-synchronised and dejittered (pyxdf). Missing stretches (a lost
     stream) are filled with zeros and annotated ``BAD_ACQ_SKIP`` with their duration, so
     that sample times stay on the recording's clock. Every text marker of the file (the
-    streams' markers, operator markers and acquisition events) becomes an annotation.
+    streams' markers, operator markers and acquisition events) within the stream's time span
+    becomes an annotation (markers outside it stay in the XDF file only).
     """
     import pyxdf
 

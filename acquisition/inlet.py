@@ -88,6 +88,7 @@ class Inlet(ABC):
         self._gap_reason: str | None = None  # set while the stream is lost or stalled
         self._handle = stream.info  # the resolved handle, used for the first connection
         self._ever_connected = False
+        self._remote = False  # the source runs on another machine (its clock offset applies)
         self._reported: dict[str, float] = {}
         self._refused_uids: set[str] = set()
 
@@ -178,7 +179,8 @@ class Inlet(ABC):
                 self._stop.wait(0.5)
                 return
             candidate.open_stream(timeout=1.0)
-            if not self.clock.known and not _same_host(full.hostname):
+            self._remote = not _same_host(full.hostname)
+            if self._remote and not self.clock.known:
                 self.clock.add(candidate.time_correction(timeout=2.0))
         except (pylsl.util.TimeoutError, pylsl.util.LostError):
             return
@@ -248,7 +250,10 @@ class Inlet(ABC):
             except pylsl.util.TimeoutError:
                 offset = None  # the first estimate is still being measured
             if offset is not None:
-                self.clock.add(offset)
+                # One machine has one LSL clock: a local reading is round-trip noise (tens of
+                # µs), recorded for the file but not applied to the buffered times.
+                if self._remote:
+                    self.clock.add(offset)
                 with self._sinks_lock:
                     sinks = list(self._sinks)
                 for sink in sinks:
@@ -337,8 +342,9 @@ class SignalInlet(Inlet):
     """An inlet of a regular stream (EEG, MEG, sEEG...) feeding a :class:`RingBuffer`.
 
     Values are scaled to SI units from the channel units of the stream header, timestamps
-    are clock-corrected and dejittered, gaps are marked in the buffer, and per-channel
-    quality is assessed every ``quality_interval`` seconds.
+    are clock-corrected (for a source on another machine; one machine has one LSL clock)
+    and dejittered, gaps are marked in the buffer, and per-channel quality is assessed every
+    ``quality_interval`` seconds.
 
     Parameters
     ----------

@@ -42,6 +42,9 @@ class Player:
         Publish the events as a marker stream.
     source : str
         Text stored in the stream header as the origin of the data (a file name).
+    wait_for_consumer : float
+        Seconds to wait, once started, for an inlet on each stream before the first push
+        (so that a recorder started just after gets the recording from its first sample).
     """
 
     def __init__(
@@ -55,6 +58,7 @@ class Player:
         loop: bool = False,
         markers: bool = True,
         source: str = "",
+        wait_for_consumer: float = 0.0,
     ) -> None:
         self.sfreq = float(raw.info["sfreq"])
         self.ch_names = list(raw.ch_names)
@@ -76,6 +80,7 @@ class Player:
         self.events = events_of(raw) if markers else []
         self.marker_name = f"{name}-markers"
         self.source = source
+        self.wait_for_consumer = wait_for_consumer
         self.pushed = 0  # samples pushed so far
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -144,6 +149,7 @@ class Player:
         import pylsl
 
         try:
+            self._await_consumers()
             origin = pylsl.local_clock()  # LSL time of sample 0 of the current pass
             position = 0
             next_event = 0
@@ -169,6 +175,16 @@ class Player:
             self._error = error
         finally:
             self._done.set()
+
+    def _await_consumers(self) -> None:
+        """Wait up to ``wait_for_consumer`` seconds for an inlet on each outlet (stoppable)."""
+        import pylsl
+
+        deadline = pylsl.local_clock() + self.wait_for_consumer
+        for outlet in (self._outlet, self._marker_outlet):
+            while outlet is not None and not self._stop.is_set():
+                if outlet.wait_for_consumers(0.05) or pylsl.local_clock() >= deadline:
+                    break
 
 
 def events_of(raw: mne.io.BaseRaw) -> list[tuple[int, str]]:
