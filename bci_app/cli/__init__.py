@@ -11,7 +11,20 @@ from bci_app import __version__
 
 # Each name is a module of this package exposing ``register(subparsers)``; registering must
 # stay cheap (no torch, Qt, flwr or mne imports) so that ``bci-app --help`` starts fast.
-COMMANDS = ("data", "demo", "play", "streams", "record", "train", "evaluate", "compare", "zoo")
+COMMANDS = (
+    "data",
+    "demo",
+    "play",
+    "streams",
+    "record",
+    "train",
+    "evaluate",
+    "compare",
+    "zoo",
+    "export",
+    "run",
+    "models",
+)
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

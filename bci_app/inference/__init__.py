@@ -1,0 +1,1 @@
+"""The live inference core: ONNX models on LSL streams, latency traced per stage."""

@@ -1,0 +1,229 @@
+"""The inference engine: several decoders on several streams, each in its own thread.
+
+Streams come from an :class:`~acquisition.session.AcquisitionSession` (the engine's own, or
+the one the GUI holds); models come from a :class:`~bci_app.models.registry.ModelRegistry`
+and are loaded only when their sha256 matches the manifest. Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
+from typing import Any
+
+from acquisition.inlet import MarkerInlet, SignalInlet
+from acquisition.session import AcquisitionSession
+from bci_app.errors import LiveError
+from bci_app.models.registry import ModelRegistry
+
+from .follow import ModelFollower
+from .log import PredictionLog
+from .model import OnnxModel
+from .outlet import PredictionOutlet
+from .prediction import Prediction
+from .runner import DecoderRunner
+
+PredictionCallback = Callable[[Prediction], None]
+
+
+class InferenceEngine:
+    """Decode live streams with registered models and publish the predictions.
+
+    Parameters
+    ----------
+    registry : ModelRegistry, optional
+        Where models are loaded from (default registry directory when None).
+    session : AcquisitionSession, optional
+        Streams already open (the GUI's); the engine opens its own when None.
+    log_path : Path, optional
+        JSON-lines log of every prediction and event.
+    publish : bool
+        Publish each runner's predictions as an LSL stream ``bci-app-<runner>``.
+    stream_timeout : float
+        Seconds to wait for a stream to be found when it is added.
+
+    Examples
+    --------
+    >>> with InferenceEngine(ModelRegistry(path)) as engine:  # doctest: +SKIP
+    ...     engine.add("amplifier", "mi-decoder")
+    ...     engine.subscribe(print)
+    ...     engine.start()
+    ...     time.sleep(10)
+    """
+
+    def __init__(
+        self,
+        registry: ModelRegistry | None = None,
+        *,
+        session: AcquisitionSession | None = None,
+        log_path: Path | None = None,
+        publish: bool = True,
+        stream_timeout: float = 5.0,
+    ) -> None:
+        self.registry = registry or ModelRegistry()
+        self._own_session = session is None
+        self.session = session or AcquisitionSession()
+        self.log = PredictionLog(log_path) if log_path is not None else None
+        self.publish = publish
+        self.stream_timeout = stream_timeout
+        self.runners: dict[str, DecoderRunner] = {}
+        self.errors: dict[str, BaseException] = {}
+        self._followers: list[ModelFollower] = []
+        self._callbacks: list[PredictionCallback] = []
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+
+    def add(
+        self,
+        stream: str,
+        model: str,
+        *,
+        markers: str | None = None,
+        marker_offset_s: float = 0.0,
+        marker_values: Collection[str] | None = None,
+        channel_map: Mapping[str, str] | None = None,
+        follow: bool = True,
+        name: str | None = None,
+    ) -> DecoderRunner:
+        """Decode signal stream ``stream`` with registered model ``model``.
+
+        Parameters
+        ----------
+        stream : str
+            Name of the LSL signal stream (opened if not yet open).
+        model : str
+            ``NAME`` (latest version, followed) or ``NAME:VERSION`` (fixed).
+        markers : str, optional
+            Name of a marker stream: decode the window locked to each marker instead of
+            one window every hop.
+        marker_offset_s : float
+            Window start relative to its marker.
+        marker_values : collection of str, optional
+            Markers decoded (default: all).
+        channel_map : mapping, optional
+            ``{model channel: stream channel}`` for channels named differently.
+        follow : bool
+            Swap in newer registered versions of ``NAME`` while running.
+        name : str, optional
+            Runner name (default: the model name); suffix of the prediction stream.
+
+        Raises
+        ------
+        LiveError
+            When the model is unknown, fails its hash, cannot run, or does not fit the
+            stream (missing channels, a rate it may not be resampled from).
+        """
+        record = self.registry.resolve(model)
+        name = name or record.name
+        if name in self.runners:
+            raise LiveError(name, "a runner of that name exists; give another name")
+        loaded = OnnxModel(self.registry.read_verified(record), record.ref)
+        signal = self._inlet(stream, SignalInlet)
+        marker_buffer = self._inlet(markers, MarkerInlet).markers if markers else None
+        outlet = None
+        if self.publish:
+            outlet = PredictionOutlet(
+                f"bci-app-{name}",
+                loaded.card.output_names,
+                source_id=f"bci-app-predictions:{name}",
+                model=record.ref,
+            )
+        runner = DecoderRunner(
+            loaded,
+            record.ref,
+            signal.buffer,
+            name=name,
+            stream=stream,
+            markers=marker_buffer,
+            marker_offset_s=marker_offset_s,
+            marker_values=marker_values,
+            channel_map=channel_map,
+            outlet=outlet,
+            log=self.log,
+        )
+        self.runners[name] = runner
+        if follow and ":" not in model:
+            self._followers.append(
+                ModelFollower(self.registry, record.name, record.version, runner)
+            )
+        return runner
+
+    def subscribe(self, callback: PredictionCallback) -> None:
+        """Call ``callback(prediction)`` for each prediction (from the runner's thread)."""
+        self._callbacks.append(callback)
+
+    def start(self) -> InferenceEngine:
+        """Start one decoding thread per runner and the model followers."""
+        for runner in self.runners.values():
+            thread = threading.Thread(
+                target=self._loop, args=(runner,), name=f"runner-{runner.name}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+        for follower in self._followers:
+            follower.start()
+        return self
+
+    def run_for(self, seconds: float | None) -> None:
+        """Block for ``seconds`` (forever when None) while decoding, or until :meth:`stop`."""
+        self._stop.wait(seconds)
+
+    def stop(self) -> None:
+        """Stop decoding, close the prediction streams, the log and the engine's own streams."""
+        self._stop.set()
+        for follower in self._followers:
+            follower.stop()
+        for thread in self._threads:
+            thread.join(5.0)
+        for runner in self.runners.values():
+            runner.close()
+        if self.log is not None:
+            self.log.close()
+        if self._own_session:
+            self.session.stop()
+
+    def summary(self) -> dict[str, dict[str, Any]]:
+        """Return, per runner, its model, counts and latency percentiles."""
+        return {
+            name: {
+                "model": runner.ref,
+                "stream": runner.stream,
+                "counts": runner.counts.to_dict(),
+                "latency_ms": runner.latency.summary(),
+            }
+            for name, runner in self.runners.items()
+        }
+
+    def __enter__(self) -> InferenceEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _inlet(self, stream: str, kind: type) -> Any:
+        inlet = self.session.inlets.get(stream)
+        if inlet is None:
+            try:
+                inlet = self.session.open(name=stream, timeout=self.stream_timeout)
+            except LookupError as error:
+                raise LiveError(stream, str(error)) from error
+        if not isinstance(inlet, kind):
+            wanted = "a signal" if kind is SignalInlet else "a marker"
+            raise LiveError(stream, f"is not {wanted} stream")
+        return inlet
+
+    def _loop(self, runner: DecoderRunner) -> None:
+        while not self._stop.is_set():
+            try:
+                predictions = runner.poll(0.1)
+            except Exception as error:  # a broken runner stops alone, and says why
+                self.errors[runner.name] = error
+                runner.note(f"decoding stopped by an error: {error!r}")
+                return
+            for prediction in predictions:
+                for callback in self._callbacks:
+                    try:
+                        callback(prediction)
+                    except Exception as error:
+                        runner.note(f"a prediction consumer failed: {error!r}")

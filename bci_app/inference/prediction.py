@@ -1,0 +1,67 @@
+"""A prediction as the engine hands it out: outputs, the window's time, its latency trace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .tracing import LatencyTrace
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One decoded window.
+
+    Parameters
+    ----------
+    runner : str
+        The decoder-on-stream that produced it (its prediction stream's suffix).
+    model : str
+        ``name:version`` of the model that ran.
+    timestamp : float
+        LSL time of the window's last sample.
+    outputs : ndarray
+        Class probabilities, regression values or embedding coordinates.
+    output_names : tuple of str
+        Name of each output.
+    trace : LatencyTrace
+        Milliseconds per stage.
+    marker : str, optional
+        The marker the window is locked to (marker-locked decoding).
+    marker_time : float, optional
+        LSL time of that marker.
+    gap : bool
+        True when samples were missing inside the window (stream loss).
+    """
+
+    runner: str
+    model: str
+    timestamp: float
+    outputs: np.ndarray
+    output_names: tuple[str, ...]
+    trace: LatencyTrace
+    marker: str | None = None
+    marker_time: float | None = None
+    gap: bool = False
+
+    @property
+    def label(self) -> str:
+        """Return the name of the largest output (the decided class of a classifier)."""
+        return self.output_names[int(np.argmax(self.outputs))]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return plain JSON-serialisable data."""
+        return {
+            "runner": self.runner,
+            "model": self.model,
+            "timestamp": self.timestamp,
+            "outputs": [float(v) for v in self.outputs],
+            "output_names": list(self.output_names),
+            "label": self.label,
+            "marker": self.marker,
+            "marker_time": self.marker_time,
+            "gap": self.gap,
+            "latency_ms": self.trace.to_dict(),
+        }

@@ -1,0 +1,262 @@
+"""One decoder on one stream: windows in, checked, decoded, published, traced.
+
+A runner is driven by one thread calling :meth:`DecoderRunner.poll`. Between two windows it
+swaps in a newer model offered by another thread (:meth:`DecoderRunner.offer`), so no window
+is lost to a swap. Windows with NaN or infinite raw samples are skipped and counted, and
+outputs that are not finite are never published.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from acquisition.markers import MarkerBuffer
+from acquisition.preprocessing.pipeline import Pipeline
+from acquisition.ringbuffer import RingBuffer
+
+from .adapter import plan_pipeline, stream_channels
+from .log import PredictionLog
+from .model import OnnxModel
+from .outlet import PredictionOutlet
+from .prediction import Prediction
+from .sources import Cut, HopSource, MarkerSource, NonFiniteTracker
+from .tracing import LatencyTrace, LatencyTracker
+
+
+@dataclass
+class RunnerCounts:
+    """What happened to the windows of one runner.
+
+    Attributes
+    ----------
+    published : int
+        Predictions published.
+    non_finite_windows : int
+        Windows skipped because raw samples in them were NaN or infinite.
+    non_finite_outputs : int
+        Windows whose model outputs were not finite (never published).
+    dropped : int
+        Windows skipped because decoding fell behind the hop (hop mode), or markers whose
+        samples were already gone (marker mode).
+    gaps : int
+        Published windows with missing samples inside (stream loss).
+    swaps : int
+        Newer model versions swapped in.
+    refused_swaps : int
+        Newer versions not swapped in (other input or outputs than the running model's).
+    """
+
+    published: int = 0
+    non_finite_windows: int = 0
+    non_finite_outputs: int = 0
+    dropped: int = 0
+    gaps: int = 0
+    swaps: int = 0
+    refused_swaps: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        """Return the counts."""
+        return asdict(self)
+
+
+class DecoderRunner:
+    """Decode one stream with one model.
+
+    Parameters
+    ----------
+    model : OnnxModel
+        The model (verified and loaded).
+    ref : str
+        Its ``name:version``.
+    buffer : RingBuffer
+        The stream (a signal inlet's buffer).
+    name : str
+        Name of this runner (suffix of its prediction stream).
+    stream : str
+        The stream's name, for messages.
+    markers : MarkerBuffer or sequence of MarkerBuffer, optional
+        Decode the window locked to each marker instead of one every hop.
+    marker_offset_s : float
+        Window start relative to its marker.
+    marker_values : collection of str, optional
+        Markers decoded (default: all).
+    channel_map : mapping, optional
+        ``{model channel: stream channel}`` for channels named differently.
+    outlet : PredictionOutlet, optional
+        Where predictions are published.
+    log : PredictionLog, optional
+        Where predictions and events are written.
+
+    Attributes
+    ----------
+    counts : RunnerCounts
+        Windows published, skipped and dropped; model swaps.
+    latency : LatencyTracker
+        Rolling latency percentiles.
+    events : deque of (float, str)
+        Recent events (LSL time, message): swaps, skipped windows.
+    """
+
+    def __init__(
+        self,
+        model: OnnxModel,
+        ref: str,
+        buffer: RingBuffer,
+        *,
+        name: str,
+        stream: str,
+        markers: MarkerBuffer | Sequence[MarkerBuffer] | None = None,
+        marker_offset_s: float = 0.0,
+        marker_values: Collection[str] | None = None,
+        channel_map: Mapping[str, str] | None = None,
+        outlet: PredictionOutlet | None = None,
+        log: PredictionLog | None = None,
+    ) -> None:
+        card = model.card
+        source = f"stream '{stream}' for model {ref}"
+        spec = plan_pipeline(
+            card, buffer.ch_names, buffer.sfreq, channel_map=channel_map, source=source
+        )
+        picks = stream_channels(card, buffer.ch_names, channel_map=channel_map, source=source)
+        pipeline = Pipeline(spec, buffer.ch_names, buffer.ch_types, buffer.sfreq) if spec else None
+        if markers is None:
+            self.source: HopSource | MarkerSource = HopSource(
+                buffer, card.n_times, card.hop, pipeline
+            )
+        else:
+            self.source = MarkerSource(
+                buffer,
+                markers,
+                card.n_times,
+                card.sfreq,
+                pipeline,
+                offset_s=marker_offset_s,
+                values=marker_values,
+            )
+        positions = {ch: index for index, ch in enumerate(buffer.ch_names)}
+        self._non_finite = NonFiniteTracker(
+            buffer, [positions[ch] for ch in picks], from_start=markers is not None
+        )
+        self.name, self.stream = name, stream
+        self.model, self.ref = model, ref
+        self.pipeline_spec = spec
+        self.outlet, self.log = outlet, log
+        self.latency = LatencyTracker()
+        self.counts = RunnerCounts()
+        self.events: deque[tuple[float, str]] = deque(maxlen=1000)
+        self._pending: tuple[OnnxModel, str] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def card(self):
+        """Return the running model's card."""
+        return self.model.card
+
+    def offer(self, model: OnnxModel, ref: str) -> bool:
+        """Queue ``model`` to replace the running one before the next window.
+
+        Returns False (and logs why) when it takes other input or gives other outputs.
+        """
+        differences = self.model.card.input_differences(model.card)
+        if differences:
+            self.counts.refused_swaps += 1
+            self.note(f"model {ref} not swapped in: its {', '.join(differences)} differ")
+            return False
+        with self._lock:
+            self._pending = (model, ref)
+        return True
+
+    def poll(self, timeout: float) -> list[Prediction]:
+        """Wait up to ``timeout`` s for windows; decode, publish and return them."""
+        import pylsl
+
+        deadline = time.monotonic() + timeout
+        while True:
+            total = self.source.raw.total
+            picked = pylsl.local_clock()
+            cuts = self.source.read()
+            ready = pylsl.local_clock()
+            self.counts.dropped = self.source.dropped
+            if cuts:
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return []
+            self.source.raw.wait(total, remaining)
+        self._non_finite.update()
+        predictions = []
+        for cut in cuts:
+            prediction = self._decode(cut, picked, ready)
+            if prediction is not None:
+                predictions.append(prediction)
+            ready = pylsl.local_clock()
+        return predictions
+
+    def close(self) -> None:
+        """Close the prediction stream."""
+        if self.outlet is not None:
+            self.outlet.close()
+
+    def _decode(self, cut: Cut, picked: float, ready: float) -> Prediction | None:
+        import pylsl
+
+        self._swap_if_offered()
+        if not np.isfinite(cut.data).all() or self._non_finite.touches(
+            cut.first_time, cut.last_time
+        ):
+            self.counts.non_finite_windows += 1
+            self.note("window skipped: NaN or infinite samples", timestamp=cut.last_time)
+            return None
+        outputs = self.model.predict(cut.data)
+        inferred = pylsl.local_clock()
+        if not np.isfinite(outputs).all():
+            self.counts.non_finite_outputs += 1
+            self.note("prediction not published: non-finite outputs", timestamp=cut.last_time)
+            return None
+        if self.outlet is not None:
+            self.outlet.push(outputs, cut.last_time)
+        published = pylsl.local_clock()
+        trace = LatencyTrace.from_instants(
+            cut.last_time, cut.arrival, picked, ready, inferred, published
+        )
+        self.latency.add(trace)
+        self.counts.published += 1
+        self.counts.gaps += int(cut.gap)
+        prediction = Prediction(
+            self.name,
+            self.ref,
+            cut.last_time,
+            outputs,
+            self.model.card.output_names,
+            trace,
+            cut.marker,
+            cut.marker_time,
+            cut.gap,
+        )
+        if self.log is not None:
+            self.log.prediction(prediction)
+        return prediction
+
+    def _swap_if_offered(self) -> None:
+        with self._lock:
+            offered, self._pending = self._pending, None
+        if offered is None:
+            return
+        previous = self.ref
+        self.model, self.ref = offered
+        self.counts.swaps += 1
+        self.note(f"model {previous} replaced by {self.ref}")
+
+    def note(self, message: str, **details: object) -> None:
+        """Record an event of this runner (kept in :attr:`events` and logged)."""
+        import pylsl
+
+        self.events.append((pylsl.local_clock(), message))
+        if self.log is not None:
+            self.log.event(self.name, message, **details)

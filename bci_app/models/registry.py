@@ -1,0 +1,260 @@
+"""The model registry: a directory of exported .onnx files and a manifest of their sha256.
+
+Layout::
+
+    ROOT/manifest.json          {"format": 1, "models": [record, ...]}
+    ROOT/NAME/v0001.onnx        the whole-window graph of version 1
+    ROOT/NAME/v0001.step.onnx   its streaming step graph (recurrent decoders only)
+
+Registering copies a file in under the next version number and records its hash; loading
+reads the file once, hashes those very bytes and refuses them when the hash is not the
+manifest's. Writers hold a lock file; the manifest is replaced atomically, so readers (a
+running engine watching for new versions) never see half of it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bci_app.errors import IncompatibleModelError, LiveError, ModelIntegrityError
+
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 1
+REGISTRY_ENV = "BCI_APP_MODELS"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def default_registry_dir() -> Path:
+    """Return ``$BCI_APP_MODELS``, else ``$XDG_DATA_HOME/bci-app/models``.
+
+    ``XDG_DATA_HOME`` defaults to ``~/.local/share``.
+    """
+    explicit = os.environ.get(REGISTRY_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
+    return base / "bci-app" / "models"
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """One registered version of a model.
+
+    Parameters
+    ----------
+    name : str
+        Model name in the registry.
+    version : int
+        1 for the first registration of ``name``, then increasing.
+    file : str
+        Path of the whole-window graph relative to the registry root.
+    sha256 : str
+        Hash of that file.
+    decoder : str
+        Registry name of the exported decoder.
+    created : str
+        Registration time (UTC, ISO 8601).
+    step_file, step_sha256 : str, optional
+        The streaming step graph of a recurrent decoder and its hash.
+    """
+
+    name: str
+    version: int
+    file: str
+    sha256: str
+    decoder: str
+    created: str
+    step_file: str | None = None
+    step_sha256: str | None = None
+
+    @property
+    def ref(self) -> str:
+        """Return ``name:version``."""
+        return f"{self.name}:{self.version}"
+
+
+class ModelRegistry:
+    """The models of one registry directory.
+
+    Parameters
+    ----------
+    root : Path, optional
+        The directory (default: :func:`default_registry_dir`); created on first registration.
+    """
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_registry_dir()
+
+    @property
+    def manifest_path(self) -> Path:
+        """Return the manifest file."""
+        return self.root / MANIFEST
+
+    def records(self) -> list[ModelRecord]:
+        """Return every registered version, by name then version."""
+        path = self.manifest_path
+        if not path.exists():
+            return []
+        try:
+            manifest = json.loads(path.read_text())
+            if manifest.get("format") != MANIFEST_FORMAT:
+                raise ValueError(f"format {manifest.get('format')!r}, expected {MANIFEST_FORMAT}")
+            records = [ModelRecord(**entry) for entry in manifest["models"]]
+        except (ValueError, KeyError, TypeError) as error:
+            raise ModelIntegrityError(str(path), f"unreadable manifest ({error})") from error
+        return sorted(records, key=lambda r: (r.name, r.version))
+
+    def stamp(self) -> tuple[int, int] | None:
+        """Return the manifest's (mtime_ns, size), which changes with every registration."""
+        try:
+            status = self.manifest_path.stat()
+        except FileNotFoundError:
+            return None
+        return status.st_mtime_ns, status.st_size
+
+    def names(self) -> list[str]:
+        """Return the registered model names."""
+        return sorted({record.name for record in self.records()})
+
+    def get(self, name: str, version: int | None = None) -> ModelRecord:
+        """Return version ``version`` of ``name`` (the latest when None).
+
+        Raises
+        ------
+        LiveError
+            When the name or version is not registered, listing what is.
+        """
+        versions = [r for r in self.records() if r.name == name]
+        if not versions:
+            known = ", ".join(self.names()) or "none"
+            raise LiveError(str(self.root), f"no model named '{name}' (registered: {known})")
+        if version is None:
+            return versions[-1]
+        for record in versions:
+            if record.version == version:
+                return record
+        listed = ", ".join(str(r.version) for r in versions)
+        raise LiveError(str(self.root), f"model '{name}' has no version {version} ({listed})")
+
+    def resolve(self, ref: str) -> ModelRecord:
+        """Return the record named by ``NAME`` (latest version) or ``NAME:VERSION``."""
+        name, _, version = ref.partition(":")
+        if version and not version.isdigit():
+            raise LiveError(ref, "a model is named NAME or NAME:VERSION (VERSION a number)")
+        return self.get(name, int(version) if version else None)
+
+    def path(self, record: ModelRecord) -> Path:
+        """Return the absolute path of a record's whole-window graph."""
+        return self.root / record.file
+
+    def read_verified(self, record: ModelRecord, *, step: bool = False) -> bytes:
+        """Return the bytes of a record's graph after checking them against the manifest.
+
+        Raises
+        ------
+        ModelIntegrityError
+            When the file is missing or its sha256 is not the registered one.
+        """
+        relative = record.step_file if step else record.file
+        expected = record.step_sha256 if step else record.sha256
+        if relative is None or expected is None:
+            raise LiveError(record.ref, "has no streaming step graph")
+        path = self.root / relative
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise ModelIntegrityError(
+                str(path), f"registered as {record.ref} but the file is missing"
+            ) from None
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != expected:
+            raise ModelIntegrityError(
+                str(path),
+                f"sha256 {actual[:16]}... differs from the {expected[:16]}... registered for "
+                f"{record.ref}: the file changed after registration, refusing to load it "
+                "(register the new file as a new version if the change is intended)",
+            )
+        return data
+
+    def register(self, onnx_path: Path, name: str) -> ModelRecord:
+        """Copy an exported model (and its ``.step.onnx`` companion) in as a new version.
+
+        Raises
+        ------
+        LiveError
+            When the name is not a plain name.
+        IncompatibleModelError
+            When the file is not a bci-app export this runtime can run.
+        """
+        from bci_app.inference.model import OnnxModel
+
+        if not _NAME.match(name):
+            raise LiveError(name, "model names are letters, digits, '.', '_' and '-'")
+        onnx_path = Path(onnx_path)
+        data = _read(onnx_path)
+        card = OnnxModel(data, str(onnx_path)).card
+        step_source = onnx_path.with_name(f"{onnx_path.stem}.step.onnx")
+        step_data = _read(step_source) if step_source.exists() else None
+        with self._locked():
+            records = self.records()
+            version = 1 + max((r.version for r in records if r.name == name), default=0)
+            stem = f"{name}/v{version:04d}"
+            _write_atomic(self.root / f"{stem}.onnx", data)
+            step_file = step_sha = None
+            if step_data is not None:
+                step_file = f"{stem}.step.onnx"
+                _write_atomic(self.root / step_file, step_data)
+                step_sha = hashlib.sha256(step_data).hexdigest()
+            record = ModelRecord(
+                name=name,
+                version=version,
+                file=f"{stem}.onnx",
+                sha256=hashlib.sha256(data).hexdigest(),
+                decoder=card.decoder,
+                created=datetime.now(UTC).isoformat(timespec="seconds"),
+                step_file=step_file,
+                step_sha256=step_sha,
+            )
+            self._write_manifest([*records, record])
+        return record
+
+    def _write_manifest(self, records: list[ModelRecord]) -> None:
+        manifest = {"format": MANIFEST_FORMAT, "models": [asdict(r) for r in records]}
+        _write_atomic(self.manifest_path, json.dumps(manifest, indent=1).encode())
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise IncompatibleModelError(str(path), "no such model file") from None
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)

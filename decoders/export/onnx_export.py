@@ -1,0 +1,279 @@
+"""Export a fitted decoder to ONNX, with its card in the metadata and parity checked.
+
+Every decoder exports its whole-window inference module (raw outputs, then softmax for
+classifiers) as ``window`` -> ``output`` with a dynamic batch dimension (exported from a
+batch of 2: a batch-1 example would freeze the batch size). Recurrent and spiking decoders
+whose :meth:`~decoders.contract.Decoder.streaming_module` returns a step module also export
+that step function to ``<name>.step.onnx``, its state as explicit inputs and outputs.
+
+The step module convention:
+
+- ``step_times`` (int attribute): samples consumed per step;
+- ``initial_state(batch)`` returns the tuple of state tensors of a stream at rest;
+- ``forward(chunk, *state)`` takes ``chunk`` (batch, n_channels, step_times) and returns
+  ``(output, *new_state)``.
+
+After export, ONNX Runtime (with the live settings) is compared with torch on fresh random
+valid inputs; a max relative error above 1e-4 removes the file and raises
+:class:`~decoders.export.parity.ParityError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from decoders.card import DecoderCard
+from decoders.evaluation.records import software_versions
+
+from . import metadata
+from .parity import (
+    PARITY_TOLERANCE,
+    ParityError,
+    ParityReport,
+    check_step_parity,
+    check_window_parity,
+)
+
+if TYPE_CHECKING:
+    import torch
+
+    from decoders.contract import Decoder
+
+OPSET = 20
+"""ONNX opset of exported graphs (ONNX Runtime 1.20 and later run it)."""
+
+
+class ExportError(RuntimeError):
+    """A decoder that torch cannot turn into an ONNX graph."""
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """What an export produced.
+
+    Parameters
+    ----------
+    path : Path
+        The whole-window graph.
+    parity : ParityReport
+        Its parity with the torch module.
+    step_path : Path, optional
+        The streaming step graph of a recurrent decoder.
+    step_parity : ParityReport, optional
+        Its parity, step by step, with the torch step module.
+    opset : int
+        ONNX opset of the graphs.
+    seconds : float
+        Wall time of the export and checks.
+    """
+
+    path: Path
+    parity: ParityReport
+    step_path: Path | None
+    step_parity: ParityReport | None
+    opset: int
+    seconds: float
+
+    def summary(self) -> str:
+        """Return one line per graph: file, parity and the relative error."""
+        lines = [_parity_line(self.path, self.parity)]
+        if self.step_path is not None and self.step_parity is not None:
+            lines.append(_parity_line(self.step_path, self.step_parity))
+        return "\n".join(lines)
+
+
+def export_decoder(
+    decoder: Decoder,
+    path: Path,
+    *,
+    card: DecoderCard | None = None,
+    allow_resample: bool = True,
+    tolerance: float = PARITY_TOLERANCE,
+    seed: int | None = None,
+) -> ExportReport:
+    """Export a fitted decoder to ``path`` (and ``<stem>.step.onnx`` for recurrent ones).
+
+    Parameters
+    ----------
+    decoder : Decoder
+        Fitted (or restored from a checkpoint).
+    path : Path
+        Destination ``.onnx`` file; written only once parity holds.
+    card : DecoderCard, optional
+        The card written into the metadata (default: the decoder's own).
+    allow_resample : bool
+        Whether the live path may resample a stream at another rate to the model's.
+    tolerance : float
+        Accepted max relative error between ONNX Runtime and torch.
+    seed : int, optional
+        Seed of the random parity inputs (default: a fresh one, reported).
+
+    Raises
+    ------
+    ExportError
+        When torch cannot export the module.
+    ParityError
+        When ONNX Runtime and torch disagree beyond ``tolerance``.
+    """
+    import torch
+
+    if not decoder.is_fitted:
+        raise ValueError(f"decoder {decoder.name} is not fitted: nothing to export")
+    started = time.perf_counter()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    card = card or DecoderCard.for_decoder(decoder)
+    spec = decoder.input_spec_
+    n_channels = len(spec.ch_names)
+    example = torch.zeros(2, n_channels, spec.n_times)
+    module = decoder.inference_module()
+    parity = _export_checked(
+        module,
+        (example,),
+        path,
+        [metadata.WINDOW_INPUT],
+        [metadata.OUTPUT],
+        lambda temporary: check_window_parity(
+            module,
+            temporary,
+            spec.ch_types,
+            spec.n_times,
+            input_name=metadata.WINDOW_INPUT,
+            seed=seed,
+            tolerance=tolerance,
+        ),
+        card.to_json(),
+        metadata.window_live(spec, allow_resample=allow_resample),
+    )
+    step_path, step_parity = None, None
+    step_module = decoder.streaming_module()
+    if step_module is not None:
+        step_module.eval()
+        step_path = path.with_name(f"{path.stem}.step.onnx")
+        with torch.no_grad():
+            state = tuple(step_module.initial_state(2))
+        step_times = int(step_module.step_times)
+        chunk = torch.zeros(2, n_channels, step_times)
+        live = metadata.step_live(spec, len(state), step_times, allow_resample=allow_resample)
+        step_parity = _export_checked(
+            step_module,
+            (chunk, *state),
+            step_path,
+            [live["input"], *live["state_inputs"]],
+            [live["output"], *live["state_outputs"]],
+            lambda temporary: check_step_parity(
+                step_module,
+                temporary,
+                spec.ch_types,
+                step_times,
+                input_names=[live["input"], *live["state_inputs"]],
+                seed=seed,
+                tolerance=tolerance,
+            ),
+            card.to_json(),
+            live,
+        )
+    return ExportReport(path, parity, step_path, step_parity, OPSET, time.perf_counter() - started)
+
+
+def export_checkpoint(folder: Path, path: Path, **options: Any) -> ExportReport:
+    """Export the decoder saved in checkpoint ``folder`` (see :func:`export_decoder`)."""
+    from decoders.checkpoint import load_decoder
+
+    decoder, card = load_decoder(Path(folder))
+    return export_decoder(decoder, path, card=card, **options)
+
+
+def _export_checked(
+    module: torch.nn.Module,
+    example: tuple,
+    path: Path,
+    input_names: list[str],
+    output_names: list[str],
+    check,
+    card_json: str,
+    live: dict,
+) -> ParityReport:
+    """Export to a temporary file, check parity, write metadata, then move into place."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        _torch_export(module, example, temporary, input_names, output_names)
+        report = check(temporary)
+        if not report.passed:
+            raise ParityError(path, report)
+        export = {
+            "opset": OPSET,
+            "parity": report.to_dict(),
+            "versions": software_versions(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        metadata.write_metadata(str(temporary), metadata.metadata_entries(card_json, live, export))
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return report
+
+
+def _torch_export(
+    module: torch.nn.Module,
+    example: tuple,
+    path: Path,
+    input_names: list[str],
+    output_names: list[str],
+) -> None:
+    import onnx
+    import torch
+
+    batch = torch.export.Dim("batch", min=1)
+    dynamic = tuple({0: batch} for _ in example)
+    try:
+        with _quiet_exporter(), torch.no_grad():
+            torch.onnx.export(
+                module.eval(),
+                example,
+                str(path),
+                dynamo=True,
+                opset_version=OPSET,
+                input_names=input_names,
+                output_names=output_names,
+                dynamic_shapes=dynamic,
+                external_data=False,
+                verbose=False,
+            )
+        onnx.checker.check_model(str(path))
+    except Exception as error:
+        raise ExportError(
+            f"{type(module).__name__}: torch could not export it to ONNX: {error}"
+        ) from error
+
+
+@contextlib.contextmanager
+def _quiet_exporter() -> Iterator[None]:
+    """Silence the exporter's progress lines and warnings about optional operators."""
+    logger = logging.getLogger("torch.onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def _parity_line(path: Path, report: ParityReport) -> str:
+    return (
+        f"{path}: {report.graph} graph, parity with torch: max relative error "
+        f"{report.max_relative_error:.2e} (tolerance {report.tolerance:g}, "
+        f"{report.n_windows} random inputs, batch sizes {list(report.batch_sizes)}, "
+        f"seed {report.seed})"
+    )

@@ -1,0 +1,206 @@
+"""Parity between a decoder's torch module and its ONNX graph, on fresh random valid inputs.
+
+Inputs are Gaussian noise at the physiological amplitude of each channel type (SI units),
+with a random gain per channel, drawn from a new seed at every check (the seed is reported
+so a failure can be replayed). The ONNX graph runs in ONNX Runtime with the live path's
+settings (one intra-op thread, sequential execution, every graph optimisation), at several
+batch sizes, so a graph frozen to one batch size fails too.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import onnxruntime
+    import torch
+
+PARITY_TOLERANCE = 1e-4
+"""Largest accepted max relative error between ONNX Runtime and torch (float32)."""
+
+TYPICAL_AMPLITUDE = {
+    "eeg": 20e-6,
+    "eog": 100e-6,
+    "emg": 50e-6,
+    "ecg": 500e-6,
+    "ecog": 50e-6,
+    "seeg": 50e-6,
+    "dbs": 20e-6,
+    "mag": 1e-12,
+    "grad": 1e-10,
+}
+"""Standard deviation of the random inputs per MNE channel type, in SI units (others: 1)."""
+
+
+class ParityError(RuntimeError):
+    """An exported graph whose outputs differ from the torch module beyond the tolerance."""
+
+    def __init__(self, path: Path, report: ParityReport) -> None:
+        self.path = Path(path)
+        self.report = report
+        super().__init__(
+            f"{self.path}: ONNX Runtime differs from torch on the {report.graph} graph: max "
+            f"relative error {report.max_relative_error:.3g} > {report.tolerance:g} "
+            f"(max absolute {report.max_abs_error:.3g}, {report.n_windows} random windows, "
+            f"seed {report.seed}); the export is refused"
+        )
+
+
+@dataclass(frozen=True)
+class ParityReport:
+    """The outcome of one parity check.
+
+    Parameters
+    ----------
+    graph : str
+        ``window`` (whole-window inference) or ``step`` (streaming step function).
+    max_relative_error : float
+        ``max |onnx - torch| / max |torch|`` over every output compared.
+    max_abs_error : float
+        ``max |onnx - torch|``.
+    n_windows : int
+        Random inputs compared (windows, or steps times batch for a step graph).
+    batch_sizes : tuple of int
+        Batch sizes the graph ran with.
+    seed : int
+        Seed of the random inputs.
+    tolerance : float
+        The accepted relative error.
+    """
+
+    graph: str
+    max_relative_error: float
+    max_abs_error: float
+    n_windows: int
+    batch_sizes: tuple[int, ...]
+    seed: int
+    tolerance: float
+
+    @property
+    def passed(self) -> bool:
+        """Return True when the relative error is within the tolerance."""
+        return bool(self.max_relative_error <= self.tolerance)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return plain JSON-serialisable data."""
+        data = asdict(self)
+        data["batch_sizes"] = list(self.batch_sizes)
+        return data
+
+
+def random_windows(
+    ch_types: Sequence[str], n_times: int, n_windows: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Return float32 noise windows (n_windows, n_channels, n_times) at typical amplitudes."""
+    scale = np.array([TYPICAL_AMPLITUDE.get(kind, 1.0) for kind in ch_types])
+    gain = rng.uniform(0.5, 2.0, size=(n_windows, len(ch_types), 1))
+    noise = rng.standard_normal((n_windows, len(ch_types), n_times))
+    return (noise * gain * scale[None, :, None]).astype(np.float32)
+
+
+def live_session(model: Path | bytes) -> onnxruntime.InferenceSession:
+    """Return an ONNX Runtime session with the live path's settings."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    source = str(model) if isinstance(model, Path) else model
+    return onnxruntime.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+
+
+def compare(actual: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
+    """Return the max relative and max absolute error of ``actual`` against ``reference``."""
+    difference = float(np.max(np.abs(np.asarray(actual, float) - np.asarray(reference, float))))
+    magnitude = float(np.max(np.abs(reference)))
+    if not np.isfinite(difference):
+        return np.inf, np.inf
+    return difference / max(magnitude, np.finfo(np.float32).tiny), difference
+
+
+def check_window_parity(
+    module: torch.nn.Module,
+    onnx_path: Path,
+    ch_types: Sequence[str],
+    n_times: int,
+    *,
+    input_name: str,
+    n_windows: int = 8,
+    seed: int | None = None,
+    tolerance: float = PARITY_TOLERANCE,
+) -> ParityReport:
+    """Compare the window graph with ``module`` at batch sizes ``n_windows`` and 1."""
+    import torch
+
+    seed = secrets.randbits(32) if seed is None else seed
+    windows = random_windows(ch_types, n_times, n_windows, np.random.default_rng(seed))
+    with torch.no_grad():
+        reference = module(torch.from_numpy(windows)).numpy()
+    session = live_session(Path(onnx_path))
+    batched = session.run(None, {input_name: windows})[0]
+    single = session.run(None, {input_name: windows[:1]})[0]
+    errors = [compare(batched, reference), compare(single, reference[:1])]
+    return ParityReport(
+        "window",
+        max(e[0] for e in errors),
+        max(e[1] for e in errors),
+        n_windows,
+        (n_windows, 1),
+        seed,
+        tolerance,
+    )
+
+
+def check_step_parity(
+    step_module: torch.nn.Module,
+    onnx_path: Path,
+    ch_types: Sequence[str],
+    step_times: int,
+    *,
+    input_names: Sequence[str],
+    n_steps: int = 6,
+    batch: int = 3,
+    seed: int | None = None,
+    tolerance: float = PARITY_TOLERANCE,
+) -> ParityReport:
+    """Run ``n_steps`` steps in torch and in ONNX Runtime from the initial state; compare.
+
+    Every step's output and the final state are compared; the state is carried separately
+    on each side, so an error that accumulates through the recurrence is caught.
+    """
+    import torch
+
+    seed = secrets.randbits(32) if seed is None else seed
+    rng = np.random.default_rng(seed)
+    chunks = [random_windows(ch_types, step_times, batch, rng) for _ in range(n_steps)]
+    session = live_session(Path(onnx_path))
+    with torch.no_grad():
+        torch_state = tuple(step_module.initial_state(batch))
+    onnx_state = [state.numpy().astype(np.float32) for state in torch_state]
+    errors = []
+    for chunk in chunks:
+        with torch.no_grad():
+            torch_out, *new_state = step_module(torch.from_numpy(chunk), *torch_state)
+        torch_state = tuple(new_state)
+        feeds = dict(zip(input_names, [chunk, *onnx_state], strict=True))
+        onnx_out, *onnx_state = session.run(None, feeds)
+        errors.append(compare(onnx_out, torch_out.numpy()))
+    for ours, theirs in zip(onnx_state, torch_state, strict=True):
+        errors.append(compare(ours, theirs.numpy()))
+    return ParityReport(
+        "step",
+        max(e[0] for e in errors),
+        max(e[1] for e in errors),
+        n_steps * batch,
+        (batch,),
+        seed,
+        tolerance,
+    )
