@@ -20,7 +20,7 @@ import numpy as np
 from .clock import ClockOffset, Dejitter
 from .events import EventKind, EventLog, StreamStatus
 from .markers import MarkerBuffer
-from .quality import QualityReport, QualitySettings, assess_quality
+from .quality import QualityReport, QualitySettings, QualityTracker
 from .ringbuffer import RingBuffer
 from .streaminfo import StreamDescription, describe
 
@@ -343,8 +343,8 @@ class SignalInlet(Inlet):
 
     Values are scaled to SI units from the channel units of the stream header, timestamps
     are clock-corrected (for a source on another machine; one machine has one LSL clock)
-    and dejittered, gaps are marked in the buffer, and per-channel quality is assessed every
-    ``quality_interval`` seconds.
+    and dejittered, gaps are marked in the buffer, and per-channel quality is updated with
+    every chunk (a new :attr:`quality` report every ``quality.window`` seconds).
 
     Parameters
     ----------
@@ -356,8 +356,6 @@ class SignalInlet(Inlet):
         Replace arriving timestamps by a fitted regular clock (see :class:`Dejitter`).
     quality : QualitySettings, optional
         Thresholds of the quality flags (defaults when None).
-    quality_interval : float
-        Seconds between two quality assessments (0 disables them).
     **kwargs
         Passed to :class:`Inlet`.
     """
@@ -369,7 +367,6 @@ class SignalInlet(Inlet):
         seconds: float = 30.0,
         dejitter: bool = True,
         quality: QualitySettings | None = None,
-        quality_interval: float = 0.5,
         **kwargs: object,
     ) -> None:
         if not stream.regular:
@@ -378,14 +375,11 @@ class SignalInlet(Inlet):
             raise ValueError(f"{stream.label} is a regular stream of text: not a signal")
         super().__init__(stream, **kwargs)
         self.buffer = RingBuffer(stream.ch_names, stream.ch_types, stream.sfreq, seconds)
-        self.quality_settings = quality or QualitySettings()
-        self.quality_interval = quality_interval
-        self.quality: QualityReport | None = None
+        self._quality = QualityTracker(stream.ch_names, stream.ch_types, stream.sfreq, quality)
         self._scales = np.array(
             [c.scale if c.unit_known else 1.0 for c in stream.channels], dtype=np.float32
         )[:, None]
         self._dejitter = Dejitter(stream.sfreq) if dejitter else None
-        self._last_quality = 0.0
         self._last_raw: float | None = None
         unknown = [f"{c.name} ({c.unit})" for c in stream.channels if not c.unit_known]
         if unknown:
@@ -417,6 +411,12 @@ class SignalInlet(Inlet):
                 self._timestamp_jump(self._last_stamp, float(corrected[0]), jump)
         self.buffer.write(data, corrected, arrival)
         self._last_stamp = float(corrected[-1])
+        self._quality.update(data, arrival)
+
+    @property
+    def quality(self) -> QualityReport | None:
+        """Return the latest per-channel quality report (None before the first block)."""
+        return self._quality.report
 
     def _check_stamps(self, stamps: np.ndarray) -> None:
         if not np.isfinite(stamps).all():
@@ -451,20 +451,7 @@ class SignalInlet(Inlet):
             self._dejitter.reset()
 
     def _periodic(self, now: float) -> None:
-        if self.quality_interval <= 0 or now - self._last_quality < self.quality_interval:
-            return
-        self._last_quality = now
-        window = min(self.quality_settings.window, self.buffer.seconds)
-        latest = self.buffer.latest(window)
-        if latest.n_times >= 2:
-            self.quality = assess_quality(
-                latest.data,
-                self.buffer.ch_names,
-                self.buffer.ch_types,
-                self.buffer.sfreq,
-                self.quality_settings,
-                time=now,
-            )
+        """Signals need no periodic work (quality is updated with each chunk)."""
 
 
 class MarkerInlet(Inlet):

@@ -1,4 +1,9 @@
-"""Per-channel signal quality: flat line, line noise, amplitude out of range, non-finite values."""
+"""Per-channel signal quality: flat line, line noise, amplitude out of range, non-finite values.
+
+Statistics are accumulated chunk by chunk (a few operations per sample, cheap enough for the
+acquisition thread at sEEG channel counts) over blocks of ``window`` seconds; each completed
+block gives a :class:`QualityReport`.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +12,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# Peak-to-peak below which a channel counts as flat, per MNE type (SI units).
+# Peak-to-peak below which a channel counts as flat, per MNE type (SI units); stim never is.
 _FLAT = {"mag": 1e-14, "grad": 1e-13, "misc": 0.0, "stim": -1.0}
 _FLAT_VOLTS = 1e-7  # 0.1 µV
-# Largest absolute deviation from the channel median that is still plausible (SI units).
+# Largest peak-to-peak amplitude within a block that is still plausible (SI units).
 _RANGE = {
-    "eeg": 500e-6,
-    "eog": 2e-3,
-    "emg": 10e-3,
-    "ecg": 10e-3,
-    "seeg": 5e-3,
-    "ecog": 5e-3,
-    "dbs": 5e-3,
-    "mag": 1e-10,
-    "grad": 1e-8,
+    "eeg": 1e-3,
+    "eog": 4e-3,
+    "emg": 20e-3,
+    "ecg": 20e-3,
+    "seeg": 10e-3,
+    "ecog": 10e-3,
+    "dbs": 10e-3,
+    "mag": 2e-10,
+    "grad": 2e-8,
 }
+_MAX_HARMONICS = 4
 
 
 @dataclass(frozen=True)
@@ -31,21 +37,21 @@ class QualitySettings:
     Parameters
     ----------
     window : float
-        Seconds of the most recent signal assessed.
+        Seconds of signal each report covers (a new report every ``window`` seconds).
     line_freq : float
-        Power-line frequency in Hz (50 or 60); its harmonics below Nyquist count too.
+        Power-line frequency in Hz (50 or 60); its first harmonics below Nyquist count too.
     line_ratio : float
-        Share of a channel's power (above 1 Hz) within 1 Hz of the line frequencies above
+        Share of a channel's variance carried by sinusoids at the line frequencies above
         which the channel is flagged line-noisy.
     flat : dict
-        Peak-to-peak (SI) below which a channel of that type is flat; other voltage types
-        use 0.1 µV.
+        Peak-to-peak (SI) at or below which a channel of that type is flat; voltage types
+        not listed use 0.1 µV.
     max_amplitude : dict
-        Absolute deviation from the channel median (SI) above which a channel of that type
-        is out of range; types absent are never out of range.
+        Peak-to-peak amplitude (SI) above which a channel of that type is out of range
+        (1 mV for EEG); types absent are never out of range.
     """
 
-    window: float = 2.0
+    window: float = 1.0
     line_freq: float = 50.0
     line_ratio: float = 0.5
     flat: dict[str, float] = field(default_factory=lambda: dict(_FLAT))
@@ -54,18 +60,18 @@ class QualitySettings:
 
 @dataclass(frozen=True)
 class QualityReport:
-    """Quality flags of every channel at one moment.
+    """Quality flags of every channel over one block of signal.
 
     Parameters
     ----------
     time : float
-        LSL local time of the assessment.
+        LSL local time at which the block ended.
     ch_names : tuple of str
         Channel names, in the order of the arrays.
     flat, line_noisy, out_of_range, non_finite : ndarray of bool
         One flag per channel.
     line_noise : ndarray of float
-        Share of each channel's power at the line frequencies (0 to 1).
+        Share of each channel's variance at the line frequencies (0 to 1).
     """
 
     time: float
@@ -98,6 +104,102 @@ class QualityReport:
         return [reason for reason, values in flags.items() if values[index]]
 
 
+class QualityTracker:
+    """Quality of a live stream, block after block.
+
+    Parameters
+    ----------
+    ch_names, ch_types : sequence of str
+        Names and MNE types of the channels.
+    sfreq : float
+        Sampling rate in Hz.
+    settings : QualitySettings, optional
+        Thresholds (defaults when None).
+    block : int, optional
+        Samples per report (default: ``settings.window`` seconds).
+    """
+
+    def __init__(
+        self,
+        ch_names: Sequence[str],
+        ch_types: Sequence[str],
+        sfreq: float,
+        settings: QualitySettings | None = None,
+        *,
+        block: int | None = None,
+    ) -> None:
+        self.settings = settings or QualitySettings()
+        self.ch_names = tuple(ch_names)
+        types = list(ch_types)
+        self.block = block or max(2, round(self.settings.window * sfreq))
+        self.report: QualityReport | None = None
+        harmonics = np.arange(1, _MAX_HARMONICS + 1) * self.settings.line_freq
+        self._omega = 2 * np.pi * harmonics[harmonics < sfreq / 2] / sfreq  # rad per sample
+        self._flat_limit = np.array([self.settings.flat.get(t, _FLAT_VOLTS) for t in types])
+        self._range_limit = np.array([self.settings.max_amplitude.get(t, np.inf) for t in types])
+        self._measured = np.array([t not in ("stim", "misc") for t in types])
+        self._start_block()
+
+    def update(self, data: np.ndarray, time: float) -> QualityReport | None:
+        """Add samples (n_channels, n_times); return a report when a block completes."""
+        finished = None
+        start = 0
+        while start < data.shape[1]:
+            stop = min(data.shape[1], start + self.block - self._count)
+            self._add(np.asarray(data[:, start:stop], dtype=float))
+            start = stop
+            if self._count == self.block:
+                finished = self.report = self._finish(time)
+                self._start_block()
+        return finished
+
+    def _start_block(self) -> None:
+        n_channels = len(self.ch_names)
+        self._count = 0
+        self._low = np.full(n_channels, np.inf)
+        self._high = np.full(n_channels, -np.inf)
+        self._sum = np.zeros(n_channels)
+        self._squares = np.zeros(n_channels)
+        self._cos = np.zeros((n_channels, self._omega.size))
+        self._sin = np.zeros((n_channels, self._omega.size))
+        self._non_finite = np.zeros(n_channels, dtype=bool)
+
+    def _add(self, data: np.ndarray) -> None:
+        finite = np.isfinite(data)
+        if not finite.all():
+            self._non_finite |= ~finite.all(axis=1)
+            data = np.where(finite, data, 0.0)
+        phase = np.outer(self._count + np.arange(data.shape[1]), self._omega)
+        self._cos += data @ np.cos(phase)
+        self._sin += data @ np.sin(phase)
+        self._low = np.minimum(self._low, data.min(axis=1))
+        self._high = np.maximum(self._high, data.max(axis=1))
+        self._sum += data.sum(axis=1)
+        self._squares += np.einsum("ij,ij->i", data, data)
+        self._count += data.shape[1]
+
+    def _finish(self, time: float) -> QualityReport:
+        n = self._count
+        mean = self._sum / n
+        variance = np.maximum(self._squares / n - mean * mean, 0.0)
+        # Power of the sinusoid at each line harmonic (amplitude² / 2), from its projection.
+        line_power = (2.0 / n**2) * (self._cos**2 + self._sin**2).sum(axis=1)
+        share = np.divide(
+            line_power, variance, out=np.zeros_like(variance), where=variance > 0
+        ).clip(0.0, 1.0)
+        peak_to_peak = self._high - self._low
+        flat = (peak_to_peak <= self._flat_limit) & ~self._non_finite
+        return QualityReport(
+            time=time,
+            ch_names=self.ch_names,
+            flat=flat,
+            line_noisy=self._measured & ~flat & (share > self.settings.line_ratio),
+            out_of_range=peak_to_peak > self._range_limit,
+            non_finite=self._non_finite.copy(),
+            line_noise=share,
+        )
+
+
 def assess_quality(
     data: np.ndarray,
     ch_names: Sequence[str],
@@ -107,49 +209,9 @@ def assess_quality(
     *,
     time: float = 0.0,
 ) -> QualityReport:
-    """Assess each channel of a stretch of signal.
-
-    Parameters
-    ----------
-    data : ndarray, shape (n_channels, n_times)
-        The most recent signal, in SI units.
-    ch_names, ch_types : sequence of str
-        Names and MNE types of the channels.
-    sfreq : float
-        Sampling rate in Hz.
-    settings : QualitySettings, optional
-        Thresholds (defaults when None).
-    time : float
-        Time stamped on the report.
-    """
-    settings = settings or QualitySettings()
-    types = list(ch_types)
-    non_finite = ~np.isfinite(data).all(axis=1)
-    clean = np.where(np.isfinite(data), data, 0.0).astype(float)
-    flat_limit = np.array([settings.flat.get(t, _FLAT_VOLTS) for t in types])
-    flat = (np.ptp(clean, axis=1) <= flat_limit) & ~non_finite
-    limits = np.array([settings.max_amplitude.get(t, np.inf) for t in types])
-    deviation = np.abs(clean - np.median(clean, axis=1, keepdims=True)).max(axis=1)
-    out_of_range = deviation > limits
-    line_noise = _line_share(clean, sfreq, settings.line_freq)
-    measured = np.array([t not in ("stim", "misc") for t in types]) & ~flat
-    line_noisy = measured & (line_noise > settings.line_ratio)
-    return QualityReport(
-        time, tuple(ch_names), flat, line_noisy, out_of_range, non_finite, line_noise
-    )
-
-
-def _line_share(data: np.ndarray, sfreq: float, line_freq: float) -> np.ndarray:
-    """Return each channel's share of power (above 1 Hz) within 1 Hz of the line harmonics."""
-    n_times = data.shape[1]
-    if n_times < 4:
-        return np.zeros(data.shape[0])
-    taper = np.hanning(n_times)
-    power = np.abs(np.fft.rfft((data - data.mean(axis=1, keepdims=True)) * taper, axis=1)) ** 2
-    freqs = np.fft.rfftfreq(n_times, 1.0 / sfreq)
-    harmonics = np.arange(line_freq, sfreq / 2, line_freq)
-    near_line = (np.abs(freqs[:, None] - harmonics[None, :]) <= 1.0).any(axis=1)
-    above = freqs >= 1.0
-    total = power[:, above].sum(axis=1)
-    share = power[:, near_line & above].sum(axis=1)
-    return np.divide(share, total, out=np.zeros_like(share), where=total > 0)
+    """Assess each channel of a stretch of signal (n_channels, n_times) in SI units."""
+    tracker = QualityTracker(ch_names, ch_types, sfreq, settings, block=data.shape[1])
+    report = tracker.update(data, time)
+    if report is None:
+        raise ValueError("quality needs at least one sample")
+    return report

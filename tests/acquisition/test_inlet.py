@@ -5,6 +5,7 @@ import pytest
 from acquisition.discovery import find_stream
 from acquisition.events import EventKind, StreamStatus
 from acquisition.inlet import MarkerInlet, SignalInlet, open_inlet
+from acquisition.quality import QualitySettings
 
 pytestmark = [pytest.mark.lsl, pytest.mark.timeout(60)]
 
@@ -217,28 +218,23 @@ def test_a_failing_consumer_is_reported_and_does_not_stop_the_inlet(outlet, uniq
 
 def test_quality_flags_are_updated_live(outlet, unique, wait):
     source = outlet(unique, n_channels=3, sfreq=250.0)
-    inlet = SignalInlet(
-        find_stream(source_id=f"{unique}-sid"), seconds=5.0, quality_interval=0.05
-    ).start()
+    settings = QualitySettings(window=1.0)  # one report per 250 samples
+    inlet = SignalInlet(find_stream(source_id=f"{unique}-sid"), quality=settings).start()
     try:
         wait(lambda: _connected(inlet))
         rng = np.random.default_rng(0)
         values = np.zeros((500, 3), dtype=np.float32)
         values[:, 0] = rng.normal(0, 10e-6, 500)  # good
         values[:, 1] = 1e-3  # flat
-        values[:, 2] = rng.normal(0, 10e-6, 500) + np.where(np.arange(500) > 250, 2e-3, 0)
-        source.push_chunk(values)
-        wait(lambda: inlet.buffer.total == 500)
-        wait(
-            lambda: (
-                inlet.quality is not None
-                and inlet.quality.time > inlet.buffer.latest(n_times=1).arrivals[0]
-            )
-        )
+        values[:, 2] = rng.normal(0, 10e-6, 500) + np.where(np.arange(500) >= 300, 2e-3, 0)
+        source.push_chunk(values[:250])
+        wait(lambda: inlet.quality is not None, what="the first report")
+        assert inlet.quality.bad_channels == ["C1"] and inlet.quality.reasons("C1") == ["flat"]
+        first = inlet.quality
+        source.push_chunk(values[250:])
+        wait(lambda: inlet.quality is not first, what="the second report")
         assert inlet.quality.bad_channels == ["C1", "C2"]
-        assert inlet.quality.reasons("C1") == ["flat"] and inlet.quality.reasons("C2") == [
-            "out of range"
-        ]
+        assert inlet.quality.reasons("C2") == ["out of range"]
     finally:
         inlet.stop()
 
