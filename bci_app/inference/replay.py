@@ -1,10 +1,9 @@
 """Play a recording as LSL streams and decode it live: the demo's machinery, as one call.
 
 The recording is streamed in real time by the acquisition player (signal plus its events as
-markers), preceded by a lead-in (its own first seconds again) that gives the engine time to
-connect, so no trial of the recording is missed. A marker ``bci-app/recording-start`` is
-sent at the recording's first sample: prediction times can then be turned into times in
-the recording.
+markers), which waits for the engine's inlets before its first sample, so nothing of the
+recording is missed. A marker ``bci-app/recording-start`` is sent at the recording's first
+sample: prediction times can then be turned into times in the recording.
 """
 
 from __future__ import annotations
@@ -27,6 +26,8 @@ if TYPE_CHECKING:
     import mne
 
 START_MARKER = "bci-app/recording-start"
+CONNECT_TIMEOUT = 10.0  # seconds the player waits for the engine's inlets
+TAIL_S = 1.0  # seconds decoded after the last sample, for the last windows to come out
 
 
 @dataclass
@@ -36,7 +37,7 @@ class LiveResult:
     Attributes
     ----------
     predictions : list of Prediction
-        Those whose window lies inside the recording (lead-in excluded), in time order.
+        Those made within the decoded duration, in time order.
     recording_start : float
         LSL time of the recording's first sample.
     summary : dict
@@ -66,7 +67,6 @@ def play_and_decode(
     marker_offset_s: float = 0.0,
     marker_values: Collection[str] | None = None,
     channel_map: Mapping[str, str] | None = None,
-    lead_in_s: float = 2.0,
     chunk_size: int | None = None,
     on_prediction: Callable[[Prediction], None] | None = None,
     log_path: Path | None = None,
@@ -93,8 +93,6 @@ def play_and_decode(
         Events decoded (default: every event of the recording).
     channel_map : mapping, optional
         ``{model channel: recording channel}`` for channels named differently.
-    lead_in_s : float
-        Seconds streamed before the recording (its own beginning again).
     chunk_size : int, optional
         Samples per LSL push (default: the player's, about 10 ms).
     on_prediction : callable, optional
@@ -110,9 +108,14 @@ def play_and_decode(
     if marker_locked and not events:
         raise LiveError("recording", "has no events to lock windows to")
     values = set(marker_values) if marker_values is not None else {text for _, text in events}
-    padded, lead_in = _with_lead_in(raw, lead_in_s)
     name = f"bci-app-replay-{uuid.uuid4().hex[:8]}"
-    player = Player(padded, name=name, chunk_size=chunk_size, source="replay")
+    player = Player(
+        _with_start_marker(raw),
+        name=name,
+        chunk_size=chunk_size,
+        source="replay",
+        wait_for_consumer=CONNECT_TIMEOUT,
+    )
     predictions: list[Prediction] = []
     with player, InferenceEngine(registry, log_path=log_path, publish=publish) as engine:
         runner = engine.add(
@@ -131,45 +134,31 @@ def play_and_decode(
             engine.subscribe(on_prediction)
         engine.start()
         length = raw.n_times / raw.info["sfreq"] if duration is None else duration
-        tail = runner.card.window_s + 0.5
-        engine.run_for(max(0.0, lead_in - _streamed(player)) + length + tail)
+        while player.running and player.pushed < length * player.sfreq:
+            engine.run_for(0.05)
+        engine.run_for(TAIL_S)
         starts = [m for m in markers.markers.since(0) if m.value == START_MARKER]
         summary = engine.summary()[runner.name]
         events_seen = [message for _, message in runner.events]
     if not starts:
         raise LiveError(name, "the recording-start marker never arrived; the replay failed")
     start = starts[0].timestamp
-    window = runner.card.window_s - 1.0 / runner.card.sfreq
-    inside = [
-        p
-        for p in predictions
-        if (p.marker is not None or p.timestamp - window >= start - 1e-6)
-        and p.timestamp - start <= length + 1e-6
-    ]
+    inside = [p for p in predictions if p.timestamp - start <= length + 1e-6]
     return LiveResult(inside, start, summary, events_seen)
 
 
-def _streamed(player: Any) -> float:
-    """Return the seconds of signal the player has pushed so far."""
-    return player.pushed / player.sfreq
-
-
-def _with_lead_in(raw: mne.io.BaseRaw, seconds: float) -> tuple[mne.io.RawArray, float]:
-    """Return ``raw`` preceded by its own first ``seconds`` and a start marker."""
+def _with_start_marker(raw: mne.io.BaseRaw) -> mne.io.RawArray:
+    """Return ``raw`` with its events as annotations and a start marker at its first sample."""
     import mne
 
     from acquisition.player import events_of
 
-    sfreq = raw.info["sfreq"]
-    data = raw.get_data()
-    n_lead = min(round(seconds * sfreq), data.shape[1])
     info = raw.info.copy()
     info.set_meas_date(None)
-    padded = mne.io.RawArray(np.concatenate([data[:, :n_lead], data], axis=1), info, verbose=False)
-    events = [(index + n_lead, text) for index, text in events_of(raw)]
-    events.insert(0, (n_lead, START_MARKER))
-    onsets = np.array([index for index, _ in events]) / sfreq
-    padded.set_annotations(
+    copy = mne.io.RawArray(raw.get_data(), info, verbose=False)
+    events = [(0, START_MARKER), *events_of(raw)]
+    onsets = np.array([index for index, _ in events]) / info["sfreq"]
+    copy.set_annotations(
         mne.Annotations(onsets, np.zeros(len(events)), [text for _, text in events])
     )
-    return padded, n_lead / sfreq
+    return copy

@@ -10,9 +10,9 @@ Keys of the ONNX ``metadata_props`` (every value is text, JSON where structured)
 ``bci_app.live``
     How the live path runs the graph (JSON): ``graph`` (``window`` or ``step``), input and
     output names, ``resample`` (may a stream at another rate be resampled to the model's),
-    ``pipeline`` (the declared preprocessing as acquisition pipeline steps at the model's
-    rate, with the exact filter coefficients used offline) and, for step graphs, the state
-    names and ``step_times``.
+    ``pipeline`` (the declared preprocessing: acquisition pipeline steps at the model's rate,
+    the very spec offline training ran through) and, for step graphs, the state names and
+    ``step_times``.
 ``bci_app.export``
     Provenance of the file (JSON): opset, versions, parity report, quantization report.
 
@@ -25,7 +25,6 @@ import json
 from typing import Any
 
 from decoders.contract import InputSpec
-from decoders.preprocessing import design_sos
 
 FORMAT = "1"
 KEY_FORMAT = "bci_app.format"
@@ -34,20 +33,13 @@ KEY_LIVE = "bci_app.live"
 KEY_EXPORT = "bci_app.export"
 
 WINDOW_INPUT = "window"
-STEP_INPUT = "chunk"
+STEP_INPUT = "block"
 OUTPUT = "output"
 
 
 def live_pipeline(spec: InputSpec) -> list[dict[str, Any]]:
-    """Return the declared preprocessing as acquisition ``sos`` steps at the model's rate.
-
-    The coefficients are those :func:`decoders.preprocessing.design_sos` gives, so the live
-    filters are exactly the offline ones.
-    """
-    return [
-        {"step": "sos", "sos": design_sos(step, spec.sfreq).tolist(), "types": None}
-        for step in spec.preprocessing
-    ]
+    """Return the declared preprocessing (acquisition pipeline steps at the model's rate)."""
+    return [dict(step) for step in spec.preprocessing]
 
 
 def window_live(spec: InputSpec, *, allow_resample: bool) -> dict[str, Any]:
@@ -61,23 +53,25 @@ def window_live(spec: InputSpec, *, allow_resample: bool) -> dict[str, Any]:
     }
 
 
-def step_live(spec: InputSpec, n_states: int, step_times: int, *, allow_resample: bool) -> dict:
-    """Return the ``bci_app.live`` entry of a streaming step graph."""
+def step_live(
+    spec: InputSpec, names: list[str], step_times: int, *, allow_resample: bool
+) -> dict[str, Any]:
+    """Return the ``bci_app.live`` entry of a streaming step graph with states ``names``."""
     return {
         "graph": "step",
         "input": STEP_INPUT,
         "output": OUTPUT,
-        "state_inputs": state_names(n_states, "state"),
-        "state_outputs": state_names(n_states, "state_out"),
+        "state_inputs": list(names),
+        "state_outputs": [f"{name}_out" for name in names],
         "step_times": step_times,
         "resample": allow_resample,
         "pipeline": live_pipeline(spec),
     }
 
 
-def state_names(n_states: int, prefix: str) -> list[str]:
-    """Return the graph names of ``n_states`` state tensors."""
-    return [f"{prefix}_{index}" for index in range(n_states)]
+def state_names(n_states: int) -> list[str]:
+    """Return default graph names of ``n_states`` state tensors."""
+    return [f"state_{index}" for index in range(n_states)]
 
 
 def metadata_entries(card_json: str, live: dict, export: dict) -> dict[str, str]:

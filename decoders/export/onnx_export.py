@@ -8,10 +8,13 @@ that step function to ``<name>.step.onnx``, its state as explicit inputs and out
 
 The step module convention:
 
-- ``step_times`` (int attribute): samples consumed per step;
-- ``initial_state(batch)`` returns the tuple of state tensors of a stream at rest;
-- ``forward(chunk, *state)`` takes ``chunk`` (batch, n_channels, step_times) and returns
-  ``(output, *new_state)``.
+- ``block_samples`` (int attribute): samples consumed per step;
+- ``initial_state(batch)`` returns the tuple of state tensors of a stream that starts now;
+- ``forward(block, *state)`` takes ``block`` (batch, n_channels, block_samples) and returns
+  ``(raw outputs, *new_state)``; for classifiers the exported step graph applies the softmax,
+  as the window graph does;
+- ``state_names`` (optional tuple of str) names the state tensors in the graph;
+- every tensor (block, states, outputs) has the batch on its first axis.
 
 After export, ONNX Runtime (with the live settings) is compared with torch on fresh random
 valid inputs; a max relative error above 1e-4 removes the file and raises
@@ -24,6 +27,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import time
 import warnings
 from collections.abc import Iterator
@@ -153,20 +157,22 @@ def export_decoder(
         ),
         card.to_json(),
         metadata.window_live(spec, allow_resample=allow_resample),
+        f"decoder {decoder.name} (window graph)",
     )
     step_path, step_parity = None, None
-    step_module = decoder.streaming_module()
-    if step_module is not None:
-        step_module.eval()
+    streaming = decoder.streaming_module()
+    if streaming is not None:
+        step_module = _step_graph(streaming.eval(), decoder.output_spec_.kind == "probabilities")
         step_path = path.with_name(f"{path.stem}.step.onnx")
         with torch.no_grad():
             state = tuple(step_module.initial_state(2))
-        step_times = int(step_module.step_times)
-        chunk = torch.zeros(2, n_channels, step_times)
-        live = metadata.step_live(spec, len(state), step_times, allow_resample=allow_resample)
+        step_times = int(streaming.block_samples)
+        names = getattr(streaming, "state_names", None) or metadata.state_names(len(state))
+        block = torch.zeros(2, n_channels, step_times)
+        live = metadata.step_live(spec, list(names), step_times, allow_resample=allow_resample)
         step_parity = _export_checked(
             step_module,
-            (chunk, *state),
+            (block, *state),
             step_path,
             [live["input"], *live["state_inputs"]],
             [live["output"], *live["state_outputs"]],
@@ -181,6 +187,7 @@ def export_decoder(
             ),
             card.to_json(),
             live,
+            f"decoder {decoder.name} (step graph)",
         )
     return ExportReport(path, parity, step_path, step_parity, OPSET, time.perf_counter() - started)
 
@@ -193,6 +200,27 @@ def export_checkpoint(folder: Path, path: Path, **options: Any) -> ExportReport:
     return export_decoder(decoder, path, card=card, **options)
 
 
+def _step_graph(step: torch.nn.Module, softmax: bool) -> torch.nn.Module:
+    """Return ``step`` with the softmax of its outputs for classifiers, as exported."""
+    import torch
+
+    class StepGraph(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.step = step
+
+        def initial_state(self, batch: int) -> tuple[torch.Tensor, ...]:
+            return tuple(self.step.initial_state(batch))
+
+        def forward(self, block: torch.Tensor, *state: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            output, *new_state = self.step(block, *state)
+            if softmax:
+                output = torch.softmax(output, dim=1)
+            return (output, *new_state)
+
+    return StepGraph().eval()
+
+
 def _export_checked(
     module: torch.nn.Module,
     example: tuple,
@@ -202,11 +230,12 @@ def _export_checked(
     check,
     card_json: str,
     live: dict,
+    label: str,
 ) -> ParityReport:
     """Export to a temporary file, check parity, write metadata, then move into place."""
     temporary = path.with_name(f".{path.name}.tmp")
     try:
-        _torch_export(module, example, temporary, input_names, output_names)
+        _torch_export(module, example, temporary, input_names, output_names, label)
         report = check(temporary)
         if not report.passed:
             raise ParityError(path, report)
@@ -229,12 +258,16 @@ def _torch_export(
     path: Path,
     input_names: list[str],
     output_names: list[str],
+    label: str,
 ) -> None:
     import onnx
     import torch
 
     batch = torch.export.Dim("batch", min=1)
-    dynamic = tuple({0: batch} for _ in example)
+    # forward(window) or forward(block, *state): every tensor is batch-first
+    dynamic = (
+        ({0: batch},) if len(example) == 1 else ({0: batch}, tuple({0: batch} for _ in example[1:]))
+    )
     try:
         with _quiet_exporter(), torch.no_grad():
             torch.onnx.export(
@@ -251,9 +284,15 @@ def _torch_export(
             )
         onnx.checker.check_model(str(path))
     except Exception as error:
-        raise ExportError(
-            f"{type(module).__name__}: torch could not export it to ONNX: {error}"
-        ) from error
+        raise ExportError(f"{label}: torch could not export it to ONNX: {_cause(error)}") from error
+
+
+def _cause(error: Exception) -> str:
+    """Return the exporter's own summary of why it failed, without colour codes."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
+    summary = text.partition("## Exception summary")[2].strip()
+    lines = [line for line in summary.splitlines() if line.startswith("<class")]
+    return lines[0].split(">: ", 1)[-1] if lines else text.strip().splitlines()[0]
 
 
 @contextlib.contextmanager

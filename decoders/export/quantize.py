@@ -121,7 +121,9 @@ def _model_inputs(trials: TrialSet, spec: dict, source: Path) -> np.ndarray:
         )
     data = trials.data
     if spec.get("preprocessing"):
-        data = apply_to_trials(spec["preprocessing"], data, trials.sfreq)
+        data = apply_to_trials(
+            spec["preprocessing"], data, trials.sfreq, trials.ch_names, trials.ch_types
+        )
     return np.asarray(data, dtype=np.float32)
 
 
