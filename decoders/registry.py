@@ -103,5 +103,11 @@ for _entry in (
         defaults={"architecture": "ShallowFBCSPNet"},
         tiny=_TRAINING_TINY,
     ),
+    DecoderEntry(
+        "fleeg-convnet",
+        "decoders.federated_models.fleeg:FleegConvNet",
+        "FLEEG-style: per-site spatial/temporal band-power layers, shared conv trunk (federated)",
+        tiny={**_TRAINING_TINY, "n_spatial": 4, "depth": 1, "filters": [8]},
+    ),
 ):
     register(_entry)

@@ -24,6 +24,7 @@ COMMANDS = (
     "export",
     "run",
     "models",
+    "fed",
 )
 
 

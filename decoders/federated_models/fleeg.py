@@ -1,0 +1,130 @@
+"""FLEEG-style personalised network: per-site input layers, shared DeepConvNet-style trunk.
+
+After FLEEG (Neural Networks 2024): sites with different amplifiers keep their own input and
+spatial layers, sized to their montage and sampling rate, and share the deeper layers. Here
+the site part (``local``) is a band-power front end: spatial filters over the site's channels,
+depthwise temporal filters of ``kernel_s`` seconds (strided so every rate costs about the
+same), squared, averaged into frames at ``frame_rate`` and log-transformed. Whatever the site's
+channels and rate, it yields ``n_spatial * depth`` maps of ``window_s * frame_rate`` frames,
+which the shared convolution blocks and linear head (``shared``) classify. Normalisation is
+by group norm, so the module holds no running statistics: its state is its parameters.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from decoders.contract import InputSpec, OutputSpec
+from decoders.datasets.errors import DataError
+
+from .split import SplitDecoder
+
+if TYPE_CHECKING:
+    import torch
+
+
+class FleegConvNet(SplitDecoder):
+    """Personalised band-power ConvNet for federations of sites with different montages.
+
+    Parameters
+    ----------
+    seed : int
+        Seeds weight initialisation and batch order.
+    hop_s : float
+        Time between windows when decoding a stream.
+    n_spatial : int
+        Spatial filters of the site front end.
+    depth : int
+        Temporal filters per spatial filter.
+    kernel_s : float
+        Temporal filter length in seconds.
+    frame_rate : float
+        Band-power frames per second handed to the shared trunk.
+    filters : list of int
+        Maps of each shared convolution block.
+    dropout : float
+        Dropout after each shared block.
+    **training
+        ``max_epochs``, ``patience``, ``lr``, ``batch_size``, ``weight_decay`` of centralised
+        or local-only training.
+    """
+
+    name = "fleeg-convnet"
+    family = "federated"
+    description = "per-site spatial/temporal band-power layers, shared conv trunk and head"
+
+    def __init__(
+        self,
+        seed: int = 0,
+        hop_s: float = 0.1,
+        n_spatial: int = 16,
+        depth: int = 2,
+        kernel_s: float = 0.1,
+        frame_rate: float = 25.0,
+        filters: list[int] | tuple[int, ...] = (32, 64),
+        dropout: float = 0.25,
+        **training,
+    ) -> None:
+        super().__init__(
+            seed,
+            hop_s,
+            n_spatial=n_spatial,
+            depth=depth,
+            kernel_s=kernel_s,
+            frame_rate=frame_rate,
+            filters=list(filters),
+            dropout=dropout,
+            **training,
+        )
+
+    def check_input(self, spec: InputSpec, source: str) -> None:
+        """Raise :class:`DataError` naming ``source`` when ``spec`` cannot feed the network."""
+        from .networks import CHANNEL_TYPE_GAINS, frame_count
+
+        if not spec.ch_names:
+            raise DataError(source, "has no usable channels for the model")
+        unusable = sorted({kind for kind in spec.ch_types if kind not in CHANNEL_TYPE_GAINS})
+        if unusable:
+            raise DataError(
+                source,
+                f"holds channels of types {unusable}, which carry no brain signal; "
+                f"keep only {sorted(CHANNEL_TYPE_GAINS)}",
+            )
+        frame_rate = self.options["frame_rate"]
+        if spec.sfreq < 4 * frame_rate:
+            raise DataError(
+                source,
+                f"is sampled at {spec.sfreq:g} Hz; the model needs at least "
+                f"{4 * frame_rate:g} Hz (4 x its frame rate of {frame_rate:g} Hz)",
+            )
+        needed = 2 ** len(self.options["filters"])
+        frames = frame_count(spec.window_s, frame_rate)
+        if frames < needed:
+            raise DataError(
+                source,
+                f"windows of {spec.window_s:g} s give {frames} frames; the model needs "
+                f"{needed} (lower the number of blocks or raise the frame rate)",
+            )
+
+    def build(self, spec: InputSpec, output: OutputSpec) -> torch.nn.Module:
+        """Return the front end for ``spec`` followed by the shared trunk and head."""
+        from .networks import SharedTrunk, SiteFrontEnd, SplitNetwork
+
+        options = self.options
+        local = SiteFrontEnd(
+            tuple(spec.ch_types),
+            spec.sfreq,
+            spec.n_times,
+            options["n_spatial"],
+            options["depth"],
+            options["kernel_s"],
+            options["frame_rate"],
+        )
+        shared = SharedTrunk(
+            options["n_spatial"] * options["depth"],
+            local.n_frames,
+            tuple(options["filters"]),
+            len(output.names),
+            options["dropout"],
+        )
+        return SplitNetwork(local, shared)

@@ -1,0 +1,185 @@
+"""The ClientApp's work for each message: train a round, evaluate, finish (test and save).
+
+Messages carry the arrays the site must use under ``arrays`` and the server's settings under
+``config`` (``server-round``, ``run-key``, FedProx's ``proximal-mu``). Replies carry the site's
+name in a ``site`` config record beside the metrics, so the server can report per site.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from decoders.card import DecoderCard
+from federated.arrays import as_numpy, from_record, to_record
+from federated.config import FederationConfig
+
+from .job import SiteJob, load_state
+from .training import RoundSettings, evaluate, train_round
+
+if TYPE_CHECKING:
+    from flwr.app import Context, Message
+
+RUN_KEY = "run-key"
+SITE_RECORD = "site"
+WEIGHT_KEY = "num-examples"
+
+
+def handle_train(message: Message, context: Context) -> Message:
+    """Train the received model on the site's trials for one round; reply its shared part."""
+    import torch
+    from flwr.app import MetricRecord
+
+    torch.set_num_threads(1)
+    job, config = _open(message, context)
+    server_round = int(config["server-round"])
+    module = job.build()
+    received = from_record(message.content["arrays"])
+    _check_keys(job, module, received)
+    load_state(module, received, f"the server's model (round {server_round})")
+    settings = RoundSettings(
+        epochs=job.federation.local_epochs,
+        lr=job.federation.lr,
+        batch_size=job.federation.batch_size,
+        weight_decay=job.federation.weight_decay,
+        proximal_mu=float(config.get("proximal-mu", 0.0)),
+        seed=job.seed + 7919 * server_round,
+    )
+    anchors = {key: torch.as_tensor(value) for key, value in received.items()}
+    loss = train_round(module, job.data.train.data, job.data.train.labels, settings, anchors)
+    job.state.save_local(job.local_part(module))
+    state = as_numpy(module.state_dict())
+    metrics = MetricRecord({WEIGHT_KEY: job.data.train.n_trials, "train-loss": loss})
+    shared = {key: state[key] for key in job.shared_keys(module)}
+    return _reply(message, job, metrics, to_record(shared))
+
+
+def handle_evaluate(message: Message, context: Context) -> Message:
+    """Score the received model (with the site's local layers) on the validation trials.
+
+    A personalised site keeps the model of its lowest validation loss as its final model.
+    """
+    import torch
+    from flwr.app import MetricRecord
+
+    torch.set_num_threads(1)
+    job, config = _open(message, context)
+    module = job.build()
+    received = from_record(message.content["arrays"])
+    _check_keys(job, module, received)
+    load_state(module, received, "the server's model")
+    scores = evaluate(module, job.data.valid.data, job.data.valid.labels)
+    if job.federation.personalised:
+        job.state.offer_best(
+            as_numpy(module.state_dict()), int(config["server-round"]), scores["loss"]
+        )
+    metrics = MetricRecord(
+        {WEIGHT_KEY: job.data.valid.n_trials}
+        | {f"valid-{name}": value for name, value in scores.items() if value == value}
+    )
+    return _reply(message, job, metrics)
+
+
+def handle_finish(message: Message, context: Context) -> Message:
+    """Assemble the site's final model, score it once on the test trials, save and export it.
+
+    A personalised site's model is its best-validation model (its local layers with the
+    global trunk of that round); otherwise it is the received global model.
+    """
+    import torch
+    from flwr.app import ConfigRecord, MetricRecord
+
+    torch.set_num_threads(1)
+    job, config = _open(message, context)
+    module = job.build()
+    best = job.state.load_best() if job.federation.personalised else None
+    if best is not None:
+        load_state(module, best, f"{job.site.name}'s best model")
+    else:
+        received = from_record(message.content["arrays"])
+        _check_keys(job, module, received)
+        load_state(module, received, "the server's model")
+    decoder = job.decoder.restore(job.spec, job.output, module.state_dict())
+    test = job.data.test
+    scores = evaluate(decoder.module_, test.data, test.labels) if test.n_trials else {}
+    best_round = job.state.best()
+    card = DecoderCard.for_decoder(
+        decoder,
+        data=_data_facts(job),
+        evaluation={"test": scores, "protocol": "site's held-out test split, scored once"},
+        extra={
+            "federated": {
+                "strategy": job.federation.strategy,
+                "experiment": job.federation.experiment,
+                "rounds": job.federation.rounds,
+                "best_round": best_round[0] if best_round else int(config["server-round"]),
+            }
+        },
+    )
+    from decoders.checkpoint import save_decoder
+
+    save_decoder(decoder, card, job.state.model_dir)
+    model_ref = _export(job, decoder, card) if job.federation.export else ""
+    metrics = MetricRecord(
+        {WEIGHT_KEY: test.n_trials}
+        | {f"test-{name}": value for name, value in scores.items() if value == value}
+    )
+    facts = ConfigRecord(
+        {"model-dir": str(job.state.model_dir), "model-ref": model_ref, "input": _spec_json(job)}
+    )
+    return _reply(message, job, metrics, extra={"model": facts})
+
+
+def _open(message: Message, context: Context) -> tuple[SiteJob, dict]:
+    config = dict(message.content["config"]) if "config" in message.content else {}
+    federation = FederationConfig.from_run_config(context.run_config)
+    job = SiteJob.open(federation, context.node_config, str(config.get(RUN_KEY, "default")))
+    return job, config
+
+
+def _check_keys(job: SiteJob, module, received: dict) -> None:
+    from decoders.datasets.errors import DataError
+
+    expected = set(job.shared_keys(module))
+    if set(received) != expected:
+        missing = sorted(expected - set(received))[:5]
+        extra = sorted(set(received) - expected)[:5]
+        raise DataError(
+            str(job.site.path),
+            f"the server's model does not match this site's shared layers (missing {missing}, "
+            f"unexpected {extra}): are the site and the server on the same decoder options?",
+        )
+
+
+def _reply(message: Message, job: SiteJob, metrics, arrays=None, extra=None) -> Message:
+    from flwr.app import ConfigRecord, Message, RecordDict
+
+    content = RecordDict({"metrics": metrics, SITE_RECORD: ConfigRecord({"name": job.site.name})})
+    if arrays is not None:
+        content["arrays"] = arrays
+    for key, record in (extra or {}).items():
+        content[key] = record
+    return Message(content=content, reply_to=message)
+
+
+def _data_facts(job: SiteJob) -> dict:
+    return {
+        "site": job.site.name,
+        "site_file": str(job.site.path),
+        "source": job.site.source.kind,
+        "trials": {part: getattr(job.data, part).n_trials for part in ("train", "valid", "test")},
+        "classes": list(job.federation.classes),
+    }
+
+
+def _spec_json(job: SiteJob) -> str:
+    import json
+
+    return json.dumps(job.spec.to_dict())
+
+
+def _export(job: SiteJob, decoder, card: DecoderCard) -> str:
+    """Export the site's model to ONNX and register it; return its registry reference."""
+    from federated.export import model_name, publish_model
+
+    name = model_name(job.federation.experiment, job.site.name)
+    return publish_model(decoder, card, job.site.registry_dir, name)

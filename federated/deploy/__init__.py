@@ -1,0 +1,1 @@
+"""Deployment: certificates, Flower connections, reachability, and the Flower processes."""

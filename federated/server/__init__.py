@@ -1,0 +1,1 @@
+"""The server's side: strategies, screening of updates, rounds, checkpoints and history."""
