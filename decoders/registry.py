@@ -106,8 +106,33 @@ for _entry in (
     DecoderEntry(
         "fleeg-convnet",
         "decoders.federated_models.fleeg:FleegConvNet",
-        "FLEEG-style: per-site spatial/temporal band-power layers, shared conv trunk (federated)",
+        "FLEEG-style: per-site spatial/temporal filter-bank layers, shared conv trunk (federated)",
         tiny={**_TRAINING_TINY, "n_spatial": 4, "depth": 1, "filters": [8]},
+    ),
+    DecoderEntry(
+        "rleegnet",
+        "decoders.rl.rleegnet:RLEEGNet",
+        "OVR CSP in csp space + 1D-CNN-LSTM Q-network trained by DQN; online adaptation",
+        tiny={"episodes": 2, "patience": 2, "conv_channels": 4, "hidden": 4, "lstm_steps": 4},
+    ),
+    DecoderEntry(
+        "spiking-lif",
+        "decoders.spiking.decoders:SpikingLif",
+        "leaky integrate-and-fire network, surrogate gradients, direct input encoding",
+        tiny={**_TRAINING_TINY, "hidden": 8, "max_steps": 8},
+    ),
+    DecoderEntry(
+        "spiking-lif-delays",
+        "decoders.spiking.decoders:SpikingLif",
+        "leaky integrate-and-fire network with learnable synaptic delays (DCLS-style)",
+        defaults={"max_delay": 8},
+        tiny={**_TRAINING_TINY, "hidden": 8, "max_steps": 8, "max_delay": 2},
+    ),
+    DecoderEntry(
+        "spiking-rwkv",
+        "decoders.spiking.decoders:SpikingRwkvDecoder",
+        "SpikeGPT-style spiking RWKV, O(1)-state recurrence, streams block by block",
+        tiny={**_TRAINING_TINY, "width": 8, "n_blocks": 1, "max_steps": 8},
     ),
 ):
     register(_entry)
