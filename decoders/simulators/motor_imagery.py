@@ -101,8 +101,9 @@ class MotorImageryOptions:
     snr_db : float
         Mean SNR over subjects (see the module docstring for its definition).
     erd_depth : float
-        Mean fraction of rhythm power lost over the contralateral area during imagery (0 removes
-        every task effect; at most 0.95).
+        Nominal fraction of rhythm power lost over the contralateral area during imagery, scaled
+        per subject (x0.6-1.3), per class (x0.7-1.2) and per trial (x N(1, 0.3), and x0 in one
+        trial in ten), capped at 0.95. 0 removes every task effect.
     background_uv : float
         Mean RMS over channels of the 1/f background, in microvolts.
     sensor_noise_uv : float
@@ -143,7 +144,9 @@ class MotorImageryOptions:
     ch_names: tuple[str, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.channels, int):
+        if isinstance(self.channels, int | np.integer):
+            object.__setattr__(self, "channels", int(self.channels))
+        else:
             object.__setattr__(self, "channels", tuple(self.channels))
         object.__setattr__(self, "classes", tuple(self.classes))
         object.__setattr__(self, "rest_s", tuple(self.rest_s))
@@ -302,6 +305,8 @@ class MotorImagerySimulator:
 
     def recording(self, subject: int = 0, run: int = 0) -> SimulatedRecording:
         """Return run ``run`` of ``subject`` as used in the trial set, with its components."""
+        if not 0 <= run < _LIVE_RUN - 1:
+            raise SimulatorError(TASK, f"run must be a non-negative index, got {run}")
         rng = self._rng(subject, 1 + run)
         per_class = np.repeat(np.arange(len(self.classes)), self.options.trials_per_class)
         schedule = schedule_labels(rng, rng.permutation(per_class), self.options.timing)
