@@ -15,6 +15,10 @@ import pytest
 _SANDBOX = Path(tempfile.mkdtemp(prefix="bci-app-tests-"))
 atexit.register(shutil.rmtree, _SANDBOX, ignore_errors=True)
 
+# One BLAS/OpenMP thread per process: tests start many processes on two cores, and competing
+# thread pools cost several times the work (the live path runs single-threaded too).
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_variable] = "1"
 os.environ["LSLAPICFG"] = str(Path(__file__).with_name("lsl_api.cfg"))
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ["MPLBACKEND"] = "Agg"
