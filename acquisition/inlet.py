@@ -231,7 +231,6 @@ class Inlet(ABC):
         if self._gap_reason is not None:
             self._resume(stamps)
         self.samples_received += stamps.size
-        self._deliver(values, stamps, arrival)
         with self._sinks_lock:
             sinks = list(self._sinks)
         for sink in sinks:
@@ -239,6 +238,9 @@ class Inlet(ABC):
                 sink.samples(self, values, stamps)
             except Exception as error:
                 self._report(EventKind.ERROR, f"a consumer of this stream failed: {error!r}")
+        # Last, so that the readers woken up find the thread back waiting in liblsl (which
+        # releases the GIL) instead of competing with it.
+        self._deliver(values, stamps, arrival)
 
     def _housekeeping(self, now: float) -> None:
         import pylsl
@@ -319,7 +321,7 @@ class Inlet(ABC):
     # -- what the kinds of stream do ----------------------------------------------------------
 
     def _max_pull(self) -> int:
-        return 1024
+        return 256
 
     @abstractmethod
     def _on_connected(self, description: StreamDescription) -> None:
@@ -390,7 +392,9 @@ class SignalInlet(Inlet):
             )
 
     def _max_pull(self) -> int:
-        return max(1024, round(self.reference.sfreq))
+        # About 50 ms of samples: a small pull buffer is allocated fresh by pylsl each time
+        # (a large one costs an mmap and page faults per pull); a backlog takes a few turns.
+        return max(32, round(0.05 * self.reference.sfreq))
 
     def _on_connected(self, description: StreamDescription) -> None:
         self._last_raw = None
@@ -399,6 +403,18 @@ class SignalInlet(Inlet):
 
     def _deliver(self, values: np.ndarray, stamps: np.ndarray, arrival: float) -> None:
         self._check_stamps(stamps)
+        if self._dejitter is not None:
+            # A jump inside the chunk: each side is dejittered (and the gap marked) on its own.
+            off_beat = np.abs(np.diff(stamps) - 1.0 / self.buffer.sfreq)
+            cuts = np.flatnonzero(off_beat > self._dejitter.break_threshold) + 1
+            for piece_values, piece_stamps in zip(
+                np.split(values, cuts), np.split(stamps, cuts), strict=True
+            ):
+                self._store(piece_values, piece_stamps, arrival)
+        else:
+            self._store(values, stamps, arrival)
+
+    def _store(self, values: np.ndarray, stamps: np.ndarray, arrival: float) -> None:
         data = values.T.astype(np.float32) * self._scales
         if not np.isfinite(data).all():
             bad = np.flatnonzero(~np.isfinite(data).all(axis=1))
@@ -409,9 +425,9 @@ class SignalInlet(Inlet):
             corrected, jump = self._dejitter.update(corrected)
             if jump and self._last_stamp is not None:
                 self._timestamp_jump(self._last_stamp, float(corrected[0]), jump)
-        self.buffer.write(data, corrected, arrival)
-        self._last_stamp = float(corrected[-1])
         self._quality.update(data, arrival)
+        self._last_stamp = float(corrected[-1])
+        self.buffer.write(data, corrected, arrival)  # wakes the readers: the last step
 
     @property
     def quality(self) -> QualityReport | None:

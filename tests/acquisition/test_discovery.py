@@ -8,10 +8,10 @@ pytestmark = [pytest.mark.lsl, pytest.mark.timeout(60)]
 def test_streams_are_found_by_name_type_or_source_id_with_their_channels(outlet, unique):
     outlet(unique, stype="EEG", unit="microvolts", n_channels=3)
     outlet(f"{unique}-b", stype="SEEG", source_id=f"{unique}-other")
-    by_name = find_streams(name=unique, timeout=0.5, full=True)
+    by_name = find_streams(name=unique, timeout=5.0, full=True, minimum=1)
     assert [s.name for s in by_name] == [unique]
     assert by_name[0].ch_names == ["C0", "C1", "C2"] and by_name[0].channels[0].scale == 1e-6
-    assert [s.name for s in find_streams(source_id=f"{unique}-other", timeout=0.5)] == [
+    assert [s.name for s in find_streams(source_id=f"{unique}-other", timeout=5.0, minimum=1)] == [
         f"{unique}-b"
     ]
     typed = find_streams(stype="SEEG", timeout=0.5)

@@ -180,6 +180,28 @@ def test_nan_samples_and_backward_timestamps_are_warned_and_acquisition_goes_on(
         inlet.stop()
 
 
+def test_jumps_inside_one_chunk_are_split_marked_and_times_stay_monotonic(outlet, unique, wait):
+    source = outlet(unique, n_channels=1, sfreq=100.0)
+    inlet = open_inlet(find_stream(source_id=f"{unique}-sid"), seconds=5.0)
+    try:
+        wait(lambda: _connected(inlet))
+        now = pylsl.local_clock()
+        stamps = now + np.arange(30) / 100.0
+        stamps[10:] += 0.5  # 0.5 s of samples missing after the 10th
+        stamps[20:] -= 2.0  # then the sender's clock goes back 2 s
+        source.push_chunk(np.arange(30, dtype=np.float32)[:, None], timestamp=list(stamps))
+        wait(lambda: inlet.buffer.total == 30)
+        (gap,) = inlet.buffer.gaps()
+        assert gap.index == 10 and gap.reason == "timestamp jump"
+        assert gap.duration == pytest.approx(0.51, abs=1e-3)
+        held = inlet.buffer.latest(n_times=30).timestamps
+        assert np.all(np.diff(held) > 0)
+        assert held[20] - held[19] == pytest.approx(0.01, abs=1e-3)  # continues after the reset
+        assert any("jumped back by 2" in m for m in _messages(inlet, EventKind.WARNING))
+    finally:
+        inlet.stop()
+
+
 def test_numeric_markers_become_text_with_a_warning(outlet, unique, wait):
     source = outlet(
         unique, n_channels=2, sfreq=0, stype="Markers", channel_format="int32", unit=None
