@@ -2,11 +2,12 @@
 
 After FLEEG (Neural Networks 2024): sites with different amplifiers keep their own input and
 spatial layers, sized to their montage and sampling rate, and share the deeper layers. Here
-the site part (``local``) is a band-power front end: spatial filters over the site's channels,
+the site part (``local``) is a filter-bank front end: spatial filters over the site's channels,
 depthwise temporal filters of ``kernel_s`` seconds (strided so every rate costs about the
-same), squared, averaged into frames at ``frame_rate`` and log-transformed. Whatever the site's
-channels and rate, it yields ``n_spatial * depth`` maps of ``window_s * frame_rate`` frames,
-which the shared convolution blocks and linear head (``shared``) classify. Normalisation is
+same), then, over frames of ``1 / frame_rate`` s, the log power and the mean of each filtered
+signal. Whatever the site's channels and rate, it yields ``2 * n_spatial * depth`` maps of
+``window_s * frame_rate`` frames, which the shared convolution blocks and linear head
+(``shared``) classify. Normalisation is
 by group norm, so the module holds no running statistics: its state is its parameters.
 """
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 
 class FleegConvNet(SplitDecoder):
-    """Personalised band-power ConvNet for federations of sites with different montages.
+    """Personalised filter-bank ConvNet for federations of sites with different montages.
 
     Parameters
     ----------
@@ -51,7 +52,7 @@ class FleegConvNet(SplitDecoder):
 
     name = "fleeg-convnet"
     family = "federated"
-    description = "per-site spatial/temporal band-power layers, shared conv trunk and head"
+    description = "per-site spatial/temporal filter-bank layers, shared conv trunk and head"
 
     def __init__(
         self,
@@ -121,7 +122,7 @@ class FleegConvNet(SplitDecoder):
             options["frame_rate"],
         )
         shared = SharedTrunk(
-            options["n_spatial"] * options["depth"],
+            local.n_maps,
             local.n_frames,
             tuple(options["filters"]),
             len(output.names),

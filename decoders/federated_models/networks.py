@@ -1,8 +1,9 @@
 """Torch modules of the FLEEG-style network: a per-site front end and a shared trunk.
 
-The front end is sized to one site's montage and sampling rate and turns its windows into
-log band-power envelopes of a fixed number of feature maps at a fixed frame rate, so that every
-site hands the shared trunk tensors of the same shape.
+The front end is sized to one site's montage and sampling rate and turns its windows into a
+fixed number of feature maps at a fixed frame rate (the log band power and the mean amplitude
+of each filtered virtual channel), so that every site hands the shared trunk tensors of the
+same shape.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ def frame_count(window_s: float, frame_rate: float) -> int:
 
 
 class SiteFrontEnd(nn.Module):
-    """Spatial filters, depthwise temporal filters, then log band power at ``frame_rate``.
+    """Spatial filters, depthwise temporal filters, then per-frame log power and mean.
+
+    Band power carries rhythm modulations (motor imagery), the mean amplitude slow potentials
+    and evoked responses; both are computed over frames of ``1 / frame_rate`` seconds.
 
     Parameters
     ----------
@@ -47,11 +51,12 @@ class SiteFrontEnd(nn.Module):
     n_spatial : int
         Spatial filters (virtual channels).
     depth : int
-        Temporal filters per virtual channel; the front end yields ``n_spatial * depth`` maps.
+        Temporal filters per virtual channel; the front end yields ``2 * n_spatial * depth``
+        maps (power, then amplitude).
     kernel_s : float
         Length of the temporal filters in seconds (the kernel has an odd number of samples).
     frame_rate : float
-        Rate of the band-power frames in Hz, the same at every site.
+        Rate of the feature frames in Hz, the same at every site.
     """
 
     def __init__(
@@ -94,16 +99,22 @@ class SiteFrontEnd(nn.Module):
         self.norm = nn.GroupNorm(1, n_spatial * depth)
         self.pool = nn.AvgPool1d(pool, pool)
 
+    @property
+    def n_maps(self) -> int:
+        """Return the number of feature maps handed to the trunk."""
+        return 2 * self.temporal.out_channels
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Map windows (batch, channels, times) to log power (batch, maps, frames)."""
+        """Map windows (batch, channels, times) to features (batch, maps, frames)."""
         x = x * self.gain
         x = x - x.mean(dim=-1, keepdim=True)
         x = self.norm(self.temporal(self.spatial(x)))
-        return torch.log(self.pool(x * x) + LOG_FLOOR)[..., : self.n_frames]
+        power = torch.log(self.pool(x * x) + LOG_FLOOR)
+        return torch.cat([power, self.pool(x)], dim=1)[..., : self.n_frames]
 
 
 class SharedTrunk(nn.Module):
-    """DeepConvNet-style convolution blocks over band-power frames, then a linear head.
+    """DeepConvNet-style convolution blocks over feature frames, then a linear head.
 
     Parameters
     ----------
@@ -145,7 +156,7 @@ class SharedTrunk(nn.Module):
         self.head = nn.Linear(previous * frames, n_outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Map band-power frames (batch, maps, frames) to class logits."""
+        """Map feature frames (batch, maps, frames) to class logits."""
         return self.head(torch.flatten(self.blocks(x), 1))
 
 

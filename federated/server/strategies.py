@@ -94,6 +94,7 @@ class ScreenedStrategy(Strategy):
         self.reference: dict = {}
         self.sites: dict[int, str] = {}
         self.report = RoundReport(0)
+        self._awaited: set[int] = set()
 
     def summary(self) -> None:
         """Log the screening settings, then the wrapped strategy's."""
@@ -110,6 +111,7 @@ class ScreenedStrategy(Strategy):
         self.reference = from_record(arrays)
         messages = list(self.strategy.configure_train(server_round, arrays, config, grid))
         self.report.bytes_sent += sum(payload_bytes(m.content) for m in messages)
+        self._awaited = {m.metadata.dst_node_id for m in messages}
         return messages
 
     def aggregate_train(
@@ -120,6 +122,7 @@ class ScreenedStrategy(Strategy):
         self.report.bytes_received += sum(
             payload_bytes(m.content) for m in replies if m.has_content()
         )
+        self._silent(replies, self.report.failed, "train")
         candidates, updates = [], []
         for message in replies:
             node = message.metadata.src_node_id
@@ -167,12 +170,15 @@ class ScreenedStrategy(Strategy):
         """Let the wrapped strategy configure the evaluation."""
         messages = list(self.strategy.configure_evaluate(server_round, arrays, config, grid))
         self.report.bytes_sent += sum(payload_bytes(m.content) for m in messages)
+        self._awaited = {m.metadata.dst_node_id for m in messages}
         return messages
 
     def aggregate_evaluate(
         self, server_round: int, replies: Iterable[Message]
     ) -> MetricRecord | None:
         """Record each site's validation metrics, then aggregate (weighted by trials)."""
+        replies = list(replies)
+        self._silent(replies, self.report.evaluate_failed, "evaluate")
         valid = []
         for message in replies:
             if message.has_error():
@@ -200,6 +206,12 @@ class ScreenedStrategy(Strategy):
         if record is not None and "name" in record:
             self.sites[node] = str(record["name"])
         return self.sites.get(node, f"node {node}")
+
+    def _silent(self, replies: list[Message], into: list, stage: str) -> None:
+        """Report the nodes that were sent a message but did not reply in time."""
+        replied = {m.metadata.src_node_id for m in replies}
+        for node in sorted(self._awaited - replied):
+            self._failed(into, node, "no reply within round-timeout (dropped out?)", stage)
 
     def _failed(self, into: list, node: int, reason: str, stage: str) -> None:
         site = self.sites.get(node, f"node {node}")

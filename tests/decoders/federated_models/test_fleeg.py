@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+import torch
+
+from decoders.contract import InputSpec, OutputSpec
+from decoders.datasets.errors import DataError
+from decoders.datasets.trials import TrialSet
+from decoders.federated_models.split import shared_keys
+from decoders.registry import create
+
+OUTPUT = OutputSpec("probabilities", ("left", "right"))
+
+
+def spec(n_channels: int, sfreq: float, window_s: float = 2.0, kind: str = "eeg") -> InputSpec:
+    names = tuple(f"E{i}" for i in range(n_channels))
+    return InputSpec(names, (kind,) * n_channels, sfreq, round(window_s * sfreq), 0.1)
+
+
+@pytest.mark.parametrize(
+    ("n_channels", "sfreq"), [(8, 250.0), (22, 500.0), (64, 1000.0), (3, 100.0)]
+)
+def test_every_montage_and_rate_feeds_the_same_shared_trunk(n_channels, sfreq):
+    decoder = create("fleeg-convnet")
+    reference = decoder.build(spec(8, 250.0), OUTPUT).state_dict()
+    module = decoder.build(spec(n_channels, sfreq), OUTPUT).eval()
+    state = module.state_dict()
+    shared = shared_keys(state, personalised=True)
+    assert shared and all(key.startswith("shared.") for key in shared)
+    assert all(state[key].shape == reference[key].shape for key in shared)
+    assert state["local.spatial.weight"].shape[1] == n_channels
+    window = torch.randn(3, n_channels, round(2.0 * sfreq)) * 1e-5
+    features = module.local(window)
+    assert features.shape == (3, 64, 50)
+    assert module(window).shape == (3, 2)
+
+
+def test_fedavg_shares_everything_and_the_state_is_parameters_only():
+    module = create("fleeg-convnet").build(spec(8, 250.0), OUTPUT)
+    state = module.state_dict()
+    assert shared_keys(state, personalised=False) == list(state)
+    assert set(state) == {name for name, _ in module.named_parameters()}
+
+
+@pytest.mark.parametrize(
+    ("input_spec", "message"),
+    [
+        (spec(0, 250.0), "no usable channels"),
+        (spec(4, 250.0, kind="stim"), "carry no brain signal"),
+        (spec(4, 80.0), "needs at least 100 Hz"),
+        (spec(4, 250.0, window_s=0.1), "needs 4"),
+    ],
+)
+def test_inputs_the_network_cannot_serve_are_named(input_spec, message):
+    with pytest.raises(DataError, match=message) as error:
+        create("fleeg-convnet").check_input(input_spec, "site.toml")
+    assert "site.toml" in str(error.value)
+
+
+def test_it_fits_and_exports_like_any_decoder(tmp_path):
+    from decoders.export.onnx_export import export_decoder
+
+    rng = np.random.default_rng(0)
+    labels = np.arange(40) % 2
+    data = rng.standard_normal((40, 4, 200)) * 1e-5
+    data[labels == 1, 0] *= 3
+    trials = TrialSet(
+        data, labels, ("left", "right"), 100.0, ("C3", "Cz", "C4", "Pz"), ("eeg",) * 4, "toy"
+    )
+    decoder = create("fleeg-convnet", n_spatial=4, depth=1, filters=[8], max_epochs=30)
+    decoder.fit(trials.subset(slice(0, 30)), trials.subset(slice(30, 40)))
+    assert (decoder.predict_proba(data[:30]).argmax(1) == labels[:30]).mean() > 0.8
+    report = export_decoder(decoder, tmp_path / "fleeg.onnx")
+    assert report.path.is_file()

@@ -1,0 +1,38 @@
+import numpy as np
+import torch
+
+from federated.client.training import RoundSettings, evaluate, train_round
+
+
+def toy(n: int = 64, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 2
+    data = rng.standard_normal((n, 3)).astype(np.float32)
+    data[:, 0] += np.where(labels == 1, 1.5, -1.5)
+    return data, labels
+
+
+def test_a_round_of_local_training_lowers_the_loss():
+    data, labels = toy()
+    torch.manual_seed(0)
+    module = torch.nn.Linear(3, 2)
+    before = evaluate(module, data, labels)["loss"]
+    received = {k: v.clone() for k, v in module.state_dict().items()}
+    train_round(module, data, labels, RoundSettings(epochs=20, lr=0.05, batch_size=16), received)
+    after = evaluate(module, data, labels)
+    assert after["loss"] < before and after["accuracy"] > 0.9
+
+
+def test_the_fedprox_term_keeps_the_weights_near_the_received_ones():
+    data, labels = toy()
+    distances = []
+    for mu in (0.0, 50.0):
+        torch.manual_seed(0)
+        module = torch.nn.Linear(3, 2)
+        received = {k: v.clone() for k, v in module.state_dict().items()}
+        settings = RoundSettings(epochs=20, lr=0.05, batch_size=16, proximal_mu=mu)
+        train_round(module, data, labels, settings, received)
+        distances.append(
+            sum(float(((module.state_dict()[k] - v) ** 2).sum()) for k, v in received.items())
+        )
+    assert distances[1] < distances[0] / 5
