@@ -102,7 +102,7 @@ class TrustRegionAdapter:
         """Return the relative L2 distance of the parameters from the reference."""
         moved = reference = 0.0
         for name, parameter in self.qnet.named_parameters():
-            moved += float(((parameter - self.reference[name]) ** 2).sum())
+            moved += float(((parameter.detach() - self.reference[name]) ** 2).sum())
             reference += float((self.reference[name] ** 2).sum())
         return (moved / reference) ** 0.5 if reference else moved**0.5
 

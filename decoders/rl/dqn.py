@@ -85,6 +85,7 @@ class _DqnState:
             "target": self.target.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "generator": self.generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
             "replay": self.replay.state_dict(),
             "history": self.history.to_dict(),
             "best_state": self.best_state,
@@ -101,6 +102,7 @@ class _DqnState:
         self.target.load_state_dict(content["target"])
         self.optimizer.load_state_dict(content["optimizer"])
         self.generator.set_state(content["generator"])
+        torch.set_rng_state(content["torch_rng"])  # dropout masks continue as uninterrupted
         self.replay.load_state_dict(content["replay"])
         self.history = History.from_dict(content["history"])
         self.best_state = content["best_state"]

@@ -204,7 +204,7 @@ class RLEEGNet(Decoder):
 
         from .adaptation import TrustRegionAdapter
 
-        states, targets = self._feedback(data, labels)
+        states, targets = self.check_feedback(data, labels)
         if self._adapter is None:
             self._adapter = TrustRegionAdapter(
                 self.module_.qnet, self.adaptation_settings, seed=self.seed
@@ -240,7 +240,7 @@ class RLEEGNet(Decoder):
         copy.history_ = self.history_
         return copy
 
-    def _feedback(
+    def check_feedback(
         self, data: np.ndarray, labels: Sequence[int | str] | np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Check feedback trials against the decoder's input; return them and class indices."""
