@@ -122,7 +122,11 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting"
     )
-    parser.add_argument("--no-stream", action="store_true", help="do not stream the logs")
+    parser.add_argument(
+        "--no-stream",
+        action="store_true",
+        help="run: submit and return; simulate: write the logs to OUTPUT/simulation.log",
+    )
 
 
 def _certs(args: argparse.Namespace) -> int:

@@ -7,6 +7,9 @@ spreading it over machines. Every process it starts is stopped, by its process i
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -135,6 +138,20 @@ class LoopbackDeployment:
             timeout=timeout,
         )
 
+    def start_run(self, config_file: Path, *extra: str) -> subprocess.Popen:
+        """Start ``bci-app fed run`` in the background (its output goes to the ``run`` log)."""
+        return self._start(
+            "run",
+            "fed",
+            "run",
+            "--config",
+            str(config_file),
+            "--superlink",
+            self.address,
+            *self.security(),
+            *extra,
+        )
+
     def call(self, *arguments: str, timeout: float = 600) -> subprocess.CompletedProcess:
         """Run a ``bci-app`` command to its end, output captured."""
         return subprocess.run(
@@ -151,11 +168,15 @@ class LoopbackDeployment:
         path = self.folder / "logs" / f"{name}.log"
         return path.read_text(errors="replace") if path.is_file() else ""
 
-    def stop(self, name: str) -> None:
-        """Stop process ``name`` and its children."""
+    def stop(self, name: str, *, crash: bool = False) -> None:
+        """Stop process ``name`` and its children (``crash``: SIGKILL, no clean shutdown)."""
         process = self.processes.pop(name, None)
-        if process is not None:
-            stop_process_group(process)
+        if process is None:
+            return
+        if crash:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+        stop_process_group(process)
 
     def stop_all(self) -> None:
         """Stop every process this deployment started."""

@@ -38,6 +38,8 @@ def simulate(
 
     Starts its own simulation SuperLink on loopback (plain text: nothing leaves the machine)
     and stops it, by its process id, when the run ends; returns ``flwr run``'s exit status.
+    The run's logs are streamed to the terminal, or with ``stream=False`` to
+    ``OUTPUT/simulation.log`` (either way this waits for the end of the run).
     """
     if not config.sites:
         raise ValueError("simulation needs the site files: set sites in the federation file")
@@ -69,9 +71,14 @@ def simulate(
                 "client_resources_num_gpus=0.0"
             )
             command = run_command(
-                SIMULATION_CONNECTION, run_config, stream=stream, federation_config=federation
+                SIMULATION_CONNECTION, run_config, stream=True, federation_config=federation
             )
-            return subprocess.run(command, env=environment, check=False).returncode
+            if stream:
+                return subprocess.run(command, env=environment, check=False).returncode
+            with open(output / "simulation.log", "wb") as run_log:
+                return subprocess.run(
+                    command, env=environment, stdout=run_log, stderr=subprocess.STDOUT, check=False
+                ).returncode
         finally:
             stop_process_group(superlink)
 

@@ -1,0 +1,99 @@
+"""Real deployments: SuperLink and SuperNodes as separate processes over TLS on loopback."""
+
+import json
+import socket
+import ssl
+import time
+from pathlib import Path
+
+import pytest
+
+from federated.deploy.loopback import LoopbackDeployment
+
+pytestmark = [pytest.mark.federated, pytest.mark.slow, pytest.mark.timeout(900)]
+
+
+def checkpointed_round(output: Path) -> int:
+    path = output / "checkpoint" / "state.json"
+    try:
+        return json.loads(path.read_text())["round"]
+    except (OSError, ValueError):
+        return 0
+
+
+def wait_for_round(output: Path, server_round: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while checkpointed_round(output) < server_round:
+        assert time.monotonic() < deadline, f"round {server_round} not checkpointed in time"
+        time.sleep(0.5)
+
+
+def test_authenticated_sites_train_over_tls_and_an_unknown_key_is_refused(
+    tmp_path, site_files, federation_file
+):
+    sites = site_files(("site-a", "site-b"))
+    federation = federation_file(sites, export=True, rounds=2)
+    with LoopbackDeployment(tmp_path / "deployment") as deployment:
+        deployment.make_keys(["site-a", "site-b", "intruder"])
+        deployment.start_superlink()
+        registered = deployment.register(["site-a", "site-b"])
+        assert registered.returncode == 0, registered.stderr
+        for site in sites:
+            deployment.start_supernode(site.stem, site)
+        intruder = deployment.start_supernode("intruder", sites[0])
+        # The SuperLink speaks TLS with a certificate of our CA.
+        context = ssl.create_default_context(cafile=str(deployment.certs.ca))
+        raw = socket.create_connection(("127.0.0.1", deployment.port))
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            assert tls.version() in ("TLSv1.2", "TLSv1.3")
+        result = deployment.run(federation)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert intruder.wait(timeout=120) != 0
+        assert "Failed to activate SuperNode" in deployment.log("intruder")
+        for site in sites:
+            assert "SuperNode ID" in deployment.log(site.stem)
+    output = tmp_path / "server"
+    history = json.loads((output / "history.json").read_text())
+    assert [r["round"] for r in history["rounds"]] == [1, 2]
+    for record in history["rounds"]:
+        assert sorted(record["accepted"]) == ["site-a", "site-b"] and not record["failed"]
+        assert record["bytes_sent"] > 0 and record["wall_s"] > 0
+    assert sorted(history["final"]["models"]) == ["site-a", "site-b"]
+    manifest = json.loads((tmp_path / "models" / "manifest.json").read_text())
+    assert sorted(m["name"] for m in manifest["models"]) == ["fed-test-site-a", "fed-test-site-b"]
+    assert (output / "history.png").is_file()
+
+
+def test_a_dropped_site_and_a_superlink_crash_do_not_lose_the_run(
+    tmp_path, site_files, federation_file
+):
+    sites = site_files()
+    federation = federation_file(sites, rounds=3, **{"round-timeout": 20.0})
+    output = tmp_path / "server"
+    names = [site.stem for site in sites]
+    with LoopbackDeployment(tmp_path / "deployment") as deployment:
+        deployment.make_keys(names)
+        deployment.start_superlink()
+        assert deployment.register(names).returncode == 0
+        for site in sites:
+            deployment.start_supernode(site.stem, site)
+        deployment.start_run(federation)
+        wait_for_round(output, 1, timeout=300)
+        deployment.stop("site-c", crash=True)  # drops out during round 2
+        wait_for_round(output, 2, timeout=300)
+        deployment.stop("superlink", crash=True)
+        deployment.stop("run")
+        interrupted = json.loads((output / "history.json").read_text())
+        assert [r["round"] for r in interrupted["rounds"]] == [1, 2]
+        deployment.start_superlink()
+        result = deployment.run(federation, "--resume")
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    history = json.loads((output / "history.json").read_text())
+    assert [r["round"] for r in history["rounds"]] == [1, 2, 3]
+    assert history["resumed_after"] == [2]
+    assert sorted(history["rounds"][0]["accepted"]) == names
+    dropped = history["rounds"][1]
+    assert sorted(dropped["accepted"]) == ["site-a", "site-b"] and not dropped["skipped"]
+    assert any(item["site"] == "site-c" for item in dropped["failed"])
+    assert sorted(history["rounds"][2]["accepted"]) == ["site-a", "site-b"]
+    assert sorted(history["final"]["sites"]) == ["site-a", "site-b"]
