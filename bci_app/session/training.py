@@ -1,0 +1,131 @@
+"""Training a decoder on a calibration recording, then exporting and registering it.
+
+The training CLI's machinery: the same :func:`~decoders.training.runner.train` run folder
+(weights, card, evaluation record, plots), exported to ONNX with parity checks and registered.
+
+Imports torch and the ``decoders`` package when called, never at import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bci_app.models.registry import ModelRecord
+
+from .calibration import CalibrationPlan
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    """A decoder trained on a calibration recording, registered for the live path.
+
+    Parameters
+    ----------
+    record : ModelRecord
+        The registered model.
+    accuracy, balanced_accuracy, kappa : float
+        Cross-validated scores on the calibration trials.
+    chance : float
+        Accuracy of guessing among equally frequent classes (the plan is balanced).
+    n_trials : int
+        Calibration trials used.
+    folder : Path
+        The training run folder (weights, card, evaluation record, plots).
+    """
+
+    record: ModelRecord
+    accuracy: float
+    balanced_accuracy: float
+    kappa: float
+    chance: float
+    n_trials: int
+    folder: Path
+
+
+def train_calibration(
+    recording: Path,
+    plan: CalibrationPlan,
+    *,
+    decoder: str,
+    name: str,
+    out: Path,
+    registry_dir: Path | None = None,
+    options: dict[str, Any] | None = None,
+    protocol: str | None = None,
+) -> CalibrationResult:
+    """Train ``decoder`` on the cued trials of ``recording``, export it and register it.
+
+    Parameters
+    ----------
+    recording : Path
+        A recording whose annotations hold the plan's class names at the cue onsets (the FIF
+        file a recorder exported, or any file a reader opens).
+    plan : CalibrationPlan
+        Classes and the training window (``tmin``, ``tmax`` from the cue).
+    decoder : str
+        Registered decoder name (``csp-lda``, ``rleegnet``...).
+    name : str
+        Model name in the registry (a new version is added).
+    out : Path
+        The training run folder.
+    registry_dir : Path, optional
+        The model registry (default registry when None).
+    options : dict, optional
+        Decoder options.
+    protocol : str, optional
+        Evaluation protocol of the calibration trials (default:
+        :func:`calibration_protocol`).
+
+    Raises
+    ------
+    decoders.datasets.errors.DataError
+        When the recording lacks cued trials of some class, or has too few for the protocol.
+    """
+    from bci_app.models.publish import publish
+    from decoders.checkpoint import load_decoder
+    from decoders.training.runner import TrainingJob, train
+    from decoders.training.sources import DataRequest
+
+    request = DataRequest(
+        source=str(recording), classes=plan.classes, tmin=plan.tmin, tmax=plan.tmax
+    )
+    protocol = protocol or calibration_protocol(plan)
+    job = TrainingJob(decoder, request, protocol, (plan.seed,), dict(options or {}))
+    evaluation = train(job, Path(out), progress=False)
+    fitted, card = load_decoder(Path(out))
+    record = publish(fitted, registry_dir, name, card=card)
+    metrics = evaluation.metrics
+    return CalibrationResult(
+        record,
+        metrics["accuracy"].mean,
+        metrics["balanced_accuracy"].mean,
+        metrics["kappa"].mean,
+        1.0 / len(plan.classes),
+        int(card.data.get("n_trials", 0)),
+        Path(out),
+    )
+
+
+def calibration_protocol(plan: CalibrationPlan) -> str:
+    """Return the cross-validation of a calibration: k-fold with k = min(5, trials per class).
+
+    Raises
+    ------
+    ValueError
+        With fewer than 2 trials per class (nothing to cross-validate).
+    """
+    if plan.trials_per_class < 2:
+        raise ValueError("a calibration needs at least 2 trials per class to train a decoder")
+    return f"kfold{min(5, plan.trials_per_class)}"
+
+
+def trainable_decoders() -> list[str]:
+    """Return the registered decoder names (``bci-app decoders``), classical ones first."""
+    from decoders.registry import REGISTRY
+
+    preferred = ["csp-lda", "cov-ts-lr", "rleegnet", "eegnet", "shallow-fbcsp"]
+    return [name for name in preferred if name in REGISTRY] + sorted(
+        name for name in REGISTRY if name not in preferred
+    )
