@@ -25,6 +25,7 @@ COMMANDS = (
     "run",
     "models",
     "fed",
+    "gui",
 )
 
 
