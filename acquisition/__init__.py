@@ -1,4 +1,24 @@
 """Acquisition: LSL inlets and outlets, ring buffers, causal filters, quality, recording.
 
-Imports nothing of the other bci-app packages. Import the submodule you need.
+Imports nothing of the other bci-app packages. Import the submodule you need:
+
+- ``discovery``: :func:`find_streams`, :func:`find_stream` (by name, type, source id);
+- ``session``: :class:`AcquisitionSession`, several streams sharing one event log;
+- ``inlet``: :class:`SignalInlet`, :class:`MarkerInlet` (a thread each, loss detection,
+  reconnection by source id, SI units, clock correction, dejittering, quality);
+- ``ringbuffer`` / ``cursor`` / ``markers``: what the inlets fill and how readers follow it;
+- ``windows``: :class:`WindowStream` (windows of a length and hop, for decoders);
+- ``epochs``: :class:`EpochStream` (epochs around markers of another stream);
+- ``preprocessing``: causal, stateful :class:`~acquisition.preprocessing.pipeline.Pipeline`;
+- ``quality``: per-channel flags (flat, line noise, out of range, NaN);
+- ``recorder`` / ``xdf_writer`` / ``export``: crash-safe XDF recording, FIF on a clean stop;
+- ``player``: :class:`Player`, a recording replayed as LSL streams;
+- ``events``: stream status and the event log; ``channels`` / ``streaminfo``: metadata.
+
+Losses, reconnections and warnings go to the ``acquisition`` logger (silent unless the
+application configures logging) and to each session's :class:`~acquisition.events.EventLog`.
 """
+
+import logging
+
+logging.getLogger("acquisition").addHandler(logging.NullHandler())

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import mne
 
 GAP_ANNOTATION = "BAD_ACQ_SKIP"
+_IEEG = {"seeg", "ecog", "dbs"}
 
 
 def export_fif(path: str | Path, *, meas_date: datetime | None = None) -> list[Path]:
@@ -42,6 +43,65 @@ def export_fif(path: str | Path, *, meas_date: datetime | None = None) -> list[P
         target = path.with_name(f"{path.stem}_{_safe(name)}_raw.fif")
         raw.save(target, overwrite=True, verbose="error")
         written.append(target)
+    return written
+
+
+def export_bids(
+    path: str | Path,
+    root: str | Path,
+    *,
+    subject: str,
+    session: str | None = None,
+    task: str = "bci",
+    meas_date: datetime | None = None,
+) -> list[Path]:
+    """Write each signal stream of an XDF recording into a BIDS data set (with mne-bids).
+
+    Each stream becomes one recording ``sub-<subject>[_ses-<session>]_task-<task>_acq-<stream>``
+    of datatype ``meg`` (MEG channels; FIF), ``ieeg`` (sEEG/ECoG/DBS; BrainVision) or ``eeg``
+    (BrainVision), with its events and gaps in ``events.tsv``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The XDF file.
+    root : str or Path
+        The BIDS root (created when missing).
+    subject, session, task : str
+        BIDS entities (letters and digits only; use a pseudonym, never a name).
+    meas_date : datetime, optional
+        Start of the recording (UTC).
+
+    Returns
+    -------
+    paths : list of Path
+        The recording files written.
+    """
+    import mne_bids
+
+    written = []
+    for name, raw in xdf_to_raws(path).items():
+        if meas_date is not None:
+            raw.set_meas_date(meas_date)
+        types = set(raw.get_channel_types())
+        datatype = "meg" if types & {"mag", "grad"} else "ieeg" if types & _IEEG else "eeg"
+        bids_path = mne_bids.BIDSPath(
+            subject=subject,
+            session=session,
+            task=task,
+            acquisition=re.sub(r"[^A-Za-z0-9]+", "", name) or "stream",
+            datatype=datatype,
+            root=root,
+        )
+        target = mne_bids.write_raw_bids(
+            raw,
+            bids_path,
+            format="FIF" if datatype == "meg" else "BrainVision",
+            allow_preload=True,
+            overwrite=True,
+            verbose="error",
+        )
+        written.append(Path(target.fpath))
     return written
 
 

@@ -59,6 +59,18 @@ class Inlet(ABC):
         Seconds without samples after which a regular stream is reported stalled.
     max_buflen : float
         Seconds liblsl may queue for this inlet while the thread is busy.
+
+    Attributes
+    ----------
+    reference : StreamDescription
+        The stream as first opened; a returning source must match its rate, channel count
+        and format.
+    description : StreamDescription
+        The stream as currently connected (a returning source has a new ``uid``).
+    status : StreamStatus
+        Where the inlet stands (read it from any thread).
+    samples_received : int
+        Samples pulled since the start.
     """
 
     def __init__(
@@ -95,11 +107,6 @@ class Inlet(ABC):
     @property
     def name(self) -> str:
         """Return the stream name."""
-        return self.reference.name
-
-    @property
-    def label(self) -> str:
-        """Return the stream's label used in events."""
         return self.reference.name
 
     def start(self) -> Inlet:
@@ -304,10 +311,10 @@ class Inlet(ABC):
             try:
                 lsl.close_stream()
             except Exception as error:  # closing a broken connection may fail; it is gone anyway
-                self.events.add(self.label, EventKind.WARNING, f"closing failed: {error!r}")
+                self.events.add(self.name, EventKind.WARNING, f"closing failed: {error!r}")
 
     def _report(self, kind: EventKind, message: str, **details: object) -> None:
-        self.events.add(self.label, kind, message, **details)
+        self.events.add(self.name, kind, message, **details)
 
     def _warn_limited(self, key: str, message: str) -> None:
         """Report a warning at most once per few seconds per kind, so floods stay readable."""

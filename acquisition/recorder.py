@@ -16,6 +16,7 @@ from typing import BinaryIO
 import numpy as np
 
 from .events import EventKind, EventLog, StreamEvent
+from .export import export_bids, export_fif
 from .inlet import Inlet
 from .xdf_writer import XdfWriter, marker_header
 
@@ -32,6 +33,8 @@ class RecordingResult:
         The XDF file (always there; readable up to the last flush even after a crash).
     fif : list of Path
         One FIF file per signal stream, written on a clean stop.
+    bids : list of Path
+        The recordings written into a BIDS data set on a clean stop, when asked.
     stop_reason : str
         ``"stopped"`` after :meth:`Recorder.stop`, else why the recording ended early.
     bytes_written : int
@@ -42,6 +45,7 @@ class RecordingResult:
 
     xdf: Path
     fif: list[Path] = field(default_factory=list)
+    bids: list[Path] = field(default_factory=list)
     stop_reason: str = "stopped"
     bytes_written: int = 0
     samples: dict[str, int] = field(default_factory=dict)
@@ -91,6 +95,10 @@ class Recorder:
         Size limit of the XDF file.
     fif : bool
         On a clean stop, also write each signal stream as ``<stem>_<stream>_raw.fif``.
+    bids : dict, optional
+        On a clean stop, also write the signal streams into a BIDS data set: the keyword
+        arguments of :func:`~acquisition.export.export_bids` (``root``, ``subject``, and
+        optionally ``session`` and ``task``).
     opener : callable, optional
         Opens the file for writing (default: ``open(path, "xb")``); tests inject failures.
     """
@@ -104,6 +112,7 @@ class Recorder:
         flush_interval: float = 0.5,
         max_bytes: int | None = None,
         fif: bool = True,
+        bids: dict | None = None,
         opener: Callable[[Path], BinaryIO] | None = None,
     ) -> None:
         if not 0 < flush_interval <= 1.0:
@@ -119,9 +128,10 @@ class Recorder:
         self.flush_interval = flush_interval
         self.max_bytes = max_bytes
         self.fif = fif
+        self.bids = bids
         self.stop_reason: str | None = None
         self.started_at: datetime | None = None
-        self._opener = opener or (lambda p: open(p, "xb"))  # noqa: SIM115 (closed in _finish)
+        self._opener = opener or (lambda p: open(p, "xb"))  # noqa: SIM115 (closed in _close)
         self._queue: queue.Queue = queue.Queue()
         self._tracks: dict[int, _Track] = {}
         self._by_inlet: dict[int, int] = {}
@@ -198,7 +208,11 @@ class Recorder:
         if self.stop_reason is None:
             self.stop_reason = "stopped"
             if self.fif:
-                result.fif = self._export()
+                result.fif = self._export("FIF", export_fif, meas_date=self.started_at)
+            if self.bids:
+                result.bids = self._export(
+                    "BIDS", export_bids, meas_date=self.started_at, **self.bids
+                )
         return result
 
     # -- InletSink --------------------------------------------------------------------------
@@ -323,13 +337,13 @@ class Recorder:
         except OSError as error:
             self.events.add(str(self.path), EventKind.ERROR, f"closing failed: {error}")
 
-    def _export(self) -> list[Path]:
-        from .export import export_fif
-
+    def _export(
+        self, label: str, export: Callable[..., list[Path]], **kwargs: object
+    ) -> list[Path]:
         try:
-            paths = export_fif(self.path, meas_date=self.started_at)
+            paths = export(self.path, **kwargs)
         except Exception as error:  # the XDF file stays the record; say what went wrong
-            self.events.add(str(self.path), EventKind.ERROR, f"FIF export failed: {error!r}")
+            self.events.add(str(self.path), EventKind.ERROR, f"{label} export failed: {error!r}")
             return []
         self.events.add(
             str(self.path), EventKind.RECORDING, f"saved {', '.join(p.name for p in paths)}"

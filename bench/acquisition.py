@@ -21,7 +21,8 @@ the new outlet existing to data reaching the consumer again (for ours also
     python bench/acquisition.py [--quick]
 
 Each receiver reads each load 60 s in all (3 rounds of 20 s); ``--quick``: 4 s (2 rounds of
-2 s). Writes ``bench/results/acquisition.json`` and prints a markdown table.
+2 s). Writes ``bench/results/acquisition.json``, prints a markdown table and keeps it in
+``bench/results/acquisition.md``.
 """
 
 from __future__ import annotations
@@ -428,6 +429,7 @@ def main() -> None:
     results["elapsed_s"] = time.time() - started
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2))
+    RESULTS.with_suffix(".md").write_text(table(results) + "\n")
     print(table(results))
 
 

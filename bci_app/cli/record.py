@@ -13,7 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="record LSL streams (signals and markers) until Ctrl-C",
         description="Record the selected streams (all visible ones by default) to an XDF file "
         "written incrementally (readable after a crash), then, on a clean stop, one FIF file "
-        "per signal stream with events and gap annotations.",
+        "per signal stream with events and gap annotations (and, when asked, a BIDS copy).",
     )
     parser.add_argument("output", help="the .xdf file to create")
     parser.add_argument("--name", action="append", default=[], help="stream name (repeatable)")
@@ -22,7 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--source-id", action="append", default=[], help="stream source id (repeatable)"
     )
     parser.add_argument("--duration", type=float, help="stop after this many seconds")
-    parser.add_argument("--no-fif", action="store_true", help="keep only the XDF file")
+    parser.add_argument("--no-fif", action="store_true", help="do not write the FIF files")
+    parser.add_argument("--bids-root", help="also write the recording into this BIDS data set")
+    parser.add_argument("--subject", help="BIDS subject label (a pseudonym, never a name)")
+    parser.add_argument("--session", help="BIDS session label")
+    parser.add_argument("--task", default="bci", help="BIDS task label (default: bci)")
     parser.add_argument(
         "--timeout", type=float, default=2.0, help="seconds to look for streams (default 2)"
     )
@@ -35,6 +39,12 @@ def run(args: argparse.Namespace) -> int:
     from acquisition.session import AcquisitionSession
     from decoders.datasets.errors import DataError
 
+    if args.bids_root and not args.subject:
+        raise DataError(args.bids_root, "a BIDS export needs --subject")
+    bids = None
+    if args.bids_root:
+        bids = {"root": args.bids_root, "subject": args.subject, "task": args.task}
+        bids |= {"session": args.session} if args.session else {}
     visible = find_streams(timeout=args.timeout, full=True)
     wanted = [
         s
@@ -50,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     with AcquisitionSession() as session:
         for stream in wanted:
             session.open(stream)
-        recorder = session.record(args.output, fif=not args.no_fif)
+        recorder = session.record(args.output, fif=not args.no_fif, bids=bids)
         print(f"recording {', '.join(s.label for s in wanted)} to {args.output}; Ctrl-C to stop")
         seen = session.events.next_seq
         deadline = None if args.duration is None else time.monotonic() + args.duration
@@ -65,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         result = recorder.stop()
     counts = ", ".join(f"{name}: {n} samples" for name, n in result.samples.items())
     print(f"{result.xdf} ({result.bytes_written} bytes; {counts})")
-    for path in result.fif:
+    for path in [*result.fif, *result.bids]:
         print(f"{path}")
     if result.stop_reason != "stopped":
         print(f"recording ended early: {result.stop_reason}")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from acquisition.export import GAP_ANNOTATION, export_fif, xdf_to_raws
+from acquisition.export import GAP_ANNOTATION, export_bids, export_fif, xdf_to_raws
 from acquisition.xdf_writer import XdfWriter, marker_header
 
 SFREQ = 200.0
@@ -51,3 +51,16 @@ def test_export_writes_fif_files_beside_the_recording(tmp_path):
     raw = mne.io.read_raw_fif(path, verbose="error")
     assert raw.n_times == 700 and GAP_ANNOTATION in raw.annotations.description
     assert raw.info["sfreq"] == pytest.approx(SFREQ)
+
+
+def test_export_bids_writes_a_valid_recording_with_its_events(tmp_path):
+    import mne_bids
+
+    _recording(tmp_path / "rec.xdf")
+    (path,) = export_bids(tmp_path / "rec.xdf", tmp_path / "bids", subject="p01", task="cues")
+    assert path.name == "sub-p01_task-cues_acq-amp_eeg.vhdr"
+    bids_path = mne_bids.get_bids_path_from_fname(path)
+    bids_path.update(root=tmp_path / "bids")
+    raw = mne_bids.read_raw_bids(bids_path, verbose="error")
+    assert raw.n_times == 700 and raw.ch_names == ["Cz", "STI"]
+    assert {"left", "right", GAP_ANNOTATION} <= set(raw.annotations.description)

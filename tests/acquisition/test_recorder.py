@@ -54,7 +54,8 @@ def test_a_clean_recording_holds_every_sample_event_and_note_in_xdf_and_fif(tmp_
     raw, events = _raw(), EventLog()
     player = Player(raw, name=unique, wait_for_consumer=5.0).start()
     inlets = _inlets(player, events)
-    recorder = Recorder(tmp_path / "session.xdf", inlets, events=events).start()
+    bids = {"root": tmp_path / "bids", "subject": "p01", "task": "cues"}
+    recorder = Recorder(tmp_path / "session.xdf", inlets, events=events, bids=bids).start()
     for inlet in inlets:
         inlet.start()
     try:
@@ -89,6 +90,8 @@ def test_a_clean_recording_holds_every_sample_event_and_note_in_xdf_and_fif(tmp_
     assert onsets["cue/right"] == pytest.approx(0.8, abs=1e-3)
     assert "operator: patient moved" in onsets
     assert saved.info["meas_date"] is not None
+    (bids_file,) = result.bids
+    assert bids_file.name == f"sub-p01_task-cues_acq-{unique.replace('-', '')}_eeg.vhdr"
 
 
 def test_a_stream_loss_is_recorded_as_a_gap_and_the_recording_goes_on(tmp_path, unique):
