@@ -43,6 +43,15 @@ class InferenceEngine:
     stream_timeout : float
         Seconds to wait for a stream to be found when it is added.
 
+    Attributes
+    ----------
+    runners : dict of str to DecoderRunner
+        The decoders on their streams, by runner name.
+    followers : list of ModelFollower
+        The watchers swapping in newer versions of followed models.
+    errors : dict of str to Exception
+        What stopped a runner, by runner name.
+
     Examples
     --------
     >>> with InferenceEngine(ModelRegistry(path)) as engine:  # doctest: +SKIP
@@ -69,7 +78,7 @@ class InferenceEngine:
         self.stream_timeout = stream_timeout
         self.runners: dict[str, DecoderRunner] = {}
         self.errors: dict[str, BaseException] = {}
-        self._followers: list[ModelFollower] = []
+        self.followers: list[ModelFollower] = []
         self._callbacks: list[PredictionCallback] = []
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
@@ -144,9 +153,7 @@ class InferenceEngine:
         )
         self.runners[name] = runner
         if follow and ":" not in model:
-            self._followers.append(
-                ModelFollower(self.registry, record.name, record.version, runner)
-            )
+            self.followers.append(ModelFollower(self.registry, record.name, record.version, runner))
         return runner
 
     def subscribe(self, callback: PredictionCallback) -> None:
@@ -161,7 +168,7 @@ class InferenceEngine:
             )
             thread.start()
             self._threads.append(thread)
-        for follower in self._followers:
+        for follower in self.followers:
             follower.start()
         return self
 
@@ -172,7 +179,7 @@ class InferenceEngine:
     def stop(self) -> None:
         """Stop decoding, close the prediction streams, the log and the engine's own streams."""
         self._stop.set()
-        for follower in self._followers:
+        for follower in self.followers:
             follower.stop()
         for thread in self._threads:
             thread.join(5.0)
