@@ -137,7 +137,7 @@ def xdf_to_raws(path: str | Path) -> dict[str, mne.io.RawArray]:
         info = stream["info"]
         regular = float(_first(info["nominal_srate"])) > 0
         numeric = _first(info["channel_format"]) != "string"
-        if regular and numeric and len(stream["time_stamps"]) > 1:
+        if regular and numeric and len(stream["time_stamps"]):
             raws[_first(info["name"])] = _stream_to_raw(stream, markers)
     return raws
 

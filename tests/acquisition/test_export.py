@@ -64,3 +64,13 @@ def test_export_bids_writes_a_valid_recording_with_its_events(tmp_path):
     raw = mne_bids.read_raw_bids(bids_path, verbose="error")
     assert raw.n_times == 700 and raw.ch_names == ["Cz", "STI"]
     assert {"left", "right", GAP_ANNOTATION} <= set(raw.annotations.description)
+
+
+def test_a_stream_with_a_single_sample_is_still_exported(tmp_path):
+    with open(tmp_path / "short.xdf", "wb") as file:
+        writer = XdfWriter(file)
+        writer.stream_header(1, HEADER)
+        writer.samples(1, "float32", np.array([5.0]), np.array([[2.0, 0.0]], dtype=np.float32))
+        writer.flush()
+    raw = xdf_to_raws(tmp_path / "short.xdf")["amp"]
+    assert raw.n_times == 1 and raw.get_data()[0, 0] == pytest.approx(2e-6)
