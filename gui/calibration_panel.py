@@ -228,8 +228,11 @@ class CalibrationPanel(QWidget):
         """Start a calibration run (a session must be open, nothing being recorded)."""
         if self.stage not in ("idle", "done", "failed"):
             return
+        from bci_app.session.training import calibration_protocol
+
         try:
             plan = self.read_plan()
+            calibration_protocol(plan)
         except ValueError as error:
             return self._fail(str(error))
         if self.controller.session is None:

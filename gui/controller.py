@@ -210,7 +210,10 @@ class Controller(QObject):
             if done is not None:
                 done(player)
 
-        self.tasks.run(f"player {name}", start, done=started)
+        def failed(error: BaseException) -> None:
+            self.notice.emit("error", f"could not play {source or name}: {error}")
+
+        self.tasks.run(f"player {name}", start, done=started, failed=failed)
 
     def stop_player(self, name: str) -> None:
         """Stop a player (in a worker): its streams disappear, as an amplifier unplugged."""

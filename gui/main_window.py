@@ -207,13 +207,13 @@ class MainWindow(QMainWindow):
         stopping = "stop recording" in self.controller.tasks.running
         if self.controller.recording or stopping:
             event.ignore()
-            if stopping or self._closing:
-                return
-            if not self.confirm_close():
-                return
+            if self.controller.recording and not self._closing:
+                if not self.confirm_close():
+                    return
+                self.controller.stop_recording()
             self._closing = True
-            self.statusBar().showMessage("stopping the recording before quitting…")
-            self.controller.stop_recording(done=lambda _result: QTimer.singleShot(0, self.close))
+            self.statusBar().showMessage("finishing the recording before quitting…")
+            QTimer.singleShot(200, self.close)
             return
         self.settings.set("window/geometry", self.saveGeometry())
         self.settings.set("window/state", self.saveState())

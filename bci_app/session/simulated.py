@@ -88,6 +88,8 @@ def simulated_participant(
         fixation_s=plan.fixation_s,
         task_s=plan.task_s,
         rest_s=plan.rest_s,
+        tmin=plan.tmin,
+        tmax=plan.tmax,
     )
     return SimulatedParticipant(raw, trials_of(raw, plan), raw.info["description"] or "")
 

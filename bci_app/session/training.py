@@ -108,17 +108,26 @@ def train_calibration(
     )
 
 
+MIN_TRIALS_PER_CLASS = 8
+"""Fewest trials per class the training machinery can fit, validate and cross-validate."""
+
+
 def calibration_protocol(plan: CalibrationPlan) -> str:
-    """Return the cross-validation of a calibration: k-fold with k = min(5, trials per class).
+    """Return the cross-validation of a calibration: 5-fold within the calibration trials.
 
     Raises
     ------
     ValueError
-        With fewer than 2 trials per class (nothing to cross-validate).
+        With fewer than :data:`MIN_TRIALS_PER_CLASS` trials per class (each fold's training
+        part is split again into fitting and validation trials, and the learning curve
+        refits on fractions of it).
     """
-    if plan.trials_per_class < 2:
-        raise ValueError("a calibration needs at least 2 trials per class to train a decoder")
-    return f"kfold{min(5, plan.trials_per_class)}"
+    if plan.trials_per_class < MIN_TRIALS_PER_CLASS:
+        raise ValueError(
+            f"a calibration needs at least {MIN_TRIALS_PER_CLASS} trials per class to train and "
+            f"evaluate a decoder (the plan has {plan.trials_per_class})"
+        )
+    return "kfold5"
 
 
 def trainable_decoders() -> list[str]:
