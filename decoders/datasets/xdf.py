@@ -29,7 +29,14 @@ def read_xdf(path: Path, *, stream: str | None = None) -> mne.io.RawArray:
     import pyxdf
 
     try:
-        streams, _ = pyxdf.load_xdf(str(path), verbose=False)
+        # Break the dejittering at gaps of 0.1 s (pyxdf's default, 1 s, smooths shorter
+        # stream losses over instead of keeping them as gaps).
+        streams, _ = pyxdf.load_xdf(
+            str(path),
+            verbose=False,
+            jitter_break_threshold_seconds=0.1,
+            jitter_break_threshold_samples=10,
+        )
     except Exception as error:  # pyxdf raises bare Exceptions on malformed chunks
         raise DataError(path, f"cannot be read as XDF: {error}") from error
     signal = _pick_signal_stream(path, streams, stream)
