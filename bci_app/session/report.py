@@ -89,7 +89,10 @@ def _read_recording(path: Path) -> _Recording:
         streams, _ = pyxdf.load_xdf(str(path), verbose=False, dejitter_timestamps=False)
         recording.raws = xdf_to_raws(path)
     except Exception as error:  # the report says what could not be read, and goes on
-        recording.problem = f"could not be read: {error}"
+        recording.problem = f"{path.name}: could not be read ({error})"
+        return recording
+    if not streams:
+        recording.problem = f"{path.name}: holds no readable stream (damaged, or not XDF)"
         return recording
     starts = []
     for stream in streams:

@@ -28,6 +28,7 @@ def test_a_loaded_model_decodes_the_stream_live(window, qtbot, play, unique):
     np.testing.assert_allclose(outputs.sum(axis=1), 1.0, atol=1e-5)
     assert panel.decision.text().split()[0] in ("rest", "move")
     x, y = panel.output_curves[0].getData()
+    assert ((y >= 0) & (y <= 1)).all()
     assert len(x) >= 5 and x[-1] == 0.0
     qtbot.waitUntil(lambda: panel.latency.item(5, 0) is not None, timeout=5_000)
     assert float(panel.latency.item(3, 0).text()) > 0  # inference p50 in ms
