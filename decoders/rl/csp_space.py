@@ -32,7 +32,8 @@ def fit_ovr_csp(
 ) -> np.ndarray:
     """Return one-versus-rest CSP filters (n_filters, n_channels), ``n_components`` per class.
 
-    A class absent from ``labels`` gets zero filters (its block carries no signal).
+    Each class covariance is the mean of the trials' Ledoit-Wolf covariances. A class absent
+    from ``labels`` gets zero filters (its block carries no signal).
     """
     from mne.decoding import CSP
     from mne.utils import use_log_level
@@ -45,7 +46,12 @@ def fit_ovr_csp(
         if is_target.min() == is_target.max():
             blocks.append(np.zeros((n_components, data.shape[1])))
             continue
-        csp = CSP(n_components=n_components, reg="ledoit_wolf", transform_into="csp_space")
+        csp = CSP(
+            n_components=n_components,
+            reg="ledoit_wolf",
+            cov_est="epoch",  # mean of per-trial covariances: 6x faster than concatenating
+            transform_into="csp_space",
+        )
         with use_log_level("error"):
             csp.fit(data, is_target)
         blocks.append(csp.filters_[:n_components])

@@ -79,7 +79,7 @@ class LifNetwork(torch.nn.Module):
         n_classes: int,
         bins: TimeBins,
         hidden: int = 64,
-        encoding: str = "dense",
+        encoding: str = "channel",
         per_channel: int = 4,
         max_delay: int = 0,
         beta: float = 0.9,

@@ -15,7 +15,7 @@ BINS = TimeBins.for_window(N_TIMES, 16)  # 7 samples per step, 14 steps, oldest 
 def networks(bins=BINS):
     torch.manual_seed(0)
     return {
-        "lif": (LifNetwork(N_CHANNELS, 3, bins, hidden=16), LifStream),
+        "lif": (LifNetwork(N_CHANNELS, 3, bins, hidden=16, encoding="dense"), LifStream),
         "lif-delays": (LifNetwork(N_CHANNELS, 3, bins, hidden=16, max_delay=4), LifStream),
         "lif-channel": (LifNetwork(N_CHANNELS, 3, bins, hidden=16, encoding="channel"), LifStream),
         "rwkv": (SpikingRwkv(N_CHANNELS, 3, bins, width=8, n_blocks=2), RwkvStream),

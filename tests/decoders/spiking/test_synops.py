@@ -16,7 +16,7 @@ from decoders.spiking.synops import (
 
 def hand_network() -> LifNetwork:
     """2 channels -> 3 encoding neurons -> 3 hidden -> 2 outputs, no leak, 4 steps of 1 sample."""
-    net = LifNetwork(2, 2, TimeBins(1, 4), hidden=3)
+    net = LifNetwork(2, 2, TimeBins(1, 4), hidden=3, encoding="dense")
     with torch.no_grad():
         for lif in (net.lif_encoding, net.lif_hidden):
             lif.beta_logit.fill_(-30.0)  # beta ~ 1e-13: the membrane is this step's current
