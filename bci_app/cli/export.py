@@ -67,7 +67,11 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(report.summary())
     if args.int8:
-        print(_quantize(checkpoint, output, args))
+        try:
+            print(_quantize(checkpoint, output, args))
+        except ValueError as error:  # validation trials that do not fit the model
+            print(f"bci-app: error: {error}", file=sys.stderr)
+            return 1
     if args.register:
         try:
             record = ModelRegistry(Path(args.registry) if args.registry else None).register(

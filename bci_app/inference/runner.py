@@ -21,6 +21,7 @@ from acquisition.preprocessing.pipeline import Pipeline
 from acquisition.ringbuffer import RingBuffer
 
 from .adapter import plan_pipeline, stream_channels
+from .card import ModelCard
 from .log import PredictionLog
 from .model import OnnxModel
 from .outlet import PredictionOutlet
@@ -154,7 +155,7 @@ class DecoderRunner:
         self._lock = threading.Lock()
 
     @property
-    def card(self):
+    def card(self) -> ModelCard:
         """Return the running model's card."""
         return self.model.card
 
@@ -183,13 +184,13 @@ class DecoderRunner:
             cuts = self.source.read()
             ready = pylsl.local_clock()
             self.counts.dropped = self.source.dropped
+            self._non_finite.update()
             if cuts:
                 break
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []
             self.source.raw.wait(total, remaining)
-        self._non_finite.update()
         predictions = []
         for cut in cuts:
             prediction = self._decode(cut, picked, ready)

@@ -26,6 +26,7 @@ def test_predict_matches_a_plain_onnx_runtime_session(model_files, make_trials):
         assert np.array_equal(model.predict(window), expected)
     assert model.card.ch_names == tuple(f"C{i}" for i in range(8)) and model.card.hop == 13
     assert model.opset == 20 and "csp-lda" in repr(model)
+    assert model.optimization in ("extended", "all")
 
 
 def test_an_opset_this_runtime_does_not_know_is_refused(model_files):
