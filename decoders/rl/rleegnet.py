@@ -23,12 +23,13 @@ from decoders.training.loop import History
 
 from .settings import AdaptationSettings, DqnConfig
 
-_NOT_OPTIONS = ("self", "seed", "hop_s", "__class__")
-
 if TYPE_CHECKING:
     import torch
 
     from .adaptation import AdaptationReport, TrustRegionAdapter
+
+_NOT_OPTIONS = ("self", "seed", "hop_s", "__class__")
+"""Locals of ``RLEEGNet.__init__`` that are not decoder options."""
 
 
 class RLEEGNet(Decoder):
@@ -45,9 +46,9 @@ class RLEEGNet(Decoder):
         pooling length follows), LSTM size and dropout.
     episodes, patience, gamma, lr, batch_size, replay_size, parallel_trials, target_sync,
     epsilon_start, epsilon_end, epsilon_decay
-        DQN settings (:class:`~decoders.rl.dqn.DqnConfig`).
+        DQN settings (:class:`~decoders.rl.settings.DqnConfig`).
     max_drift, drift_policy, adapt_lr, adapt_updates, adapt_epsilon, feedback_memory
-        Online adaptation settings (:class:`~decoders.rl.adaptation.AdaptationSettings`).
+        Online adaptation settings (:class:`~decoders.rl.settings.AdaptationSettings`).
     """
 
     name = "rleegnet"

@@ -40,6 +40,7 @@ class SpikingDecoder(Decoder):
     """
 
     family = "spiking"
+    architecture_options: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -54,6 +55,12 @@ class SpikingDecoder(Decoder):
         weight_decay: float = 1e-4,
         **architecture: Any,
     ) -> None:
+        unknown = sorted(set(architecture) - set(self.architecture_options))
+        if unknown:
+            raise TypeError(
+                f"{self.name} has no option {', '.join(unknown)} (architecture options: "
+                f"{', '.join(self.architecture_options)})"
+            )
         super().__init__(
             seed,
             hop_s,
@@ -166,6 +173,15 @@ class SpikingLif(SpikingDecoder):
 
     name = "spiking-lif"
     description = "leaky integrate-and-fire network, surrogate gradients, direct encoding"
+    architecture_options = (
+        "hidden",
+        "encoding",
+        "per_channel",
+        "max_delay",
+        "beta",
+        "threshold",
+        "dropout",
+    )
 
     def __init__(self, seed: int = 0, hop_s: float = 0.1, **options: Any) -> None:
         super().__init__(seed, hop_s, **options)
@@ -196,6 +212,7 @@ class SpikingRwkvDecoder(SpikingDecoder):
 
     name = "spiking-rwkv"
     description = "SpikeGPT-style spiking RWKV with O(1)-state recurrence"
+    architecture_options = ("width", "n_blocks", "expansion", "dropout")
 
     def network(self, n_channels: int, n_classes: int, bins: TimeBins) -> torch.nn.Module:
         """Return a :class:`SpikingRwkv`."""
