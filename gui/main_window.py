@@ -103,6 +103,9 @@ class MainWindow(QMainWindow):
         play = QAction("Play a recording or simulator…", self)
         play.triggered.connect(self.streams.open_player)
         file_menu.addAction(play)
+        preferences = QAction("Settings…", self)
+        preferences.triggered.connect(self.open_settings)
+        file_menu.addAction(preferences)
         file_menu.addSeparator()
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -140,6 +143,15 @@ class MainWindow(QMainWindow):
         keys = QAction("Keyboard shortcuts", self)
         keys.triggered.connect(self._show_shortcuts)
         help_menu.addAction(keys)
+
+    def open_settings(self) -> None:
+        """Edit the settings; the theme applies at once, the rest from the next start."""
+        from .settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.settings, self)
+        dialog.accepted.connect(lambda: self.apply_theme(self.settings.get("appearance/theme")))
+        self.settings_dialog = dialog
+        dialog.open()
 
     def send_marker(self) -> None:
         """Send the marker typed in the session panel (``marker`` when nothing is typed)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QItemSelectionModel, QTimer
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -183,7 +183,7 @@ class StreamsPanel(QWidget):
         if selected:
             for index, row in enumerate(rows):
                 if row["name"] == selected:
-                    self.table.selectRow(index)
+                    self._select_row(index)
         missing = [r["name"] for r in rows if r["status"] == "missing"]
         connected = sum(r["status"] == StreamStatus.CONNECTED.value for r in rows)
         text = f"{len(rows)} streams, {connected} connected"
@@ -211,9 +211,17 @@ class StreamsPanel(QWidget):
         """Select the row of stream ``name``."""
         for index in range(self.table.rowCount()):
             if self.table.item(index, 1).text() == name:
-                self.table.selectRow(index)
+                self._select_row(index)
                 return
         raise LookupError(f"no stream '{name}' in the table")
+
+    def _select_row(self, row: int) -> None:
+        """Select one row whatever modifier keys are held (selectRow would extend or toggle)."""
+        flags = (
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.table.selectionModel().select(self.table.model().index(row, 0), flags)
 
     def connect_selected(self) -> None:
         """Open the selected stream."""

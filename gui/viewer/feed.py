@@ -48,7 +48,8 @@ class DisplaySettings:
     channels : tuple of int
         Indices of the channels drawn as traces (a page of the selected channels).
     points : int
-        Points per trace (two per screen column: the column's minimum and maximum).
+        Points per trace: a minimum and a maximum per column of ``window_s / (points / 2)``
+        seconds (the viewer asks for one point per pixel: a pair per 2-pixel column).
     spectrum : bool
         Also compute the spectra of the drawn channels.
     overview : bool

@@ -290,7 +290,7 @@ class SignalViewer(QWidget):
             notch=float(self.notch_box.currentData()) or None,
             reference=str(self.reference_box.currentData()),
             channels=tuple(self.page_channels()),
-            points=max(400, 2 * self.traces.width()),
+            points=max(400, self.traces.width()),
             spectrum=mode == "Spectrum",
             overview=mode == "Overview",
         )

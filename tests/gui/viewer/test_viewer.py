@@ -16,10 +16,14 @@ def test_traces_update_as_the_stream_plays(window, qtbot, play, unique):
     viewer = _shown(window, qtbot, unique)
     first = viewer.traces.frame.drawn
     qtbot.waitUntil(lambda: viewer.traces.frame.drawn > first + 64, timeout=10_000)
-    curves = [c for c in viewer.traces.curves if c.isVisible()]
-    assert len(curves) == 8
-    x, y = curves[0].getData()
-    assert x[-1] <= 0 and x[-1] > -0.1 and np.isfinite(y).all()
+    frame, rows = viewer.traces.frame, viewer.traces.rows
+    assert rows.shape == (8, frame.times.size) and np.isfinite(rows).all()
+    assert -0.1 < frame.times[-1] <= 0
+    (curve,) = [c for c in viewer.traces.curves.values() if c.isVisible()]  # one colour
+    x, y = curve.getData()
+    assert x.size == 8 * frame.times.size
+    np.testing.assert_allclose(y[: frame.times.size], rows[0])
+    assert abs(np.median(rows[5]) + 5) < 0.5  # row 5 sits one row below row 4
     assert viewer.traces.getAxis("left")._tickLevels[0][0][1] == "C0"
     qtbot.waitUntil(lambda: bool(viewer.traces.stats.summary()), timeout=5_000)
     summary = viewer.traces.stats.summary()

@@ -1,0 +1,345 @@
+"""The clinician desktop under load: frame time and drawn-vs-received lag, a decoder running.
+
+For each load (64 ch @ 500 Hz, 256 ch @ 2 kHz, the real 376-channel MEG file at 600.6 Hz)
+a sender process streams over LSL with our player (loopback): the two synthetic loads are
+the motor-imagery simulator (22 EEG channels at the load's rate) plus white-noise sEEG
+channels up to the count; the MEG load is the real recording, looping. The real main window
+runs offscreen on a 1920x1080 screen, shows the stream (16 channels per page, 10 s window,
+every panel's timers running) while a registered ONNX model decodes it every 0.1 s (CSP+LDA
+on the 22 simulated channels resampled to 250 Hz; Xdawn covariances + tangent space on the
+MEG file's 60 EEG channels).
+
+Figures per load, after a 3 s warm-up:
+
+- ``frame_p50_ms``/``frame_p99_ms``: time to draw one frame in the GUI thread (the trace
+  update from the timer + the paint), measured on each painted frame;
+- ``lag_p50_ms``/``lag_p99_ms``: drawn-vs-received lag at each paint (samples received by
+  the inlet but not yet in the frame painted, in ms of signal);
+- ``lag_slope_ms_per_min``: slope of a line fitted to the lag over the run (a viewer falling
+  behind shows a positive slope that grows with the run);
+- ``fps``, the decoder's ``predictions``, ``dropped`` windows and end-to-end latency;
+- baseline, same run: the naive drawing (each frame copies the window of every channel of
+  the page at full rate from the ring buffer and hands all samples to pyqtgraph, one curve
+  per channel), its frame time p50, and ``speedup_p50`` = naive / ours.
+
+    python bench/gui.py [--quick]
+
+Each load runs 60 s (``--quick``: 15 s). Writes ``bench/results/gui.json``, prints a
+markdown table and keeps it in ``bench/results/gui.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "gui.json"
+LOADS = {
+    "64ch@500Hz": {"channels": 64, "sfreq": 500.0},
+    "256ch@2kHz": {"channels": 256, "sfreq": 2000.0},
+    "MEG 376ch@600Hz": {"meg": True},
+}
+MI_CHANNELS = 22
+MODEL_SFREQ = 250.0
+WARMUP_S = 3.0
+NAIVE_FRAMES = 20
+SCREEN = {"width": 1920, "height": 1080}
+
+
+# -- sender ---------------------------------------------------------------------------------
+
+
+def send(name: str, channels: int, sfreq: float, meg: bool) -> None:
+    """Stream until killed: the MEG file, or simulated motor imagery plus noise channels."""
+    import mne
+
+    from acquisition.player import Player
+
+    if meg:
+        from decoders.datasets.loaders import load_meg_eeg
+
+        raw = load_meg_eeg()
+    else:
+        from decoders.simulators.registry import simulate_raw
+
+        raw = simulate_raw("motor_imagery", duration_s=60.0, channels=MI_CHANNELS, sfreq=sfreq)
+        extra = channels - MI_CHANNELS
+        noise = np.random.default_rng(1).normal(0, 20e-6, (extra, raw.n_times))
+        info = mne.create_info([f"S{i:03d}" for i in range(extra)], sfreq, "seeg")
+        raw.add_channels([mne.io.RawArray(noise, info, verbose="error")], force_update_info=True)
+    player = Player(raw, name=name, loop=True, markers=False).start()
+    print("ready", flush=True)
+    player.wait()
+
+
+def _spawn_sender(name: str, load: dict) -> subprocess.Popen:
+    args = [sys.executable, __file__, "--role", "send", "--name", name]
+    if load.get("meg"):
+        args.append("--meg")
+    else:
+        args += ["--channels", str(load["channels"]), "--sfreq", str(load["sfreq"])]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    if line.strip() != "ready":
+        process.kill()
+        raise RuntimeError(f"the sender of {name} did not start: {line!r}")
+    return process
+
+
+# -- models -----------------------------------------------------------------------------------
+
+
+def train_models(registry: Path) -> dict[str, str]:
+    """Fit and register the two decoders; return the model name of each load."""
+    from bci_app.models.publish import publish
+    from decoders import registry as decoders
+    from decoders.datasets.loaders import load_meg_eeg
+    from decoders.simulators.registry import simulate_trials
+    from decoders.training.epoching import epochs_from_annotations
+
+    trials = simulate_trials(
+        "motor_imagery",
+        channels=MI_CHANNELS,
+        sfreq=MODEL_SFREQ,
+        n_subjects=1,
+        n_runs=1,
+        trials_per_class=20,
+    )
+    csp = decoders.create("csp-lda")
+    fit = trials.subset(np.arange(0, trials.n_trials, 1)[: int(trials.n_trials * 0.8)])
+    valid = trials.subset(np.arange(int(trials.n_trials * 0.8), trials.n_trials))
+    csp.fit(fit, valid)
+    publish(csp, registry, "bench-mi")
+    raw = load_meg_eeg().pick("eeg")
+    classes = ["auditory/left", "auditory/right", "visual/left", "visual/right"]
+    meg = epochs_from_annotations(raw, source="meg-eeg", classes=classes, tmin=0.0, tmax=0.5)
+    order = np.random.default_rng(0).permutation(meg.n_trials)
+    xdawn = decoders.create("xdawncov-ts-lr")
+    xdawn.fit(meg.subset(np.sort(order[:22])), meg.subset(np.sort(order[22:])))
+    publish(xdawn, registry, "bench-meg")
+    return {"64ch@500Hz": "bench-mi", "256ch@2kHz": "bench-mi", "MEG 376ch@600Hz": "bench-meg"}
+
+
+# -- measuring ------------------------------------------------------------------------------
+
+
+def _run_loop(app, seconds: float) -> None:
+    """Let the Qt event loop run for ``seconds`` (timers, paints, worker callbacks)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(round(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+def _wait(app, condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        _run_loop(app, 0.05)
+
+
+def measure_load(app, window, load_name: str, load: dict, model: str, seconds: float) -> dict:
+    """Stream one load into the window with the decoder running; return the figures."""
+    name = f"bench-gui-{uuid.uuid4().hex[:6]}"
+    sender = _spawn_sender(name, load)
+    controller = window.controller
+    try:
+        controller.open_stream(name, f"bci-app-player:{name}", timeout=10.0)
+        _wait(app, lambda: name in controller.acquisition.inlets, 20.0, f"stream {name}")
+        viewer = window.viewer
+        viewer.stream_box.setCurrentText(name)
+        _wait(app, lambda: viewer.traces.frame is not None, 20.0, "the first frame")
+        panel = window.decoder
+        panel.refresh_models()
+        panel.select_model(f"{model}:1")
+        _wait(app, lambda: panel.card is not None, 20.0, "the model card")
+        panel.select_stream(name)
+        panel.start()
+        _wait(app, lambda: panel.live is not None, 30.0, "the decoder")
+        _run_loop(app, WARMUP_S)
+        viewer.traces.stats.clear()
+        live = panel.live
+        published = live.runner.counts.published
+        dropped = live.runner.counts.dropped
+        _run_loop(app, seconds)
+        stats = viewer.traces.stats
+        summary = stats.summary()
+        times = np.array(stats.painted_at) - stats.painted_at[0]
+        lags = np.array(stats.lag_ms)
+        slope = float(np.polyfit(times, lags, 1)[0] * 60.0) if times.size > 2 else float("nan")
+        latency = live.runner.latency.summary().get("e2e", {})
+        inlet = controller.inlet(name)
+        figures = {
+            "channels": inlet.buffer.n_channels,
+            "sfreq": inlet.buffer.sfreq,
+            "seconds": seconds,
+            **{k: round(v, 3) for k, v in summary.items()},
+            "lag_slope_ms_per_min": round(slope, 3),
+            "lag_first_s_ms": round(float(lags[times < 1.0].mean()), 3),
+            "lag_last_s_ms": round(float(lags[times > times[-1] - 1.0].mean()), 3),
+            "predictions": live.runner.counts.published - published,
+            "dropped_windows": live.runner.counts.dropped - dropped,
+            "decoder_e2e_p50_ms": round(latency.get("p50", float("nan")), 3),
+            "decoder_e2e_p99_ms": round(latency.get("p99", float("nan")), 3),
+            "received_samples": inlet.samples_received,
+        }
+        figures.update(_naive_baseline(app, viewer, NAIVE_FRAMES))
+        figures["speedup_p50"] = round(figures["naive_frame_p50_ms"] / figures["frame_p50_ms"], 2)
+        panel.stop()
+        _wait(app, lambda: panel.live is None, 20.0, "the decoder to stop")
+        return figures
+    finally:
+        controller.close_stream(name)
+        sender.kill()
+        sender.wait(10)
+        _run_loop(app, 1.0)
+
+
+def _naive_baseline(app, viewer, frames: int) -> dict:
+    """Draw the page the naive way: all samples of the window, straight from the ring buffer.
+
+    One pyqtgraph curve per channel, every sample handed over, in the same plot (same size,
+    axes and theme), painted synchronously.
+    """
+    import pyqtgraph as pg
+
+    viewer.timer.stop()
+    traces = viewer.traces
+    buffer = viewer.inlet.buffer
+    channels = list(traces.frame.channels)
+    spans = viewer._row_spans(traces.frame)
+    hidden = [curve for curve in traces.curves.values() if curve.isVisible()]
+    for curve in hidden:
+        curve.hide()
+    naive = [traces.plot(pen=pg.mkPen(viewer.theme.trace, width=1)) for _ in channels]
+    durations = []
+    try:
+        for _ in range(frames):
+            started = time.perf_counter()
+            chunk = buffer.latest(viewer.window_s)
+            times = (np.arange(chunk.n_times) - chunk.n_times + 1) / buffer.sfreq
+            for row, index in enumerate(channels):
+                values = chunk.data[index] - np.median(chunk.data[index])
+                naive[row].setData(times, values / spans[row] - row)
+            traces.viewport().repaint()
+            durations.append((time.perf_counter() - started) * 1e3)
+            app.processEvents()
+    finally:
+        for curve in naive:
+            traces.removeItem(curve)
+        for curve in hidden:
+            curve.show()
+        viewer.timer.start()
+    return {
+        "naive_frame_p50_ms": round(float(np.percentile(durations, 50)), 3),
+        "naive_frame_p99_ms": round(float(np.percentile(durations, 99)), 3),
+    }
+
+
+# -- report ---------------------------------------------------------------------------------
+
+
+def table(results: dict) -> str:
+    """Return the markdown table of the results."""
+    rows = [
+        "| load | frame p50 / p99 (ms) | lag p50 / p99 (ms) | lag slope (ms/min) | fps "
+        "| decoder e2e p50 / p99 (ms) | predictions (dropped) | naive frame p50 (ms) "
+        "| speed-up |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for load, f in results["loads"].items():
+        rows.append(
+            f"| {load} | {f['frame_p50_ms']:.1f} / {f['frame_p99_ms']:.1f} "
+            f"| {f['lag_p50_ms']:.0f} / {f['lag_p99_ms']:.0f} | {f['lag_slope_ms_per_min']:+.1f} "
+            f"| {f['fps']:.0f} | {f['decoder_e2e_p50_ms']:.1f} / {f['decoder_e2e_p99_ms']:.1f} "
+            f"| {f['predictions']} ({f['dropped_windows']}) | {f['naive_frame_p50_ms']:.1f} "
+            f"| {f['speedup_p50']:.1f}x |"
+        )
+    return "\n".join(rows)
+
+
+def _offscreen_screen(folder: Path) -> None:
+    config = folder / "screen.json"
+    screen = {"name": "bench", "x": 0, "y": 0, "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
+    config.write_text(json.dumps({"screens": [{**screen, **SCREEN}]}))
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="15 s per load instead of 60 s")
+    for hidden in ("--role", "--name", "--channels", "--sfreq"):
+        parser.add_argument(hidden, help=argparse.SUPPRESS)
+    parser.add_argument("--meg", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    os.environ.setdefault("LSLAPICFG", str(ROOT / "tests" / "lsl_api.cfg"))  # this host only
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    sys.path.insert(0, str(ROOT))
+    if args.role == "send":
+        send(args.name, int(args.channels or 0), float(args.sfreq or 0), args.meg)
+        return
+    seconds = 15.0 if args.quick else 60.0
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="bci-app-bench-gui-") as folder:
+        folder = Path(folder)
+        _offscreen_screen(folder)
+        os.environ["XDG_CONFIG_HOME"] = str(folder / "config")  # fresh settings, untouched user's
+        from PySide6.QtCore import QSettings
+        from PySide6.QtWidgets import QApplication
+
+        from decoders.datasets.fetch import fetch_all
+        from gui.main_window import MainWindow
+        from gui.settings import Settings
+
+        fetch_all(log=lambda message: None)
+        models = train_models(folder / "registry")
+        app = QApplication([sys.argv[0]])
+        settings = Settings(QSettings(str(folder / "settings.conf"), QSettings.Format.IniFormat))
+        settings.set("paths/registry", str(folder / "registry"))
+        settings.set("paths/sessions", str(folder / "sessions"))
+        window = MainWindow(settings, auto_refresh=False)
+        window.showMaximized()
+        _run_loop(app, 1.0)
+        results: dict = {
+            "protocol": {
+                "seconds_per_load": seconds,
+                "warmup_s": WARMUP_S,
+                "screen": f"offscreen {SCREEN['width']}x{SCREEN['height']}",
+                "window": f"{window.width()}x{window.height()}, traces "
+                f"{window.viewer.traces.width()}x{window.viewer.traces.height()} px",
+                "view": "10 s window, 16 channels per page, min/max per screen column",
+                "decoder": "hop 0.1 s, ONNX Runtime 1 thread, in a worker thread",
+                "processes": "sender (player) and GUI: separate processes, LSL loopback",
+                "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+                "load_average_at_start": os.getloadavg(),
+            },
+            "loads": {},
+        }
+        for load_name, load in LOADS.items():
+            figures = measure_load(app, window, load_name, load, models[load_name], seconds)
+            results["loads"][load_name] = figures
+            print(f"{load_name:16s} {json.dumps(figures)}", file=sys.stderr, flush=True)
+        results["protocol"]["load_average_at_end"] = os.getloadavg()
+        window.close()
+    results["elapsed_s"] = round(time.time() - started, 1)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2))
+    RESULTS.with_suffix(".md").write_text(table(results) + "\n")
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
