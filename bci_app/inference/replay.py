@@ -56,6 +56,16 @@ class LiveResult:
         """Return each prediction's last-sample time in seconds from the recording's start."""
         return np.array([p.timestamp - self.recording_start for p in self.predictions])
 
+    def accuracy(self) -> float:
+        """Return the share of marker-locked predictions whose decided class is the marker.
+
+        For recordings whose events are named after the classes (trials played back to back).
+        """
+        locked = [p for p in self.predictions if p.marker is not None]
+        if not locked:
+            raise ValueError("no marker-locked prediction: accuracy needs trials with markers")
+        return float(np.mean([p.label == p.marker for p in locked]))
+
 
 def play_and_decode(
     raw: mne.io.BaseRaw,

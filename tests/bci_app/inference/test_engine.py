@@ -64,6 +64,26 @@ def test_a_version_registered_while_running_is_swapped_in(
     assert counts["swaps"] == 1 and made[0].model == "toy:1"
 
 
+def test_several_decoders_on_several_streams_at_once(registry, model_files, live_outlet, wait_for):
+    import uuid
+
+    registry.register(model_files["plain"], "plain")
+    first, second = (f"t-{uuid.uuid4().hex[:10]}" for _ in range(2))
+    live_outlet(first)
+    live_outlet(second, sfreq=256.0)  # resampled to the model's 128 Hz
+    with InferenceEngine(registry, publish=False) as engine:
+        engine.add(first, "toy")
+        engine.add(first, "plain", name="plain-first")
+        engine.add(second, "toy", name="toy-second")
+        made = []
+        engine.subscribe(made.append)
+        engine.start()
+        wait_for(lambda: {p.runner for p in made} == {"toy", "plain-first", "toy-second"})
+        summary = engine.summary()
+    assert summary["toy-second"]["stream"] == second
+    assert all(entry["counts"]["published"] > 0 for entry in summary.values())
+
+
 def test_only_unpinned_names_are_followed(registry, live_outlet, stream_name):
     live_outlet(stream_name)
     with InferenceEngine(registry, publish=False) as engine:

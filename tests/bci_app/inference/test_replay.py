@@ -49,6 +49,8 @@ def test_hop_windows_are_placed_in_recording_time(tmp_path, model_files, make_tr
     assert counts["published"] + counts["dropped"] == len(stops)
     times = result.recording_times()
     assert np.all(np.min(np.abs(times[:, None] - (stops - 1) / 128.0), axis=1) < 1e-3)
+    with pytest.raises(ValueError, match="no marker-locked prediction"):
+        result.accuracy()
 
 
 @pytest.mark.slow
@@ -72,3 +74,4 @@ def test_meg_hand_movement_trials_decoded_live_match_offline(tmp_path, real_data
     assert [p.marker for p in result.predictions] == [test.classes[i] for i in test.labels]
     assert np.array_equal(live.argmax(1), offline.argmax(1))
     assert np.abs(live - offline).max() < 1e-3
+    assert result.accuracy() == np.mean(offline.argmax(1) == test.labels)
