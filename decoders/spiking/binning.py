@@ -1,9 +1,12 @@
 """Input conditioning of the spiking decoders: standardise channels, then bin time into steps.
 
-A window of ``n_times`` samples becomes ``n_steps`` steps of ``bin_samples`` samples each (the
-mean of each bin is the input current of that step: direct encoding). When ``n_times`` is not
-a multiple of the bin, the oldest samples are dropped, so that the newest sample always closes
-the last step, as it does on a stream.
+A window of ``n_times`` samples becomes ``n_steps`` steps of ``bin_samples`` samples each; the
+step's input currents are features of its bin (direct encoding): the ``mean`` carries slow
+potentials and evoked fields, the root mean square (``rms``) the power of oscillations that
+the mean averages out (mu and beta rhythms over bins of tens of milliseconds). Each feature is
+standardised with statistics of the training trials. When ``n_times`` is not a multiple of the
+bin, the oldest samples are dropped, so that the newest sample always closes the last step, as
+it does on a stream.
 """
 
 from __future__ import annotations
@@ -74,25 +77,70 @@ class Standardize(torch.nn.Module):
         return (x - self.mean) / self.std
 
 
-class BinnedInput(torch.nn.Module):
-    """Standardise and bin a window: (batch, channels, n_times) -> (batch, n_steps, channels)."""
+FEATURES = ("mean", "rms")
 
-    def __init__(self, n_channels: int, bins: TimeBins) -> None:
+
+class BinnedInput(torch.nn.Module):
+    """Standardise and bin windows: (batch, channels, n_times) -> (batch, n_steps, n_inputs).
+
+    Parameters
+    ----------
+    n_channels : int
+        Input channels.
+    bins : TimeBins
+        How windows are cut into steps.
+    features : tuple of str
+        Per-bin features of each channel, among :data:`FEATURES`; ``n_inputs`` is
+        ``n_channels * len(features)`` (features of channel 0 first).
+    """
+
+    def __init__(
+        self, n_channels: int, bins: TimeBins, features: tuple[str, ...] = FEATURES
+    ) -> None:
         super().__init__()
+        unknown = sorted(set(features) - set(FEATURES))
+        if unknown or not features:
+            raise ValueError(f"bin features must be among {FEATURES}, got {features}")
         self.standardize = Standardize(n_channels)
         self.bins = bins
+        self.features = tuple(features)
         self.n_channels = n_channels
+        self.n_inputs = n_channels * len(features)
+        self.register_buffer("feature_mean", torch.zeros(self.n_inputs))
+        self.register_buffer("feature_std", torch.ones(self.n_inputs))
+
+    def fit(self, data: np.ndarray) -> None:
+        """Fit channel and feature standardisation on training trials."""
+        self.standardize.fit(data)
+        self.feature_mean.zero_()
+        self.feature_std.fill_(1.0)
+        with torch.no_grad():
+            steps = self(torch.as_tensor(np.asarray(data), dtype=torch.float32))
+            std = steps.std(dim=(0, 1))
+            self.feature_mean.copy_(steps.mean(dim=(0, 1)))
+            self.feature_std.copy_(torch.where(std > 0, std, torch.ones_like(std)))
+
+    def summarise(self, bins: Tensor) -> Tensor:
+        """Return standardised features (..., n_inputs) of standardised bins (..., C, samples)."""
+        values = []
+        for feature in self.features:
+            if feature == "mean":
+                values.append(bins.mean(dim=-1))
+            else:
+                values.append(torch.sqrt((bins * bins).mean(dim=-1)))
+        stacked = torch.stack(values, dim=-1).flatten(-2)
+        return (stacked - self.feature_mean) / self.feature_std
 
     def forward(self, x: Tensor) -> Tensor:
-        """Return the step inputs of whole windows."""
+        """Return the step inputs (batch, n_steps, n_inputs) of whole windows."""
         x = self.standardize(x[..., x.shape[-1] - self.bins.used_samples :])
         x = x.reshape(-1, self.n_channels, self.bins.n_steps, self.bins.bin_samples)
-        return x.mean(dim=-1).transpose(1, 2)
+        return self.summarise(x.transpose(1, 2))
 
     def block(self, x: Tensor) -> Tensor:
-        """Return the input of one step from a block (batch, channels, bin_samples)."""
+        """Return the input (batch, n_inputs) of one step from a block (batch, channels, bin)."""
         if x.shape[-1] != self.bins.bin_samples:
             raise ValueError(
                 f"a streaming block holds {self.bins.bin_samples} samples, got {x.shape[-1]}"
             )
-        return self.standardize(x).mean(dim=-1)
+        return self.summarise(self.standardize(x))

@@ -117,7 +117,7 @@ class SpikingDecoder(Decoder):
         """Standardise on ``train``, train with early stopping on ``valid``, count SynOps."""
         from .synops import count_operations
 
-        module.input.standardize.fit(train.data)
+        module.input.fit(train.data)
         history = fit_classifier(
             module,
             train.data,
@@ -167,7 +167,7 @@ class SpikingLif(SpikingDecoder):
 
     Parameters
     ----------
-    hidden, encoding, per_channel, max_delay, beta, threshold, dropout
+    hidden, encoding, per_channel, max_delay, beta, threshold, dropout, features
         Architecture; ``max_delay > 0`` adds learnable synaptic delays (in steps).
     """
 
@@ -181,6 +181,7 @@ class SpikingLif(SpikingDecoder):
         "beta",
         "threshold",
         "dropout",
+        "features",
     )
 
     def __init__(self, seed: int = 0, hop_s: float = 0.1, **options: Any) -> None:
@@ -206,13 +207,13 @@ class SpikingRwkvDecoder(SpikingDecoder):
 
     Parameters
     ----------
-    width, n_blocks, expansion, dropout
+    width, n_blocks, expansion, dropout, features
         Architecture.
     """
 
     name = "spiking-rwkv"
     description = "SpikeGPT-style spiking RWKV with O(1)-state recurrence"
-    architecture_options = ("width", "n_blocks", "expansion", "dropout")
+    architecture_options = ("width", "n_blocks", "expansion", "dropout", "features")
 
     def network(self, n_channels: int, n_classes: int, bins: TimeBins) -> torch.nn.Module:
         """Return a :class:`SpikingRwkv`."""

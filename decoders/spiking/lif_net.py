@@ -1,7 +1,8 @@
 """A feed-forward leaky integrate-and-fire classifier with direct input encoding.
 
-Windows are standardised and binned into steps (:mod:`.binning`); each step's channel values
-are the input current of the encoding layer (direct encoding, real-valued synapses). Two
+Windows are standardised and binned into steps (:mod:`.binning`); each step's features (bin
+mean and RMS of every channel) are the input current of the encoding layer (direct encoding,
+real-valued synapses). Two
 spiking layers follow: the encoding neurons project to the hidden neurons, through plain
 synapses or through synapses with learnable delays (:mod:`.delays`), and the hidden spikes
 drive a linear readout whose mean over the steps is the class logits.
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from .binning import BinnedInput, TimeBins
+from .binning import FEATURES, BinnedInput, TimeBins
 from .delays import DelayedLinear
 from .neurons import LIF
 from .synops import SynapticLayer, linear_fan_out
@@ -25,10 +26,10 @@ ENCODINGS = ("dense", "channel")
 
 
 class ChannelEncoder(torch.nn.Module):
-    """Direct encoding with per-channel synapses: each channel drives its own neurons.
+    """Direct encoding with per-input synapses: each input drives its own neurons.
 
-    Channel ``c`` feeds ``per_channel`` neurons, each with its own weight and bias; there
-    is no mixing across channels before the first spikes.
+    Input ``i`` (a feature of one channel) feeds ``per_channel`` neurons, each with its own
+    weight and bias; there is no mixing across inputs before the first spikes.
     """
 
     def __init__(self, n_channels: int, per_channel: int) -> None:
@@ -40,12 +41,12 @@ class ChannelEncoder(torch.nn.Module):
         self.n_out = n_channels * per_channel
 
     def forward(self, x: Tensor) -> Tensor:
-        """Map (..., n_channels) to (..., n_channels * per_channel)."""
+        """Map (..., n_inputs) to (..., n_inputs * per_channel)."""
         current = x[..., None] * self.weight + self.bias
         return current.flatten(-2)
 
     def fan_out(self) -> Tensor:
-        """Return the non-zero synapses leaving each channel."""
+        """Return the non-zero synapses leaving each input."""
         return (self.weight != 0).sum(dim=1)
 
 
@@ -61,10 +62,12 @@ class LifNetwork(torch.nn.Module):
     hidden : int
         Hidden spiking neurons (and encoding neurons with ``dense`` encoding).
     encoding : str
-        ``dense`` (every channel to every encoding neuron) or ``channel`` (``per_channel``
-        neurons per channel, see :class:`ChannelEncoder`).
+        ``dense`` (every input to every encoding neuron) or ``channel`` (``per_channel``
+        neurons per input, see :class:`ChannelEncoder`).
     per_channel : int
-        Encoding neurons per channel with ``channel`` encoding.
+        Encoding neurons per input with ``channel`` encoding.
+    features : tuple of str
+        Per-bin features of each channel (see :class:`~decoders.spiking.binning.BinnedInput`).
     max_delay : int
         Longest learnable synaptic delay between the spiking layers, in steps; 0 for none.
     beta, threshold : float
@@ -85,16 +88,18 @@ class LifNetwork(torch.nn.Module):
         beta: float = 0.9,
         threshold: float = 1.0,
         dropout: float = 0.0,
+        features: tuple[str, ...] = FEATURES,
     ) -> None:
         super().__init__()
         if encoding not in ENCODINGS:
             raise ValueError(f"unknown encoding {encoding} (known: {', '.join(ENCODINGS)})")
-        self.input = BinnedInput(n_channels, bins)
+        self.input = BinnedInput(n_channels, bins, tuple(features))
+        n_inputs = self.input.n_inputs
         if encoding == "dense":
-            self.encoder: torch.nn.Module = torch.nn.Linear(n_channels, hidden)
+            self.encoder: torch.nn.Module = torch.nn.Linear(n_inputs, hidden)
             n_encoding = hidden
         else:
-            self.encoder = ChannelEncoder(n_channels, per_channel)
+            self.encoder = ChannelEncoder(n_inputs, per_channel)
             n_encoding = self.encoder.n_out
         self.lif_encoding = LIF(n_encoding, beta, threshold)
         self.synapses: torch.nn.Module = (
@@ -108,7 +113,7 @@ class LifNetwork(torch.nn.Module):
         self.max_delay = max_delay
 
     def spikes(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """Return step inputs (batch, steps, channels) and both layers' spike trains."""
+        """Return step inputs (batch, steps, n_inputs) and both layers' spike trains."""
         inputs = self.input(x)
         encoding, _ = self.lif_encoding(self.encoder(inputs))
         hidden, _ = self.lif_hidden(self.synapses(self.dropout(encoding)))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
-from .binning import BinnedInput, TimeBins
+from .binning import FEATURES, BinnedInput, TimeBins
 from .neurons import LIF
 from .synops import SynapticLayer, linear_fan_out
 
@@ -254,6 +254,8 @@ class SpikingRwkv(torch.nn.Module):
         Channel-mixing hidden width as a multiple of ``width``.
     dropout : float
         Dropout on the output spikes during training.
+    features : tuple of str
+        Per-bin features of each channel (see :class:`~decoders.spiking.binning.BinnedInput`).
     """
 
     def __init__(
@@ -265,10 +267,11 @@ class SpikingRwkv(torch.nn.Module):
         n_blocks: int = 2,
         expansion: int = 2,
         dropout: float = 0.0,
+        features: tuple[str, ...] = FEATURES,
     ) -> None:
         super().__init__()
-        self.input = BinnedInput(n_channels, bins)
-        self.embed = torch.nn.Linear(n_channels, width)
+        self.input = BinnedInput(n_channels, bins, tuple(features))
+        self.embed = torch.nn.Linear(self.input.n_inputs, width)
         self.blocks = torch.nn.ModuleList(
             SpikingRwkvBlock(width, expansion, index, n_blocks) for index in range(n_blocks)
         )
