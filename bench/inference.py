@@ -236,11 +236,10 @@ def e2e_model(folder: Path, channels: int, sfreq: float) -> Path:
     return export_decoder(decoder, folder / f"csp-{channels}.onnx").path
 
 
-def bench_e2e(quick: bool, folder: Path) -> list[dict]:
-    """Return part 2's figures per load."""
+def bench_e2e(seconds: float, folder: Path) -> list[dict]:
+    """Return part 2's figures per load, each streamed and decoded for ``seconds``."""
     from bci_app.models.registry import ModelRegistry
 
-    seconds = 8.0 if quick else 60.0
     rows = []
     for load, (channels, sfreq) in LOADS.items():
         print(f"  {load}", flush=True)
@@ -380,7 +379,7 @@ def main() -> None:
         print("decoders (batch 1):", flush=True)
         results = bench_decoders(args.quick, Path(folder))
         print("end to end:", flush=True)
-        results["e2e"] = bench_e2e(args.quick, Path(folder))
+        results["e2e"] = bench_e2e(8.0 if args.quick else 60.0, Path(folder))
     results |= {
         "quick": args.quick,
         "wall_time_s": time.perf_counter() - started,
