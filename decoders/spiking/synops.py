@@ -95,7 +95,7 @@ class OperationCount:
             "energy_uj_equivalent": self.energy_uj_equivalent,
             "energy_ratio_equivalent_to_spiking": ratio,
             "spike_rate": self.spike_rate,
-            "synops_per_layer": dict(self.per_layer),
+            "operations_per_layer": dict(self.per_layer),  # ACs, or MACs for the encoding
             "counted_on_windows": self.n_windows,
             "energy_convention": f"45 nm: {PJ_PER_AC} pJ/AC, {PJ_PER_MAC} pJ/MAC",
         }
