@@ -2,10 +2,9 @@
 
 Windows are standardised and binned into steps (:mod:`.binning`); each step's features (bin
 mean and RMS of every channel) are the input current of the encoding layer (direct encoding,
-real-valued synapses). Two
-spiking layers follow: the encoding neurons project to the hidden neurons, through plain
-synapses or through synapses with learnable delays (:mod:`.delays`), and the hidden spikes
-drive a linear readout whose mean over the steps is the class logits.
+real-valued synapses). Two spiking layers follow: the encoding neurons project to the hidden
+neurons, through plain synapses or through synapses with learnable delays (:mod:`.delays`),
+and the hidden spikes drive a linear readout whose mean over the steps is the class logits.
 """
 
 from __future__ import annotations
