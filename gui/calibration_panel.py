@@ -80,6 +80,7 @@ class CalibrationPanel(QWidget):
         self._adapting = False
         self._cue_name = f"bci-app-cues-{os.getpid()}"
         self._cue_outlet: CueOutlet | None = None
+        self._participant_window: CueDisplay | None = None
         self._numbers = itertools.count(1)
         self._build()
         controller.stream_opened.connect(self._stream_opened)
@@ -100,6 +101,8 @@ class CalibrationPanel(QWidget):
         self.imagery = _seconds_box(settings.get("calibration/imagery_s"))
         self.rest_min = _seconds_box(settings.get("calibration/rest_min_s"), minimum=0.0)
         self.rest_max = _seconds_box(settings.get("calibration/rest_max_s"), minimum=0.0)
+        self.band_low = _frequency_box(8.0)
+        self.band_high = _frequency_box(30.0)
         self.tmin = _seconds_box(0.5, minimum=0.0)
         self.tmax = _seconds_box(2.5)
         self.decoder = QComboBox()
@@ -107,7 +110,10 @@ class CalibrationPanel(QWidget):
         self.decoder.setEditable(False)
         self.feedback_trials = _int_box(0, 200, settings.get("calibration/feedback_trials"))
         self.source = QComboBox()
-        self.adapt = QCheckBox("adapt online (decoders that learn from feedback)")
+        self.adapt = QCheckBox("adapt online")
+        self.adapt.setToolTip(
+            "update decoders that learn from feedback (RLEEGNet) after each trial"
+        )
         self.adapt.setChecked(True)
         rest = QHBoxLayout()
         rest.addWidget(self.rest_min)
@@ -124,8 +130,16 @@ class CalibrationPanel(QWidget):
         form.addRow("Cue", self.cue)
         form.addRow("Imagery", self.imagery)
         form.addRow("Rest", rest)
-        form.addRow("Training window (from cue)", window)
+        form.addRow("Trained on", window)
+        self.tmin.setToolTip("training window start, seconds after the cue")
+        self.tmax.setToolTip("training window end, seconds after the cue")
+        band = QHBoxLayout()
+        band.addWidget(self.band_low)
+        band.addWidget(QLabel("to"))
+        band.addWidget(self.band_high)
         form.addRow("Decoder", self.decoder)
+        form.addRow("Band", band)
+        self.band_low.setToolTip("band-pass declared by decoders that take one (0: none)")
         form.addRow("Signal", self.source)
         form.addRow("Feedback trials", self.feedback_trials)
         form.addRow("", self.adapt)
@@ -357,7 +371,7 @@ class CalibrationPanel(QWidget):
                 self._feedback_done()
 
     def _displays(self) -> list[CueDisplay]:
-        window = getattr(self, "_participant_window", None)
+        window = self._participant_window
         return [self.display] + ([window] if window is not None and window.isVisible() else [])
 
     def _calibration_done(self) -> None:
@@ -374,8 +388,11 @@ class CalibrationPanel(QWidget):
                 f"the recording of '{self.stream}' could not be exported ({result.stop_reason}); "
                 f"it is kept in {result.xdf}"
             )
+        from bci_app.session.training import band_options
+
         session = self.controller.session
         plan, decoder = self.plan, self.decoder.currentText()
+        band = (self.band_low.value(), self.band_high.value()) if self.band_low.value() else None
         out = _next_folder(session.folder, "calibration")
         name = f"calibration-{session.info.subject}"
         registry = self.controller.registry.root
@@ -383,7 +400,13 @@ class CalibrationPanel(QWidget):
 
         def work() -> CalibrationResult:
             return train_calibration(
-                fif, plan, decoder=decoder, name=name, out=out, registry_dir=registry
+                fif,
+                plan,
+                decoder=decoder,
+                name=name,
+                out=out,
+                registry_dir=registry,
+                options=band_options(decoder, band),
             )
 
         self.controller.tasks.run(
@@ -580,6 +603,15 @@ def _int_box(low: int, high: int, value: int) -> QSpinBox:
     box = QSpinBox()
     box.setRange(low, high)
     box.setValue(int(value))
+    return box
+
+
+def _frequency_box(value: float) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(0.0, 500.0)
+    box.setDecimals(1)
+    box.setSuffix(" Hz")
+    box.setValue(value)
     return box
 
 

@@ -9,7 +9,6 @@ the objects' state from their timers.
 from __future__ import annotations
 
 import itertools
-import os
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -370,8 +369,3 @@ class Controller(QObject):
             player.stop()
         self.players.clear()
         self.acquisition.stop()
-
-
-def unique_name(prefix: str) -> str:
-    """Return ``prefix`` with this process's id, for streams this application publishes."""
-    return f"{prefix}-{os.getpid()}"

@@ -19,7 +19,7 @@ class CueDisplay(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(320, 240)
+        self.setMinimumSize(240, 180)
         self.state: CueState | None = None
         self.caption = "calibration not started"
         self.feedback: np.ndarray | None = None  # smoothed probabilities

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTableWidget,
@@ -70,7 +72,6 @@ class DecoderPanel(QWidget):
 
     def _build(self) -> None:
         self.model_box = QComboBox()
-        self.model_box.setMinimumWidth(180)
         self.model_box.currentIndexChanged.connect(self._model_chosen)
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh_models)
@@ -92,7 +93,9 @@ class DecoderPanel(QWidget):
 
         self.decision = QLabel("-")
         self.decision.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.decision.setStyleSheet("font-size: 22pt; font-weight: bold;")
+        self.decision.setStyleSheet("font-size: 20pt; font-weight: bold;")
+        self.decision.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.decision.setWordWrap(True)
         self.output_plot = pg.PlotWidget(background=self.theme.plot_background)
         self.output_plot.setMenuEnabled(False)
         self.output_plot.hideButtons()
@@ -115,16 +118,20 @@ class DecoderPanel(QWidget):
         models.addWidget(QLabel("Model"))
         models.addWidget(self.model_box, 1)
         models.addWidget(refresh)
-        stream_row = QHBoxLayout()
-        stream_row.addWidget(QLabel("Stream"))
-        stream_row.addWidget(self.stream_box, 1)
-        stream_row.addWidget(QLabel("Markers"))
-        stream_row.addWidget(self.marker_box, 1)
+        for box in (self.model_box, self.stream_box, self.marker_box):
+            box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            box.setMinimumContentsLength(12)
+        stream_row = QFormLayout()
+        stream_row.addRow("Stream", self.stream_box)
+        stream_row.addRow("Markers", self.marker_box)
         mapping = QHBoxLayout()
         mapping.addWidget(self.map_button)
         mapping.addWidget(self.map_label, 1)
-        mapping.addWidget(self.start_button)
-        mapping.addWidget(self.stop_button)
+        running = QHBoxLayout()
+        running.addWidget(self.start_button)
+        running.addWidget(self.stop_button)
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
@@ -133,6 +140,7 @@ class DecoderPanel(QWidget):
         top_layout.addLayout(stream_row)
         top_layout.addWidget(self.marker_values)
         top_layout.addLayout(mapping)
+        top_layout.addLayout(running)
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
@@ -275,7 +283,7 @@ class DecoderPanel(QWidget):
         self.history.clear()
         self.last_prediction = None
         self.stop_button.setEnabled(True)
-        self._setup_outputs(live.runner.card)
+        self._setup_outputs(live.runner.card, locked=self.marker_box.currentText() != "(every hop)")
         self.counts.setText(f"decoding '{live.runner.stream}' with {live.runner.ref}")
 
     def _failed(self, error: BaseException) -> None:
@@ -335,7 +343,7 @@ class DecoderPanel(QWidget):
 
     # -- drawing ------------------------------------------------------------------------------------
 
-    def _setup_outputs(self, card: ModelCard) -> None:
+    def _setup_outputs(self, card: ModelCard, *, locked: bool = False) -> None:
         for curve in self.output_curves:
             self.output_plot.removeItem(curve)
         self.output_legend.clear()
@@ -345,9 +353,13 @@ class DecoderPanel(QWidget):
         if not many:
             for index, name in enumerate(card.output_names[:_MAX_CURVES]):
                 colour = pg.intColor(index, hues=max(len(card.output_names), 4))
-                self.output_curves.append(
-                    self.output_plot.plot(pen=pg.mkPen(colour, width=2), name=name)
-                )
+                if locked:  # one decision per marker: points, not a time course
+                    curve = self.output_plot.plot(
+                        pen=None, symbol="o", symbolSize=7, symbolBrush=colour, name=name
+                    )
+                else:
+                    curve = self.output_plot.plot(pen=pg.mkPen(colour, width=2), name=name)
+                self.output_curves.append(curve)
         if card.output_kind == "probabilities":
             self.output_plot.setYRange(0, 1, padding=0.02)
             self.output_plot.setLabel("left", "probability")
@@ -404,8 +416,10 @@ class DecoderPanel(QWidget):
                 for name, value in zip(card.output_names[:3], prediction.outputs, strict=False)
             )
             text = shown
+        text = html.escape(text)
         if prediction.marker is not None:
-            text = f"[{prediction.marker}] → {text}"
+            marker = html.escape(prediction.marker)
+            text += f"<br><span style='font-size: 10pt; font-weight: normal;'>after marker {marker}</span>"
         self.decision.setText(text)
 
     def _draw_latency(self, live: LiveDecoder) -> None:

@@ -147,12 +147,29 @@ def views(window, shoot: Callable[[str], None]) -> Iterator:
     yield 2.0
     shoot("session-recording")
 
-    controller.stop_player(DEMO_RECORDING)
+    simulator = "sim-motor_imagery"
+    controller.play(
+        lambda: load_source(PlaySource("simulator", "motor_imagery", duration_s=120.0)),
+        simulator,
+        loop=True,
+        source="simulator motor_imagery",
+        markers=False,
+    )
+    yield (lambda: simulator in controller.acquisition.inlets), 120
+    viewer.stream_box.setCurrentText(simulator)
+    yield 3.0
+    controller.stop_player(simulator)
     yield (lambda: viewer.banner.kind == "alarm"), 30
     yield 1.5
     shoot("stream-lost")
-    source = PlaySource("recording", DEMO_RECORDING)
-    controller.play(lambda: load_source(source), DEMO_RECORDING, loop=True, source=source.origin)
+    controller.play(
+        lambda: load_source(PlaySource("simulator", "motor_imagery", duration_s=120.0)),
+        simulator,
+        loop=True,
+        source="simulator motor_imagery",
+        connect=False,
+        markers=False,
+    )
     yield (lambda: viewer.banner.kind == "ok"), 60
     yield 1.0
     shoot("stream-reconnected")
@@ -163,16 +180,9 @@ def views(window, shoot: Callable[[str], None]) -> Iterator:
     )
 
     window.decoder_dock.raise_()
-    controller.play(
-        lambda: load_source(PlaySource("simulator", "motor_imagery", duration_s=120.0)),
-        "sim-motor_imagery",
-        loop=True,
-        source="simulator motor_imagery",
-    )
-    yield (lambda: "sim-motor_imagery" in controller.acquisition.inlets), 120
     decoder.stop()
     yield (lambda: decoder.live is None), 30
-    decoder.select_stream("sim-motor_imagery")
+    decoder.select_stream(simulator)
     decoder.start()
     yield (lambda: decoder.mismatch_box is not None and decoder.mismatch_box.isVisible()), 60
     yield 1.0
@@ -210,6 +220,7 @@ def views(window, shoot: Callable[[str], None]) -> Iterator:
     shoot("calibration-done")
 
     window.tabs.setCurrentWidget(viewer)
+    viewer.stream_box.setCurrentText(DEMO_RECORDING)
     window.apply_theme("light")
     yield 3.0
     shoot("light-theme")
@@ -257,6 +268,7 @@ def main() -> None:
         app = QApplication([sys.argv[0]])
         window = MainWindow(Settings(), auto_refresh=True)
         window.setGeometry(0, 0, *SIZE)
+        window.confirm_close = lambda: True  # unattended: a recording is stopped cleanly
         window.show()
 
         def shoot(name: str) -> None:
@@ -267,7 +279,6 @@ def main() -> None:
         script = Script(views(window, shoot), app, errors.append)
         app.exec()
         del script
-        window.confirm_close = lambda: True
         window.close()
     finally:
         server.terminate()

@@ -69,6 +69,7 @@ class StreamsPanel(QWidget):
         self.disconnect_button = QPushButton("Disconnect")
         self.disconnect_button.clicked.connect(self.disconnect_selected)
         self.required_button = QPushButton("Required")
+        self.required_button.setMinimumWidth(10)
         self.required_button.setToolTip("Mark the selected stream as required by this session")
         self.required_button.clicked.connect(self.toggle_required)
         self.play_button = QPushButton("Play…")

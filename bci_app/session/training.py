@@ -130,6 +130,23 @@ def calibration_protocol(plan: CalibrationPlan) -> str:
     return "kfold5"
 
 
+def band_options(decoder: str, band: tuple[float, float] | None) -> dict[str, Any]:
+    """Return the options declaring a band-pass for ``decoder``, when it takes one.
+
+    Motor imagery lives in the mu and beta rhythms (about 8-30 Hz): decoders with a declared
+    ``band`` option (CSP+LDA, RLEEGNet...) filter there before learning; the band becomes part
+    of the exported model's preprocessing.
+    """
+    import inspect
+
+    from decoders import registry
+
+    if band is None:
+        return {}
+    parameters = inspect.signature(registry.get(decoder).load_class()).parameters
+    return {"band": [float(band[0]), float(band[1])]} if "band" in parameters else {}
+
+
 def trainable_decoders() -> list[str]:
     """Return the registered decoder names (``bci-app decoders``), classical ones first."""
     from decoders.registry import REGISTRY

@@ -312,13 +312,13 @@ class DisplayFeed:
             drawn,
             received,
             newest_time,
-            self._gaps(first, drawn, newest_time),
+            self._gaps(first, drawn),
             spectrum if settings.spectrum else None,
             overview if settings.overview else None,
             self._problem,
         )
 
-    def _gaps(self, first: int, drawn: int, newest_time: float) -> list[tuple[float, float, str]]:
+    def _gaps(self, first: int, drawn: int) -> list[tuple[float, float, str]]:
         return [
             ((gap.index - drawn) / self.sfreq, gap.duration, gap.reason)
             for gap in self.buffer.gaps(first)

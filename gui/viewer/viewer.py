@@ -75,7 +75,7 @@ class SignalViewer(QWidget):
 
     def _build(self) -> None:
         self.stream_box = QComboBox()
-        self.stream_box.setMinimumWidth(160)
+        self.stream_box.setToolTip("the open signal stream shown")
         self.stream_box.currentTextChanged.connect(self.show_stream)
         self.window_box = QComboBox()
         for seconds in WINDOWS_S:
@@ -91,7 +91,7 @@ class SignalViewer(QWidget):
         self.zoom_out.clicked.connect(lambda: self.set_zoom(self._zoom / 1.5))
         self.zoom_in.clicked.connect(lambda: self.set_zoom(self._zoom * 1.5))
         self.zoom_label = QLabel()
-        self.auto_button = QPushButton("Auto scale")
+        self.auto_button = QPushButton("Auto")
         self.auto_button.setToolTip("Scale each channel to its own amplitude")
         self.auto_button.clicked.connect(self.auto_scale)
         self.previous_page = QPushButton("◀")
@@ -104,7 +104,8 @@ class SignalViewer(QWidget):
         self.page_size = QSpinBox()
         self.page_size.setRange(1, 128)
         self.page_size.setValue(int(self.settings.get("viewer/page_size")))
-        self.page_size.setSuffix(" ch/page")
+        self.page_size.setSuffix(" ch")
+        self.page_size.setToolTip("channels per page")
         self.page_size.valueChanged.connect(self._settings_changed)
         self.mode_box = QComboBox()
         self.mode_box.addItems(MODES)
@@ -115,14 +116,14 @@ class SignalViewer(QWidget):
         self.l_freq = _frequency_box(self.settings.get("viewer/l_freq"))
         self.h_freq = _frequency_box(self.settings.get("viewer/h_freq"))
         self.notch_box = QComboBox()
-        for label, value in (("no notch", 0.0), ("notch 50 Hz", 50.0), ("notch 60 Hz", 60.0)):
+        for label, value in (("no notch", 0.0), ("notch 50", 50.0), ("notch 60", 60.0)):
             self.notch_box.addItem(label, value)
         self.notch_box.setCurrentIndex(
             _closest((0.0, 50.0, 60.0), self.settings.get("viewer/notch"))
         )
         self.reference_box = QComboBox()
         self.reference_box.addItem("as recorded", "none")
-        self.reference_box.addItem("common average", "car")
+        self.reference_box.addItem("common avg.", "car")
         self.reference_box.setCurrentIndex(
             1 if self.settings.get("viewer/reference") == "car" else 0
         )
@@ -132,35 +133,38 @@ class SignalViewer(QWidget):
             widget.valueChanged.connect(self._settings_changed)
         for widget in (self.notch_box, self.reference_box):
             widget.currentIndexChanged.connect(self._settings_changed)
-        hint = QLabel("display only: recording and decoding get the raw stream")
-        hint.setStyleSheet("color: gray;")
 
+        hint = "display only: recording and decoding get the raw stream"
+        for widget in (self.bandpass, self.l_freq, self.h_freq, self.notch_box, self.reference_box):
+            widget.setToolTip(hint)
+        self.stream_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.stream_box.setMinimumContentsLength(10)
         top = QHBoxLayout()
         for widget in (
-            QLabel("Stream"),
             self.stream_box,
             self.window_box,
-            self.zoom_out,
-            self.zoom_label,
-            self.zoom_in,
-            self.auto_button,
+            self.mode_box,
             self.previous_page,
             self.page_label,
             self.next_page,
             self.page_size,
-            self.mode_box,
         ):
             top.addWidget(widget)
         top.addStretch(1)
         filters = QHBoxLayout()
         for widget in (
+            self.zoom_out,
+            self.zoom_label,
+            self.zoom_in,
+            self.auto_button,
             self.bandpass,
             self.l_freq,
             QLabel("–"),
             self.h_freq,
             self.notch_box,
             self.reference_box,
-            hint,
         ):
             filters.addWidget(widget)
         filters.addStretch(1)
@@ -346,11 +350,12 @@ class SignalViewer(QWidget):
         """Draw the newest frame of the display feed (called by the timer)."""
         if self.inlet is None or self.feed is None:
             return
-        self._show_status()
+        self._show_banner()
         now = time.monotonic()
         if now - self._last_quality >= _QUALITY_PERIOD:
             self._last_quality = now
             self.channels.set_quality(self.inlet.quality)
+            self._show_status()
         frame = self.feed.latest
         if frame is None or frame.seq == self._last_seq:
             return
@@ -363,7 +368,7 @@ class SignalViewer(QWidget):
             colours = [self._colour(buffer.ch_names[i], buffer.ch_types[i]) for i in frame.channels]
             start = frame.newest_time - self.window_s
             markers = [
-                (stamp - frame.newest_time, f"{text}")
+                (stamp - frame.newest_time, text)
                 for stamp, text, _stream in self.controller.markers_between(
                     start, frame.newest_time + 1e-6
                 )
@@ -395,7 +400,7 @@ class SignalViewer(QWidget):
             return self.theme.bad
         return self.theme.trace_alt if kind in ("grad", "eog", "ecg", "emg") else self.theme.trace
 
-    def _show_status(self) -> None:
+    def _show_banner(self) -> None:
         inlet = self.inlet
         status = inlet.status
         name = inlet.name
@@ -425,6 +430,9 @@ class SignalViewer(QWidget):
         elif self.banner.kind in ("alarm", "info"):
             self.banner.clear_message()
         self._was_lost = lost or (self._was_lost and status is not StreamStatus.CONNECTED)
+
+    def _show_status(self) -> None:
+        inlet = self.inlet
         buffer = inlet.buffer
         summary = self.traces.stats.summary()
         rate = (
@@ -435,7 +443,7 @@ class SignalViewer(QWidget):
         frame = self.feed.latest if self.feed else None
         problem = f"  ⚠ {frame.problem}" if frame is not None and frame.problem else ""
         self.status.setText(
-            f"{name}: {buffer.n_channels} ch @ {buffer.sfreq:g} Hz, {status.value}, "
+            f"{inlet.name}: {buffer.n_channels} ch @ {buffer.sfreq:g} Hz, {inlet.status.value}, "
             f"{inlet.samples_received} samples received   {rate}{problem}"
         )
 

@@ -73,4 +73,5 @@ def test_marker_locked_decoding_shows_the_marker(window, qtbot, play, unique):
     panel.marker_values.setText("mark")
     panel.start()
     qtbot.waitUntil(lambda: panel.live is not None and len(panel.history) > 0, timeout=20_000)
-    assert panel.decision.text().startswith("[mark] → ")
+    assert "after marker mark" in panel.decision.text()
+    assert panel.output_curves[0].opts["symbol"] == "o"  # one point per marker

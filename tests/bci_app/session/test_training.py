@@ -6,6 +6,7 @@ from bci_app.session.calibration import CalibrationPlan
 from bci_app.session.models import read_card, summarize_card
 from bci_app.session.training import (
     MIN_TRIALS_PER_CLASS,
+    band_options,
     calibration_protocol,
     train_calibration,
     trainable_decoders,
@@ -81,3 +82,10 @@ def test_a_recording_without_the_cued_classes_is_a_clear_error(calibration_file,
 def test_the_classical_decoders_come_first():
     names = trainable_decoders()
     assert names[:2] == ["csp-lda", "cov-ts-lr"] and "rleegnet" in names
+
+
+def test_a_band_is_declared_only_for_decoders_that_take_one():
+    assert band_options("csp-lda", (8, 30)) == {"band": [8.0, 30.0]}
+    assert band_options("rleegnet", (8, 30)) == {"band": [8.0, 30.0]}
+    assert band_options("cov-ts-lr", (8, 30)) == {}
+    assert band_options("csp-lda", None) == {}

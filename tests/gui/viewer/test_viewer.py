@@ -28,7 +28,7 @@ def test_traces_update_as_the_stream_plays(window, qtbot, play, unique):
     qtbot.waitUntil(lambda: bool(viewer.traces.stats.summary()), timeout=5_000)
     summary = viewer.traces.stats.summary()
     assert summary["lag_p50_ms"] < 1000
-    assert unique in viewer.status.text() and "connected" in viewer.status.text()
+    qtbot.waitUntil(lambda: f"{unique}: 8 ch @ 128 Hz, connected" in viewer.status.text())
 
 
 def test_paging_selection_and_zoom(window, qtbot, play, unique):
