@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 
 SIMULATED = "(simulated participant)"
 _START_DELAY_S = 1.0
+_LATE_S = 0.2  # a window ending this long after the imagery still counts for its trial
 
 
 class CalibrationPanel(QWidget):
@@ -482,18 +483,22 @@ class CalibrationPanel(QWidget):
     def _feedback_event(self, event) -> None:
         if event.phase is Phase.CUE:
             self.smoother.reset()
-            self.score.begin_trial()
-        elif event.phase is Phase.REST and event.trial is not None:
-            self.score.end_trial(event.trial.label)
+            self.score.end_trial()
+            plan = self.plan
+            self.score.begin_trial(
+                event.trial.label, event.time + plan.tmax, event.time + plan.task_s + _LATE_S
+            )
+        elif event.phase is Phase.REST:
             self._adapt()
+        elif event.phase is Phase.DONE:
+            self.score.end_trial()
 
     def _feedback_values(self, phase: Phase) -> np.ndarray | None:
         predictions = self.live.predictions
         while predictions:
             prediction = predictions.popleft()
             self.smoother.update(prediction.outputs, prediction.timestamp)
-            if phase in (Phase.CUE, Phase.IMAGERY):
-                self.score.add(prediction.outputs)
+            self.score.add(prediction.outputs, prediction.timestamp)
         return self.smoother.value if phase in (Phase.CUE, Phase.IMAGERY) else None
 
     def _adapt(self) -> None:

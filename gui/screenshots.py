@@ -60,8 +60,9 @@ def capture(display: str, path: Path) -> None:
 class Script:
     """Runs a generator of waits from a Qt timer: each ``yield`` is a condition to wait for.
 
-    A yielded ``(condition, timeout_s)`` resumes the script once ``condition()`` is true
-    (the script fails when the time runs out); a yielded number waits that many seconds.
+    A yielded ``(condition, timeout_s, what)`` resumes the script once ``condition()`` is
+    true (the script fails, naming ``what``, when the time runs out); a yielded number waits
+    that many seconds.
     """
 
     def __init__(self, steps: Iterator, app, on_error: Callable[[BaseException], None]):
@@ -102,9 +103,8 @@ class Script:
                 "",
             )
         else:
-            condition, timeout = wait
+            condition, timeout, self.what = wait
             self.condition, self.deadline = condition, time.monotonic() + timeout
-            self.what = getattr(condition, "__doc__", None) or repr(condition)
 
 
 def views(window, shoot: Callable[[str], None]) -> Iterator:
@@ -115,8 +115,16 @@ def views(window, shoot: Callable[[str], None]) -> Iterator:
 
     controller, viewer, decoder = window.controller, window.viewer, window.decoder
     start_demo(window)
-    yield (lambda: decoder.live is not None and len(decoder.history) >= 3), 900
-    yield (lambda: viewer.traces.frame is not None and viewer.traces.frame.times.size > 0), 60
+    yield (
+        (lambda: decoder.live is not None and len(decoder.history) >= 3),
+        900,
+        "decoder.live is not None and len(decoder.history) >= 3",
+    )
+    yield (
+        (lambda: viewer.traces.frame is not None and viewer.traces.frame.times.size > 0),
+        60,
+        "viewer.traces.frame is not None and viewer.traces.frame.times.size > 0",
+    )
     viewer.window_box.setCurrentIndex(1)  # 5 s
     viewer.set_page(4)
     yield 2.0
@@ -137,7 +145,7 @@ def views(window, shoot: Callable[[str], None]) -> Iterator:
     session.label.setText("demo")
     session.operator.setText("OP")
     session.record()
-    yield (lambda: controller.recording), 30
+    yield (lambda: controller.recording), 30, "controller.recording"
     yield 2.0
     session.send_marker("eyes closed")
     session.note_text.setText("participant comfortable, impedances checked")
@@ -155,11 +163,15 @@ def views(window, shoot: Callable[[str], None]) -> Iterator:
         source="simulator motor_imagery",
         markers=False,
     )
-    yield (lambda: simulator in controller.acquisition.inlets), 120
+    yield (
+        (lambda: simulator in controller.acquisition.inlets),
+        120,
+        "simulator in controller.acquisition.inlets",
+    )
     viewer.stream_box.setCurrentText(simulator)
     yield 3.0
     controller.stop_player(simulator)
-    yield (lambda: viewer.banner.kind == "alarm"), 30
+    yield (lambda: viewer.banner.kind == "alarm"), 30, "viewer.banner.kind == 'alarm'"
     yield 1.5
     shoot("stream-lost")
     controller.play(
@@ -170,25 +182,34 @@ def views(window, shoot: Callable[[str], None]) -> Iterator:
         connect=False,
         markers=False,
     )
-    yield (lambda: viewer.banner.kind == "ok"), 60
+    yield (lambda: viewer.banner.kind == "ok"), 60, "viewer.banner.kind == 'ok'"
     yield 1.0
     shoot("stream-reconnected")
     session.stop_recording()
     yield (
         (lambda: not controller.recording and "stop recording" not in controller.tasks.running),
         120,
+        "the recording to stop",
     )
 
     window.decoder_dock.raise_()
     decoder.stop()
-    yield (lambda: decoder.live is None), 30
+    yield (lambda: decoder.live is None), 30, "decoder.live is None"
     decoder.select_stream(simulator)
     decoder.start()
-    yield (lambda: decoder.mismatch_box is not None and decoder.mismatch_box.isVisible()), 60
+    yield (
+        (lambda: decoder.mismatch_box is not None and decoder.mismatch_box.isVisible()),
+        60,
+        "decoder.mismatch_box is not None and decoder.mismatch_box.isVisible()",
+    )
     yield 1.0
     shoot("model-mismatch")
     decoder.mismatch_map_button.click()
-    yield (lambda: decoder.mapping_dialog is not None and decoder.mapping_dialog.isVisible()), 30
+    yield (
+        (lambda: decoder.mapping_dialog is not None and decoder.mapping_dialog.isVisible()),
+        30,
+        "decoder.mapping_dialog is not None and decoder.mapping_dialog.isVisible()",
+    )
     yield 1.0
     shoot("channel-mapping")
     decoder.mapping_dialog.reject()
@@ -207,15 +228,27 @@ def views(window, shoot: Callable[[str], None]) -> Iterator:
     panel.feedback_trials.setValue(6)
     panel.source.setCurrentIndex(0)
     panel.start()
-    yield (lambda: panel.stage == "calibration" and panel.display.phase is not None), 120
-    yield (lambda: panel.display.phase.value == "cue"), 60
+    yield (
+        (lambda: panel.stage == "calibration" and panel.display.phase is not None),
+        120,
+        "panel.stage == 'calibration' and panel.display.phase is not None",
+    )
+    yield (lambda: panel.display.phase.value == "cue"), 60, "panel.display.phase.value == 'cue'"
     yield 0.3
     shoot("calibration-cue")
-    yield (lambda: panel.stage in ("feedback", "failed")), 600
-    yield (lambda: panel.stage != "feedback" or panel.display.phase.value == "imagery"), 60
+    yield (
+        (lambda: panel.stage in ("feedback", "failed")),
+        600,
+        "panel.stage in ('feedback', 'failed')",
+    )
+    yield (
+        (lambda: panel.stage != "feedback" or panel.display.phase.value == "imagery"),
+        60,
+        "panel.stage != 'feedback' or panel.display.phase.value == 'imagery'",
+    )
     yield 1.2
     shoot("calibration-feedback")
-    yield (lambda: panel.stage in ("done", "failed")), 300
+    yield (lambda: panel.stage in ("done", "failed")), 300, "panel.stage in ('done', 'failed')"
     yield 1.0
     shoot("calibration-done")
 

@@ -1,9 +1,9 @@
 """Online feedback: decoder outputs smoothed into what the participant sees, trials scored.
 
-During the imagery of a feedback trial the participant sees the smoothed class
-probabilities (two classes: a bar pushed left or right; more: one bar per class). At the end
-of the imagery the trial's decision is the class with the largest mean probability over the
-imagery, and the run's score counts the hits.
+During the cue and imagery of a feedback trial the participant sees the smoothed class
+probabilities (two classes: a bar pushed left or right; more: one bar per class). The
+trial's decision is the class with the largest mean probability over the windows that hold
+only imagery, and the run's score counts the hits.
 """
 
 from __future__ import annotations
@@ -67,6 +67,10 @@ class FeedbackSmoother:
 class FeedbackScore:
     """Hits of a feedback run: per trial, the class with the largest mean probability.
 
+    A trial counts the windows that end within its scoring span: from the cue plus the end
+    of the training window (the first windows holding only imagery, like those the decoder
+    was trained on) to the end of the imagery.
+
     Parameters
     ----------
     classes : tuple of str
@@ -75,24 +79,29 @@ class FeedbackScore:
 
     classes: tuple[str, ...]
     decisions: list[tuple[str, str]] = field(default_factory=list)
+    _target: str | None = None
+    _span: tuple[float, float] = (0.0, 0.0)
     _sums: np.ndarray | None = None
 
-    def begin_trial(self) -> None:
-        """Start collecting the outputs of a trial's imagery."""
+    def begin_trial(self, target: str, start: float, stop: float) -> None:
+        """Score the windows ending between ``start`` and ``stop`` (LSL times) for ``target``."""
+        if target not in self.classes:
+            raise ValueError(f"cued class {target!r} is not an output of the decoder")
+        self._target, self._span = target, (start, stop)
         self._sums = np.zeros(len(self.classes))
 
-    def add(self, probabilities: np.ndarray) -> None:
-        """Add the outputs of one window of the current imagery (ignored between trials)."""
-        if self._sums is not None:
+    def add(self, probabilities: np.ndarray, timestamp: float) -> None:
+        """Add the outputs of the window ending at ``timestamp`` (ignored outside the span)."""
+        if self._sums is not None and self._span[0] <= timestamp <= self._span[1]:
             self._sums += np.asarray(probabilities, dtype=float)
 
-    def end_trial(self, target: str) -> str | None:
-        """Close the trial cued ``target``; return the decided class (None without outputs)."""
+    def end_trial(self) -> str | None:
+        """Close the open trial; return the decided class (None without any window)."""
         sums, self._sums = self._sums, None
         if sums is None or not sums.any():
             return None
         decided = self.classes[int(np.argmax(sums))]
-        self.decisions.append((target, decided))
+        self.decisions.append((self._target, decided))
         return decided
 
     @property
