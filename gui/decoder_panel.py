@@ -93,7 +93,7 @@ class DecoderPanel(QWidget):
 
         self.decision = QLabel("-")
         self.decision.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.decision.setStyleSheet("font-size: 20pt; font-weight: bold;")
+        self._style_decision()
         self.decision.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.decision.setWordWrap(True)
         self.output_plot = pg.PlotWidget(background=self.theme.plot_background)
@@ -444,6 +444,13 @@ class DecoderPanel(QWidget):
         """Recolour for ``theme``."""
         self.theme = theme
         self.output_plot.setBackground(theme.plot_background)
+        self._style_decision()
+
+    def _style_decision(self) -> None:
+        # A style sheet freezes the palette of its widget: the colour is set with the font.
+        self.decision.setStyleSheet(
+            f"font-size: 20pt; font-weight: bold; color: {self.theme.text};"
+        )
 
 
 class ChannelMapDialog(QDialog):

@@ -37,6 +37,17 @@ class FrameStats:
             self.lag_ms.clear()
             self.painted_at.clear()
 
+    def recent(self, seconds: float = 2.0) -> tuple[float, float]:
+        """Return the frame rate and the median lag (ms) of the last ``seconds`` of painting."""
+        import time
+
+        with self._lock:
+            stamps, lags = np.array(self.painted_at), np.array(self.lag_ms)
+        keep = stamps >= time.perf_counter() - seconds
+        if keep.sum() < 2:
+            return 0.0, float("nan")
+        return float(keep.sum() / seconds), float(np.median(lags[keep]))
+
     def summary(self) -> dict[str, float]:
         """Return frame-time and lag percentiles and the frame rate (empty without frames)."""
         with self._lock:

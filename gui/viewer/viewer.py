@@ -434,12 +434,8 @@ class SignalViewer(QWidget):
     def _show_status(self) -> None:
         inlet = self.inlet
         buffer = inlet.buffer
-        summary = self.traces.stats.summary()
-        rate = (
-            f"{summary.get('fps', 0):.0f} fps, lag {summary.get('lag_p50_ms', 0):.0f} ms"
-            if summary
-            else ""
-        )
+        fps, lag = self.traces.stats.recent()
+        rate = f"{fps:.0f} fps, lag {lag:.0f} ms" if fps else ""
         frame = self.feed.latest if self.feed else None
         problem = f"  ⚠ {frame.problem}" if frame is not None and frame.problem else ""
         self.status.setText(
