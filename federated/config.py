@@ -46,6 +46,9 @@ class FederationConfig:
         FedProx proximal weight.
     rounds, local_epochs, batch_size : int
         Federated rounds, local passes over the site's training trials per round, batch size.
+    local_steps : int
+        Optimisation steps per round at every site whatever its size (0: count in
+        ``local_epochs``); small sites otherwise take very few steps.
     lr, weight_decay : float
         AdamW settings of local training.
     channels : tuple of str
@@ -85,9 +88,10 @@ class FederationConfig:
     proximal_mu: float = 0.0
     rounds: int = 10
     local_epochs: int = 1
+    local_steps: int = 0
     batch_size: int = 32
     lr: float = 1e-3
-    weight_decay: float = 0.0
+    weight_decay: float = 0.01
     channels: tuple[str, ...] = ()
     sfreq: float = 0.0
     min_sites: int = 2
@@ -169,8 +173,10 @@ class FederationConfig:
                 f"strategy {self.strategy} averages the whole model, so every site must use "
                 "the same input: set channels (the common channels) and sfreq"
             )
-        if self.rounds < 1 or self.local_epochs < 1 or self.batch_size < 2:
-            problems.append("rounds and local-epochs must be >= 1 and batch-size >= 2")
+        if self.rounds < 1 or self.local_epochs < 1 or self.batch_size < 2 or self.local_steps < 0:
+            problems.append(
+                "rounds and local-epochs must be >= 1, local-steps >= 0 and batch-size >= 2"
+            )
         if self.min_sites < 1:
             problems.append(f"min-sites must be at least 1, got {self.min_sites}")
         if (self.dp_noise > 0) != (self.dp_clip > 0) or min(self.dp_noise, self.dp_clip) < 0:

@@ -22,6 +22,11 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from federated.config import FederationConfig
+    from federated.deploy.certs import CertificateSet
 
 DEFAULT_PORT = 9092
 DEFAULT_CONNECTION = "bci-app"
@@ -221,7 +226,7 @@ def _simulate(args: argparse.Namespace) -> int:
     return status
 
 
-def _federation(args: argparse.Namespace):
+def _federation(args: argparse.Namespace) -> FederationConfig:
     from federated.config import load_federation_file
 
     overrides = {}
@@ -249,7 +254,7 @@ def _connect(args: argparse.Namespace) -> None:
     )
 
 
-def _certificates(args: argparse.Namespace):
+def _certificates(args: argparse.Namespace) -> CertificateSet | None:
     from federated.deploy.certs import CertificateSet
 
     if args.insecure:
@@ -270,7 +275,7 @@ def _exec(command: list[str], environment: dict[str, str]) -> int:
     return 1  # not reached
 
 
-def _report(config, status: int) -> None:
+def _report(config: FederationConfig, status: int) -> None:
     history = Path(config.output_dir) / "history.json"
     if history.is_file():
         print(f"history: {history} (plot: {history.with_suffix('.png')})")

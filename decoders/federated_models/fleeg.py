@@ -1,14 +1,15 @@
-"""FLEEG-style personalised network: per-site input layers, shared DeepConvNet-style trunk.
+"""FLEEG-style personalised network: per-site input layers, shared filters, trunk and head.
 
-After FLEEG (Neural Networks 2024): sites with different amplifiers keep their own input and
-spatial layers, sized to their montage and sampling rate, and share the deeper layers. Here
-the site part (``local``) is a filter-bank front end: spatial filters over the site's channels,
-depthwise temporal filters of ``kernel_s`` seconds (strided so every rate costs about the
-same), then, over frames of ``1 / frame_rate`` s, the log power and the mean of each filtered
-signal. Whatever the site's channels and rate, it yields ``2 * n_spatial * depth`` maps of
-``window_s * frame_rate`` frames, which the shared convolution blocks and linear head
-(``shared``) classify. Normalisation is
-by group norm, so the module holds no running statistics: its state is its parameters.
+After FLEEG (Neural Networks 2024): sites with different amplifiers keep their own input
+layers, sized to their montage and sampling rate, and share the deeper layers. Here a site's
+own part (``local``) is its spatial filters (one weight per channel and filter) and a
+normalisation; it applies band-pass filters defined in hertz (learnable edges, after
+SincNet), which are shared and sampled at each site's rate, then takes the log power and the
+mean of every filtered signal over frames of ``1 / frame_rate`` s. Whatever the site's
+channels and rate, this yields ``2 * n_spatial * n_bands`` maps of ``window_s * frame_rate``
+frames, which the shared DeepConvNet-style blocks and linear head classify. Keeping the
+site-specific part that small lets small sites learn it from few trials. Normalisation is by
+group norm, so the module holds no running statistics: its state is its parameters.
 """
 
 from __future__ import annotations
@@ -35,19 +36,22 @@ class FleegConvNet(SplitDecoder):
         Time between windows when decoding a stream.
     n_spatial : int
         Spatial filters of the site front end.
-    depth : int
-        Temporal filters per spatial filter.
+    n_bands : int
+        Shared band-pass filters (learnable edges in Hz) applied to every spatial filter.
     kernel_s : float
-        Temporal filter length in seconds.
+        Length of the band-pass kernels in seconds.
     frame_rate : float
         Band-power frames per second handed to the shared trunk.
     filters : list of int
         Maps of each shared convolution block.
     dropout : float
         Dropout after each shared block.
+    head : str
+        ``mean`` (the head sees the window's average: rhythms, motor imagery) or ``frames``
+        (it sees every frame: evoked responses, slow potentials).
     **training
-        ``max_epochs``, ``patience``, ``lr``, ``batch_size``, ``weight_decay`` of centralised
-        or local-only training.
+        ``max_epochs``, ``patience``, ``lr``, ``batch_size``, ``weight_decay`` (default 0.01)
+        of centralised or local-only training.
     """
 
     name = "fleeg-convnet"
@@ -58,23 +62,26 @@ class FleegConvNet(SplitDecoder):
         self,
         seed: int = 0,
         hop_s: float = 0.1,
-        n_spatial: int = 16,
-        depth: int = 2,
-        kernel_s: float = 0.1,
+        n_spatial: int = 8,
+        n_bands: int = 4,
+        kernel_s: float = 0.25,
         frame_rate: float = 25.0,
-        filters: list[int] | tuple[int, ...] = (32, 64),
-        dropout: float = 0.25,
+        filters: list[int] | tuple[int, ...] = (32, 32),
+        dropout: float = 0.5,
+        head: str = "mean",
         **training,
     ) -> None:
+        training.setdefault("weight_decay", 1e-2)
         super().__init__(
             seed,
             hop_s,
             n_spatial=n_spatial,
-            depth=depth,
+            n_bands=n_bands,
             kernel_s=kernel_s,
             frame_rate=frame_rate,
             filters=list(filters),
             dropout=dropout,
+            head=head,
             **training,
         )
 
@@ -109,23 +116,26 @@ class FleegConvNet(SplitDecoder):
 
     def build(self, spec: InputSpec, output: OutputSpec) -> torch.nn.Module:
         """Return the front end for ``spec`` followed by the shared trunk and head."""
-        from .networks import SharedTrunk, SiteFrontEnd, SplitNetwork
+        from .networks import BandFilters, SharedLayers, SharedTrunk, SiteFrontEnd, SplitNetwork
 
         options = self.options
         local = SiteFrontEnd(
+            tuple(spec.ch_names),
             tuple(spec.ch_types),
+            self.seed,
             spec.sfreq,
             spec.n_times,
             options["n_spatial"],
-            options["depth"],
+            options["n_bands"],
             options["kernel_s"],
             options["frame_rate"],
         )
-        shared = SharedTrunk(
+        trunk = SharedTrunk(
             local.n_maps,
             local.n_frames,
             tuple(options["filters"]),
             len(output.names),
             options["dropout"],
+            options["head"],
         )
-        return SplitNetwork(local, shared)
+        return SplitNetwork(local, SharedLayers(BandFilters(options["n_bands"]), trunk))

@@ -8,8 +8,11 @@ same shape.
 
 from __future__ import annotations
 
+import zlib
+
 import torch
 from torch import nn
+from torch.nn import functional
 
 CHANNEL_TYPE_GAINS = {
     "eeg": 1e6,
@@ -25,8 +28,11 @@ CHANNEL_TYPE_GAINS = {
 """Fixed gain bringing each channel type from SI units to order-one numbers (volts to
 microvolts, magnetometers to units of 100 fT, gradiometers to units of 10 fT/cm)."""
 
+MIN_WIDTH_HZ = 1.0
+"""Narrowest band of the shared filters."""
+
 LOG_FLOOR = 1e-4
-"""Added to the band power before its logarithm (powers are normalised to order one)."""
+"""Added to the band power before its logarithm (signals are in units of order one)."""
 
 
 def frame_count(window_s: float, frame_rate: float) -> int:
@@ -34,38 +40,100 @@ def frame_count(window_s: float, frame_rate: float) -> int:
     return int(window_s * frame_rate + 1e-6)
 
 
-class SiteFrontEnd(nn.Module):
-    """Spatial filters, depthwise temporal filters, then per-frame log power and mean.
+class BandFilters(nn.Module):
+    """Band-pass filters defined in hertz, the same at every site whatever its rate.
 
-    Band power carries rhythm modulations (motor imagery), the mean amplitude slow potentials
-    and evoked responses; both are computed over frames of ``1 / frame_rate`` seconds.
+    Windowed-sinc band-passes with learnable edges (after SincNet): the parameters are the
+    low edge and the width of each band in Hz, so the filters can be shared by sites sampled
+    at different rates; each site samples the kernels at its own rate.
 
     Parameters
     ----------
-    ch_types : sequence of str
-        MNE type of each input channel (sets the fixed gain of each).
+    n_bands : int
+        Bands, initialised log-spaced between ``min_hz`` and ``max_hz``.
+    min_hz, max_hz : float
+        Range of the initial bands.
+    """
+
+    def __init__(self, n_bands: int, min_hz: float = 1.0, max_hz: float = 40.0) -> None:
+        super().__init__()
+        edges = torch.logspace(
+            torch.log10(torch.tensor(min_hz)), torch.log10(torch.tensor(max_hz)), n_bands + 1
+        )
+        self.low_hz = nn.Parameter(edges[:-1].clone())
+        self.width_hz = nn.Parameter(torch.diff(edges))
+
+    def kernels(self, times: torch.Tensor, window: torch.Tensor, nyquist: float) -> torch.Tensor:
+        """Return the bands' kernels (bands, samples) at the given sample times (seconds)."""
+        low = self.low_hz.abs()[:, None]
+        high = torch.clamp(low + self.width_hz.abs()[:, None] + MIN_WIDTH_HZ, max=0.98 * nyquist)
+        kernel = 2 * high * torch.sinc(2 * high * times) - 2 * low * torch.sinc(2 * low * times)
+        kernel = kernel * window
+        return kernel / (kernel.norm(dim=1, keepdim=True) + 1e-8)
+
+
+def name_keyed_weights(ch_names: tuple[str, ...], n_filters: int, seed: int) -> torch.Tensor:
+    """Return (filters, channels) weights whose column of a channel depends on its name only.
+
+    Values are uniform in +-1/sqrt(channels), as torch initialises a convolution, but each
+    channel's values come from a generator seeded by ``seed`` and the channel's name.
+    """
+    columns = []
+    for name in ch_names:
+        generator = torch.Generator().manual_seed(
+            (seed * 1_000_003 + zlib.crc32(name.encode())) % 2**63
+        )
+        columns.append(torch.rand(n_filters, generator=generator) * 2 - 1)
+    return torch.stack(columns, dim=1) / len(ch_names) ** 0.5
+
+
+class SiteFrontEnd(nn.Module):
+    """Spatial filters, the shared band-pass filters, then per-frame log power and mean.
+
+    Band power carries rhythm modulations (motor imagery), the mean amplitude slow potentials
+    and evoked responses; both are computed over frames of ``1 / frame_rate`` seconds, then
+    normalised per window (the power maps together, the amplitude maps together), so that
+    an amplifier's gain changes nothing but the relations between maps remain. The front
+    end's own parameters are its spatial filters (sized to the montage) and that
+    normalisation. After the spatial filters, the signals are averaged over blocks of samples
+    down to about ``4 * frame_rate`` Hz (the band-pass filters stop at 40 Hz at most); the
+    band-pass filters come from the shared part, sampled at that rate, and the pooling into
+    frames gives every site the same frames.
+
+    The spatial weights start from values drawn per channel name (and ``seed``), so that sites
+    sharing channels start with the same weights on them and their maps mean alike at first;
+    averaging the shared part across sites relies on that.
+
+    Parameters
+    ----------
+    ch_names, ch_types : sequence of str
+        Name and MNE type of each input channel (the type sets the fixed gain).
+    seed : int
+        Seeds the spatial weights' initial values, with each channel's name.
     sfreq : float
         The site's sampling rate in Hz.
     n_times : int
         Samples per window.
     n_spatial : int
         Spatial filters (virtual channels).
-    depth : int
-        Temporal filters per virtual channel; the front end yields ``2 * n_spatial * depth``
-        maps (power, then amplitude).
+    n_bands : int
+        Bands of the shared filters; the front end yields ``2 * n_spatial * n_bands`` maps
+        (power, then amplitude).
     kernel_s : float
-        Length of the temporal filters in seconds (the kernel has an odd number of samples).
+        Length of the band-pass kernels in seconds (an odd number of samples).
     frame_rate : float
         Rate of the feature frames in Hz, the same at every site.
     """
 
     def __init__(
         self,
+        ch_names: tuple[str, ...],
         ch_types: tuple[str, ...],
+        seed: int,
         sfreq: float,
         n_times: int,
         n_spatial: int,
-        depth: int,
+        n_bands: int,
         kernel_s: float,
         frame_rate: float,
     ) -> None:
@@ -77,40 +145,45 @@ class SiteFrontEnd(nn.Module):
         unknown = sorted({kind for kind in ch_types if kind not in CHANNEL_TYPE_GAINS})
         if unknown:
             raise ValueError(f"channel types {unknown} carry no brain signal for this model")
-        kernel = round(kernel_s * sfreq) | 1
-        stride = max(1, int(sfreq // (4 * frame_rate)))
-        pool = int(sfreq // (stride * frame_rate))
+        step = max(1, int(sfreq // (4 * frame_rate)))
+        rate = sfreq / step
+        kernel = round(kernel_s * rate) | 1
+        pool = int(rate // frame_rate)
         self.n_frames = frame_count(n_times / sfreq, frame_rate)
-        self.register_buffer(
-            "gain",
-            torch.tensor([CHANNEL_TYPE_GAINS[kind] for kind in ch_types])[None, :, None],
-            persistent=False,
-        )
+        if (n_times // step) // pool < self.n_frames:
+            raise ValueError(
+                f"{n_times} samples at {sfreq} Hz give fewer than {self.n_frames} frames"
+            )
+        self.n_spatial, self.n_bands, self.nyquist = n_spatial, n_bands, rate / 2
+        gains = [CHANNEL_TYPE_GAINS[kind] for kind in ch_types]
+        times = (torch.arange(kernel) - kernel // 2) / rate
+        self.register_buffer("gain", torch.tensor(gains)[None, :, None], persistent=False)
+        self.register_buffer("times", times[None, :], persistent=False)
+        self.register_buffer("window", torch.hann_window(kernel + 2)[1:-1], persistent=False)
         self.spatial = nn.Conv1d(len(ch_types), n_spatial, 1, bias=False)
-        self.temporal = nn.Conv1d(
-            n_spatial,
-            n_spatial * depth,
-            kernel,
-            stride=stride,
-            padding=kernel // 2,
-            groups=n_spatial,
-            bias=False,
-        )
-        self.norm = nn.GroupNorm(1, n_spatial * depth)
+        with torch.no_grad():
+            self.spatial.weight.copy_(name_keyed_weights(ch_names, n_spatial, seed)[:, :, None])
+        self.norm = nn.GroupNorm(2, 2 * n_spatial * n_bands)
+        self.decimate = nn.AvgPool1d(step, step)
         self.pool = nn.AvgPool1d(pool, pool)
 
     @property
     def n_maps(self) -> int:
         """Return the number of feature maps handed to the trunk."""
-        return 2 * self.temporal.out_channels
+        return 2 * self.n_spatial * self.n_bands
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, bands: BandFilters) -> torch.Tensor:
         """Map windows (batch, channels, times) to features (batch, maps, frames)."""
-        x = x * self.gain
-        x = x - x.mean(dim=-1, keepdim=True)
-        x = self.norm(self.temporal(self.spatial(x)))
-        power = torch.log(self.pool(x * x) + LOG_FLOOR)
-        return torch.cat([power, self.pool(x)], dim=1)[..., : self.n_frames]
+        x = functional.conv1d(x, self.spatial.weight * self.gain)
+        x = self.decimate(x - x.mean(dim=-1, keepdim=True))
+        kernels = bands.kernels(self.times, self.window, self.nyquist)
+        weight = kernels.repeat(self.n_spatial, 1)[:, None, :]
+        x = functional.conv1d(x, weight, padding=weight.shape[-1] // 2, groups=self.n_spatial)
+        features = torch.cat([torch.log(self.pool(x * x) + LOG_FLOOR), self.pool(x)], dim=1)
+        return self.norm(features[..., : self.n_frames])
+
+
+HEADS = ("mean", "frames")
 
 
 class SharedTrunk(nn.Module):
@@ -128,6 +201,10 @@ class SharedTrunk(nn.Module):
         Classes.
     dropout : float
         Dropout after each block.
+    head : str
+        ``mean``: the head sees each map averaged over the window (time-invariant, for
+        rhythm modulations such as motor imagery); ``frames``: it sees every frame (for
+        evoked responses and slow potentials, whose timing matters).
     """
 
     def __init__(
@@ -137,8 +214,11 @@ class SharedTrunk(nn.Module):
         filters: tuple[int, ...],
         n_outputs: int,
         dropout: float,
+        head: str = "mean",
     ) -> None:
         super().__init__()
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {head!r}")
         blocks: list[nn.Module] = []
         frames, previous = n_frames, n_maps
         for count in filters:
@@ -153,21 +233,32 @@ class SharedTrunk(nn.Module):
             ]
             frames, previous = frames // 2, count
         self.blocks = nn.Sequential(*blocks)
-        self.head = nn.Linear(previous * frames, n_outputs)
+        self.time_mean = head == "mean"
+        self.head = nn.Linear(previous * (1 if self.time_mean else frames), n_outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map feature frames (batch, maps, frames) to class logits."""
-        return self.head(torch.flatten(self.blocks(x), 1))
+        x = self.blocks(x)
+        return self.head(x.mean(dim=-1) if self.time_mean else torch.flatten(x, 1))
+
+
+class SharedLayers(nn.Module):
+    """What every site shares: the band-pass filters, the convolution trunk and the head."""
+
+    def __init__(self, bands: BandFilters, trunk: SharedTrunk) -> None:
+        super().__init__()
+        self.bands = bands
+        self.trunk = trunk
 
 
 class SplitNetwork(nn.Module):
-    """A site front end (``local``) followed by the shared trunk and head (``shared``)."""
+    """A site front end (``local``) with the shared filters, trunk and head (``shared``)."""
 
-    def __init__(self, local: SiteFrontEnd, shared: SharedTrunk) -> None:
+    def __init__(self, local: SiteFrontEnd, shared: SharedLayers) -> None:
         super().__init__()
         self.local = local
         self.shared = shared
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return class logits for windows (batch, channels, times)."""
-        return self.shared(self.local(x))
+        return self.shared.trunk(self.local(x, self.shared.bands))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from decoders.card import DecoderCard
 from federated.arrays import as_numpy, from_record, to_record
 from federated.config import FederationConfig
@@ -17,8 +19,14 @@ from .job import SiteJob, load_state
 from .training import RoundSettings, evaluate, train_round
 
 if TYPE_CHECKING:
-    from flwr.app import Context, Message
+    import torch
+    from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord
 
+    from decoders.federated_models.split import SplitDecoder
+
+VALIDATION_METRICS = ("loss", "accuracy", "balanced_accuracy")
+"""Validation scores every site reports (defined for any validation set, so the replies of all
+sites carry the same keys, as Flower's aggregation requires)."""
 RUN_KEY = "run-key"
 SITE_RECORD = "site"
 WEIGHT_KEY = "num-examples"
@@ -43,10 +51,11 @@ def handle_train(message: Message, context: Context) -> Message:
         weight_decay=job.federation.weight_decay,
         proximal_mu=float(config.get("proximal-mu", 0.0)),
         seed=job.seed + 7919 * server_round,
+        steps=job.federation.local_steps,
     )
     anchors = {key: torch.as_tensor(value) for key, value in received.items()}
     loss = train_round(module, job.data.train.data, job.data.train.labels, settings, anchors)
-    job.state.save_local(job.local_part(module))
+    job.state.save_local(job.local_part(module), server_round)
     state = as_numpy(module.state_dict())
     metrics = MetricRecord({WEIGHT_KEY: job.data.train.n_trials, "train-loss": loss})
     shared = {key: state[key] for key in job.shared_keys(module)}
@@ -54,27 +63,20 @@ def handle_train(message: Message, context: Context) -> Message:
 
 
 def handle_evaluate(message: Message, context: Context) -> Message:
-    """Score the received model (with the site's local layers) on the validation trials.
-
-    A personalised site keeps the model of its lowest validation loss as its final model.
-    """
+    """Score the received model (with the site's local layers) on the validation trials."""
     import torch
     from flwr.app import MetricRecord
 
     torch.set_num_threads(1)
-    job, config = _open(message, context)
+    job, _ = _open(message, context)
     module = job.build()
     received = from_record(message.content["arrays"])
     _check_keys(job, module, received)
     load_state(module, received, "the server's model")
     scores = evaluate(module, job.data.valid.data, job.data.valid.labels)
-    if job.federation.personalised:
-        job.state.offer_best(
-            as_numpy(module.state_dict()), int(config["server-round"]), scores["loss"]
-        )
     metrics = MetricRecord(
         {WEIGHT_KEY: job.data.valid.n_trials}
-        | {f"valid-{name}": value for name, value in scores.items() if value == value}
+        | {f"valid-{name}": scores[name] for name in VALIDATION_METRICS}
     )
     return _reply(message, job, metrics)
 
@@ -82,26 +84,30 @@ def handle_evaluate(message: Message, context: Context) -> Message:
 def handle_finish(message: Message, context: Context) -> Message:
     """Assemble the site's final model, score it once on the test trials, save and export it.
 
-    A personalised site's model is its best-validation model (its local layers with the
-    global trunk of that round); otherwise it is the received global model.
+    The model is the received global model of the round the server chose (lowest validation
+    loss over all sites); a personalised site joins to it its own local layers of that round.
     """
     import torch
     from flwr.app import ConfigRecord, MetricRecord
 
+    from decoders.checkpoint import save_decoder
+    from decoders.datasets.errors import DataError
+
     torch.set_num_threads(1)
     job, config = _open(message, context)
+    chosen = int(config["server-round"])
     module = job.build()
-    best = job.state.load_best() if job.federation.personalised else None
-    if best is not None:
-        load_state(module, best, f"{job.site.name}'s best model")
-    else:
-        received = from_record(message.content["arrays"])
-        _check_keys(job, module, received)
-        load_state(module, received, "the server's model")
+    if job.federation.personalised:
+        local = job.state.load_local(chosen)
+        if local is None:
+            raise DataError(job.site.path, f"has no local layers of round {chosen} or earlier")
+        load_state(module, local, f"{job.site.name}'s local layers of round {chosen}")
+    received = from_record(message.content["arrays"])
+    _check_keys(job, module, received)
+    load_state(module, received, "the server's model")
     decoder = job.decoder.restore(job.spec, job.output, module.state_dict())
     test = job.data.test
     scores = evaluate(decoder.module_, test.data, test.labels) if test.n_trials else {}
-    best_round = job.state.best()
     card = DecoderCard.for_decoder(
         decoder,
         data=_data_facts(job),
@@ -111,17 +117,15 @@ def handle_finish(message: Message, context: Context) -> Message:
                 "strategy": job.federation.strategy,
                 "experiment": job.federation.experiment,
                 "rounds": job.federation.rounds,
-                "best_round": best_round[0] if best_round else int(config["server-round"]),
+                "chosen_round": chosen,
             }
         },
     )
-    from decoders.checkpoint import save_decoder
-
     save_decoder(decoder, card, job.state.model_dir)
     model_ref = _export(job, decoder, card) if job.federation.export else ""
     metrics = MetricRecord(
         {WEIGHT_KEY: test.n_trials}
-        | {f"test-{name}": value for name, value in scores.items() if value == value}
+        | {f"test-{name}": value for name, value in scores.items() if np.isfinite(value)}
     )
     facts = ConfigRecord(
         {"model-dir": str(job.state.model_dir), "model-ref": model_ref, "input": _spec_json(job)}
@@ -136,7 +140,7 @@ def _open(message: Message, context: Context) -> tuple[SiteJob, dict]:
     return job, config
 
 
-def _check_keys(job: SiteJob, module, received: dict) -> None:
+def _check_keys(job: SiteJob, module: torch.nn.Module, received: dict) -> None:
     from decoders.datasets.errors import DataError
 
     expected = set(job.shared_keys(module))
@@ -150,7 +154,13 @@ def _check_keys(job: SiteJob, module, received: dict) -> None:
         )
 
 
-def _reply(message: Message, job: SiteJob, metrics, arrays=None, extra=None) -> Message:
+def _reply(
+    message: Message,
+    job: SiteJob,
+    metrics: MetricRecord,
+    arrays: ArrayRecord | None = None,
+    extra: dict[str, ConfigRecord] | None = None,
+) -> Message:
     from flwr.app import ConfigRecord, Message, RecordDict
 
     content = RecordDict({"metrics": metrics, SITE_RECORD: ConfigRecord({"name": job.site.name})})
@@ -177,7 +187,7 @@ def _spec_json(job: SiteJob) -> str:
     return json.dumps(job.spec.to_dict())
 
 
-def _export(job: SiteJob, decoder, card: DecoderCard) -> str:
+def _export(job: SiteJob, decoder: SplitDecoder, card: DecoderCard) -> str:
     """Export the site's model to ONNX and register it; return its registry reference."""
     from federated.export import model_name, publish_model
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from decoders.contract import InputSpec, OutputSpec
 from decoders.datasets.errors import DataError
+from decoders.datasets.trials import TrialSet
 from decoders.federated_models.split import SplitDecoder, shared_keys
 from federated.config import FederationConfig
 from federated.sites.config import SiteConfig, load_site
@@ -169,7 +170,7 @@ def load_state(module: torch.nn.Module, arrays: Mapping[str, np.ndarray], source
     )
 
 
-def _preprocessed(trials, spec: InputSpec):
+def _preprocessed(trials: TrialSet, spec: InputSpec) -> TrialSet:
     from decoders.preprocessing import apply_to_trials
 
     data = apply_to_trials(

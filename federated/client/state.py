@@ -1,4 +1,4 @@
-"""What a site keeps between messages of a run: its local layers and its best model so far.
+"""What a site keeps between messages of a run: its local layers, after every round.
 
 Every message starts a fresh ClientApp process, and a run may resume after the SuperLink
 restarts, so the state lives on the site's disk, under its state folder, per experiment and
@@ -7,7 +7,6 @@ run key (the server draws a new key for each fresh start and keeps it when resum
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -34,37 +33,33 @@ class SiteState:
         """Return the folder of the site's final model (weights and card)."""
         return self.folder / "model"
 
-    def load_local(self) -> dict[str, np.ndarray] | None:
-        """Return the site-local layers of the last round, or None before the first."""
-        path = self.folder / "local.npz"
-        return load_arrays(path) if path.is_file() else None
+    def load_local(self, server_round: int | None = None) -> dict[str, np.ndarray] | None:
+        """Return the site-local layers after the last round, or after ``server_round``.
 
-    def save_local(self, arrays: dict[str, np.ndarray]) -> None:
-        """Keep the site-local layers for the next round."""
+        With ``server_round``, the layers of the latest round not after it (a site that missed
+        that round has none of its own); None when there are none.
+        """
+        if server_round is None:
+            path = self.folder / "local.npz"
+            return load_arrays(path) if path.is_file() else None
+        kept = [r for r in self.local_rounds() if r <= server_round]
+        return load_arrays(self._round_path(max(kept))) if kept else None
+
+    def save_local(self, arrays: dict[str, np.ndarray], server_round: int) -> None:
+        """Keep the site-local layers trained in ``server_round``.
+
+        The latest are the start of the next round; every round's are kept for assembling the
+        final model of the round the server chooses.
+        """
+        save_arrays(self._round_path(server_round), arrays)
         save_arrays(self.folder / "local.npz", arrays)
 
-    def best(self) -> tuple[int, float] | None:
-        """Return (round, validation loss) of the best model kept, or None."""
-        path = self.folder / "best.json"
-        if not path.is_file():
-            return None
-        record = json.loads(path.read_text())
-        return int(record["round"]), float(record["valid_loss"])
+    def local_rounds(self) -> list[int]:
+        """Return the rounds whose local layers are kept, in order."""
+        return sorted(int(p.stem.rpartition("-")[2]) for p in self.folder.glob("local-round-*.npz"))
 
-    def load_best(self) -> dict[str, np.ndarray] | None:
-        """Return the whole state of the best model kept, or None."""
-        return load_arrays(self.folder / "best.npz") if self.best() is not None else None
-
-    def offer_best(self, arrays: dict[str, np.ndarray], server_round: int, loss: float) -> bool:
-        """Keep ``arrays`` when ``loss`` is the lowest validation loss so far; return whether."""
-        best = self.best()
-        if best is not None and not loss < best[1]:
-            return False
-        save_arrays(self.folder / "best.npz", arrays)
-        temporary = self.folder / ".best.json.tmp"
-        temporary.write_text(json.dumps({"round": server_round, "valid_loss": loss}))
-        temporary.replace(self.folder / "best.json")
-        return True
+    def _round_path(self, server_round: int) -> Path:
+        return self.folder / f"local-round-{server_round}.npz"
 
 
 def _safe(name: str) -> str:

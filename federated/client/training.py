@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,7 @@ class RoundSettings:
     Parameters
     ----------
     epochs : int
-        Passes over the site's training trials.
+        Passes over the site's training trials (when ``steps`` is 0).
     lr, weight_decay : float
         AdamW settings (a fresh optimiser each round).
     batch_size : int
@@ -30,6 +30,9 @@ class RoundSettings:
         FedProx: weight of ``mu / 2 * ||w - w_global||^2`` over the received parameters.
     seed : int
         Seeds the batch order.
+    steps : int
+        Optimisation steps per round whatever the site's size (batches drawn through
+        successive shuffles of its trials); 0 to count in epochs instead.
     """
 
     epochs: int
@@ -38,6 +41,7 @@ class RoundSettings:
     weight_decay: float = 0.0
     proximal_mu: float = 0.0
     seed: int = 0
+    steps: int = 0
 
 
 def train_round(
@@ -67,22 +71,39 @@ def train_round(
     y = torch.as_tensor(labels, dtype=torch.long)
     losses = []
     module.train()
-    for _ in range(settings.epochs):
-        order = torch.randperm(len(x), generator=generator)
-        for start in range(0, len(x), settings.batch_size):
-            batch = order[start : start + settings.batch_size]
-            if len(batch) < 2 < len(x):
-                continue
-            optimizer.zero_grad()
-            loss = loss_fn(module(x[batch]), y[batch])
-            if settings.proximal_mu > 0:
-                distance = sum(((p - anchor) ** 2).sum() for p, anchor in anchors)
-                loss = loss + settings.proximal_mu / 2 * distance
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
+    for batch in _batches(len(x), settings, generator):
+        optimizer.zero_grad()
+        loss = loss_fn(module(x[batch]), y[batch])
+        if settings.proximal_mu > 0:
+            distance = sum(((p - anchor) ** 2).sum() for p, anchor in anchors)
+            loss = loss + settings.proximal_mu / 2 * distance
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
     module.eval()
     return float(np.mean(losses)) if losses else float("nan")
+
+
+def _batches(
+    n_trials: int, settings: RoundSettings, generator: torch.Generator
+) -> Iterator[torch.Tensor]:
+    """Yield index batches: ``epochs`` shuffled passes, or exactly ``steps`` batches."""
+    import torch
+
+    done, epoch = 0, 0
+    while (settings.steps and done < settings.steps) or (
+        not settings.steps and epoch < settings.epochs
+    ):
+        order = torch.randperm(n_trials, generator=generator)
+        for start in range(0, n_trials, settings.batch_size):
+            batch = order[start : start + settings.batch_size]
+            if len(batch) < 2 < n_trials:  # group norm and batches of one do not mix well
+                continue
+            yield batch
+            done += 1
+            if settings.steps and done >= settings.steps:
+                return
+        epoch += 1
 
 
 def evaluate(module: torch.nn.Module, data: np.ndarray, labels: np.ndarray) -> dict[str, float]:

@@ -145,6 +145,7 @@ class ScreenedStrategy(Strategy):
                 self.report.accepted.append(verdict.site)
                 metrics = next(iter(message.content.metric_records.values()))
                 self.report.train[verdict.site] = {k: float(v) for k, v in metrics.items()}
+                self.report.train[verdict.site]["update-norm"] = verdict.norm
             else:
                 LOG.warning(
                     "Round %d: update of %s rejected: %s",

@@ -18,6 +18,7 @@ A site file is TOML::
     [data.partition]               # optional: this site's share of a source split by sites
     index = 0
     weights = [6, 3, 1]
+    test_weights = [1, 1, 1]       # optional: shares of an official test part (default: weights)
     seed = 0
 
     [montage]
@@ -84,11 +85,20 @@ class DataSource:
 
 @dataclass(frozen=True)
 class Partition:
-    """A site's part of a source shared by several sites (stratified, seeded)."""
+    """A site's part of a source shared by several sites (stratified, seeded).
+
+    ``test_weights`` split the source's official test part, when it has one (default:
+    ``weights``).
+    """
 
     index: int
     weights: tuple[float, ...]
     seed: int = 0
+    test_weights: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.test_weights:
+            object.__setattr__(self, "test_weights", self.weights)
 
 
 @dataclass(frozen=True)
@@ -236,14 +246,19 @@ def _partition(reader: _Reader, table: Any) -> Partition | None:
         return None
     if not isinstance(table, dict) or "index" not in table or "weights" not in table:
         raise SiteConfigError(reader.path_, "[data.partition] needs index and weights")
+    unknown = sorted(set(table) - {"index", "weights", "test_weights", "seed"})
+    if unknown:
+        raise SiteConfigError(reader.path_, f"unknown setting(s) {unknown} in [data.partition]")
     weights = tuple(float(w) for w in table["weights"])
+    test_weights = tuple(float(w) for w in table.get("test_weights", weights))
     index = int(table["index"])
-    if not 0 <= index < len(weights) or min(weights, default=0) <= 0:
-        raise SiteConfigError(
-            reader.path_,
-            f"[data.partition] index {index} must select one of {len(weights)} positive weights",
-        )
-    return Partition(index, weights, int(table.get("seed", 0)))
+    for shares in (weights, test_weights):
+        if not 0 <= index < len(shares) or min(shares, default=0) <= 0:
+            raise SiteConfigError(
+                reader.path_,
+                f"[data.partition] index {index} must select one of {len(shares)} positive weights",
+            )
+    return Partition(index, weights, int(table.get("seed", 0)), test_weights)
 
 
 def _check(config: SiteConfig) -> None:

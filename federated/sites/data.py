@@ -59,6 +59,11 @@ class SiteData:
     test: TrialSet
 
 
+_RECENT: dict[Path, SiteData] = {}
+"""Splits read in this process, by cache file (processes that serve many messages, as in the
+simulation runtime, then read each site's file once)."""
+
+
 def site_data(site: SiteConfig, request: InputRequest, *, cache: bool = True) -> SiteData:
     """Return the site's splits for ``request``, from the cache when it is up to date.
 
@@ -70,11 +75,18 @@ def site_data(site: SiteConfig, request: InputRequest, *, cache: bool = True) ->
         the wrong length, too few trials to split.
     """
     path = site.state_dir / "cache" / f"{_digest(site, request)}.npz"
+    if cache and path in _RECENT:
+        return _RECENT[path]
     if cache and path.is_file():
-        return _read_cache(path)
-    data = prepare(site, request)
-    if cache:
+        data = _read_cache(path)
+    else:
+        data = prepare(site, request)
+        if not cache:
+            return data
         _write_cache(path, data)
+    if len(_RECENT) >= 8:
+        _RECENT.pop(next(iter(_RECENT)))
+    _RECENT[path] = data
     return data
 
 
@@ -87,7 +99,10 @@ def prepare(site: SiteConfig, request: InputRequest) -> SiteData:
         )
         if official_test is not None:
             official_test = partition_trials(
-                official_test, site.partition.index, site.partition.weights, site.partition.seed
+                official_test,
+                site.partition.index,
+                site.partition.test_weights,
+                site.partition.seed,
             )
     parts = [trials] + ([official_test] if official_test is not None else [])
     parts = [shape_trials(part, site, request) for part in parts]

@@ -29,9 +29,33 @@ def test_every_montage_and_rate_feeds_the_same_shared_trunk(n_channels, sfreq):
     assert all(state[key].shape == reference[key].shape for key in shared)
     assert state["local.spatial.weight"].shape[1] == n_channels
     window = torch.randn(3, n_channels, round(2.0 * sfreq)) * 1e-5
-    features = module.local(window)
-    assert features.shape == (3, 64, 50)
+    features = module.local(window, module.shared.bands)
+    assert features.shape == (3, 2 * 8 * 4, 50)  # power and mean of 8 filters x 4 bands, 25 Hz
     assert module(window).shape == (3, 2)
+
+
+def test_the_head_sees_the_window_mean_or_every_frame():
+    input_spec = spec(8, 250.0)
+    mean = create("fleeg-convnet").build(input_spec, OUTPUT)
+    frames = create("fleeg-convnet", head="frames").build(input_spec, OUTPUT)
+    assert mean.shared.trunk.head.in_features == 32
+    assert frames.shared.trunk.head.in_features == 32 * 12  # 50 frames halved by two blocks
+    window = torch.randn(2, 8, 500) * 1e-5
+    assert frames.eval()(window).shape == (2, 2)
+
+
+@pytest.mark.parametrize("sfreq", [100.0, 250.0, 1000.0])
+def test_the_shared_band_filters_pass_their_band_at_every_rate(sfreq):
+    from decoders.federated_models.networks import BandFilters, SiteFrontEnd
+
+    bands = BandFilters(4)
+    front = SiteFrontEnd(("Cz",), ("eeg",), 0, sfreq, int(2 * sfreq), 1, 4, 0.5, 25.0)
+    with torch.no_grad():
+        kernels = bands.kernels(front.times, front.window, front.nyquist).numpy()
+        low, high = bands.low_hz.numpy(), (bands.low_hz + bands.width_hz).numpy()
+    spectrum = np.abs(np.fft.rfft(kernels, n=8192, axis=1))
+    peaks = np.fft.rfftfreq(8192, 1 / (2 * front.nyquist))[spectrum.argmax(axis=1)]
+    assert np.all(peaks >= low - 1.5) and np.all(peaks <= high + 1.5)
 
 
 def test_fedavg_shares_everything_and_the_state_is_parameters_only():
@@ -71,3 +95,16 @@ def test_it_fits_and_exports_like_any_decoder(tmp_path):
     assert (decoder.predict_proba(data[:30]).argmax(1) == labels[:30]).mean() > 0.8
     report = export_decoder(decoder, tmp_path / "fleeg.onnx")
     assert report.path.is_file()
+
+
+def test_sites_sharing_channels_start_with_the_same_spatial_weights_on_them():
+    small = create("fleeg-convnet", seed=3).build(spec(8, 250.0), OUTPUT)
+    names = (*[f"E{i}" for i in range(8)], "X1", "X2")
+    other = create("fleeg-convnet", seed=3).build(
+        InputSpec(names, ("eeg",) * 10, 500.0, 1000, 0.1), OUTPUT
+    )
+    a = small.local.spatial.weight[:, :, 0] * 8**0.5
+    b = other.local.spatial.weight[:, :8, 0] * 10**0.5
+    torch.testing.assert_close(a, b)
+    reseeded = create("fleeg-convnet", seed=4).build(spec(8, 250.0), OUTPUT)
+    assert not torch.allclose(reseeded.local.spatial.weight, small.local.spatial.weight)

@@ -36,3 +36,16 @@ def test_the_fedprox_term_keeps_the_weights_near_the_received_ones():
             sum(float(((module.state_dict()[k] - v) ** 2).sum()) for k, v in received.items())
         )
     assert distances[1] < distances[0] / 5
+
+
+def test_a_round_can_count_steps_instead_of_epochs():
+    data, labels = toy(10)
+    module = torch.nn.Linear(3, 2)
+    calls = []
+    module.register_forward_hook(lambda m, i, o: calls.append(m.training))
+    received = {k: v.clone() for k, v in module.state_dict().items()}
+    train_round(module, data, labels, RoundSettings(1, 0.01, 4, steps=7), received)
+    assert calls.count(True) == 7
+    calls.clear()
+    train_round(module, data, labels, RoundSettings(2, 0.01, 4), received)
+    assert calls.count(True) == 6  # 2 epochs of batches 4, 4, 2

@@ -1,0 +1,452 @@
+"""Federated training across sites with different montages, rates and sizes.
+
+Two federations of three sites each, as hospitals with different amplifiers would be:
+
+- ``simulated``: motor imagery (left vs right hand) from the simulator, one simulated patient
+  per site: 8 channels at 250 Hz with 20 training trials, 22 channels at 500 Hz with 56,
+  64 channels at 1000 Hz with 192; 2 s trials.
+- ``HandMovementDirection``: the real MEG trial set (4 wrist directions), its official train
+  part split 6:3:1 into sites (stratified) and its official test part split evenly, the sites
+  seeing 10, 7 and 5 of its channels at 400, 200 and 250 Hz; 1 s trials.
+
+Per site, test accuracy (each site's held-out test trials, scored once) of:
+
+- ``local``: the site alone (the FLEEG-style network, early stopping on its validation trials);
+- ``central``: one model on the pooled trials of every site, on the channels all sites share,
+  resampled to a common rate (the upper reference that privacy rules out);
+- ``fedavg``: Flower's FedAvg on the same common channels and rate (global model of the round
+  with the lowest validation loss over sites);
+- ``personalised``: the FLEEG-style strategy (each site keeps its input layers on its own
+  montage and rate; the trunk and head are averaged, weighted by training trials; each site
+  keeps the round with its lowest validation loss);
+- ``personalised+dp``: the same with Flower's central DP wrapper (server-side fixed clipping
+  at about the median update norm, noise multiplier ``DP_NOISE``), for the accuracy cost of DP.
+
+Federated runs use the federated app's ServerApp and ClientApp in one process
+(:mod:`federated.inprocess`); 3 seeds (simulated patients, site partitions and weights).
+Then one deployment over TLS on loopback (SuperLink and SuperNodes as separate processes,
+authenticated nodes) runs the simulated federation with the personalised strategy, for the
+bytes sent per round and the wall time per round, beside the same rounds in process.
+
+    python bench/federated.py [--quick]
+
+``--quick`` uses fewer rounds and epochs and a smaller large site (under 10 minutes).
+Writes ``bench/results/federated.json`` and ``bench/results/federated.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+# Run as a script, this file's folder comes first on sys.path and its name would hide the
+# ``federated`` package (and bench/decoders.py the ``decoders`` one).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "federated.json"
+SEEDS = (0, 1, 2)
+METHODS = ("local", "central", "fedavg", "personalised", "personalised+dp")
+DP_NOISE = 0.2
+MODEL = {"n_spatial": 8, "depth": 2, "filters": [32, 32], "dropout": 0.5}
+
+
+@dataclass(frozen=True)
+class Site:
+    """One site of a benchmark federation: its name and the body of its site file."""
+
+    name: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A benchmark federation."""
+
+    name: str
+    classes: tuple[str, ...]
+    window_s: float
+    common_channels: tuple[str, ...]
+    common_sfreq: float
+    head: str
+    sites: tuple[Site, ...] = field(default=())
+
+
+def simulated(seed: int, quick: bool) -> Setting:
+    """Return the simulated federation of ``seed`` (a new patient per site and seed).
+
+    Sites hold 50, 80 and 240 trials (160 with ``quick``); the smallest keeps 60 % of its
+    trials for testing so that its test accuracy is not all noise (it trains on 20).
+    """
+    sites_ = {
+        "small-8ch": (8, 250.0, 50, 0.6),
+        "mid-22ch": (22, 500.0, 80, 0.3),
+        "large-64ch": (64, 1000.0, 160 if quick else 240, 0.2),
+    }
+    sites = []
+    for index, (name, (channels, sfreq, trials, test)) in enumerate(sites_.items()):
+        body = f"""
+[data]
+simulator = "motor_imagery"
+[data.options]
+seed = {100 * seed + index}
+channels = {channels}
+sfreq = {sfreq}
+n_subjects = 1
+n_runs = 2
+trials_per_class = {trials // 4}
+classes = ["left_hand", "right_hand"]
+snr_db = 0.0
+[split]
+validation = 0.2
+test = {test}
+seed = {seed}
+"""
+        sites.append(Site(name, body))
+    common = ("Fz", "FC3", "FC4", "C3", "Cz", "C4", "CP3", "CP4")
+    classes = ("left_hand", "right_hand")
+    return Setting("simulated", classes, 2.0, common, 250.0, "mean", tuple(sites))
+
+
+def hand_movement(seed: int, quick: bool) -> Setting:
+    """Return HandMovementDirection split 6:3:1 into sites with their own channels and rates."""
+    montages = {
+        "big-10ch-400Hz": ([f"MEG{i:02d}" for i in range(1, 11)], 400.0),
+        "mid-7ch-200Hz": ([f"MEG{i:02d}" for i in range(1, 8)], 200.0),
+        "small-5ch-250Hz": ([f"MEG{i:02d}" for i in range(4, 9)], 250.0),
+    }
+    sites = []
+    for index, (name, (channels, sfreq)) in enumerate(montages.items()):
+        body = f"""
+[data]
+trial_set = "HandMovementDirection"
+[data.partition]
+index = {index}
+weights = [6, 3, 1]
+test_weights = [1, 1, 1]
+seed = {seed}
+[montage]
+channels = {json.dumps(channels)}
+sfreq = {sfreq}
+[split]
+validation = 0.2
+seed = {seed}
+"""
+        sites.append(Site(name, body))
+    common = tuple(f"MEG{i:02d}" for i in range(4, 8))
+    classes = ("right", "forward", "left", "backward")
+    return Setting("HandMovementDirection", classes, 1.0, common, 200.0, "frames", tuple(sites))
+
+
+def write_sites(setting: Setting, folder: Path) -> list[Path]:
+    """Write the setting's site files (state and cache beside them)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for site in setting.sites:
+        path = folder / f"{site.name}.toml"
+        path.write_text(f'[site]\nname = "{site.name}"\nstate_dir = "{site.name}"\n' + site.body)
+        paths.append(path)
+    return paths
+
+
+def federation(setting: Setting, sites: list[Path], folder: Path, seed: int, **settings):
+    """Return the federation config of a run."""
+    from federated.config import FederationConfig
+
+    values = {
+        "classes": setting.classes,
+        "window_s": setting.window_s,
+        "output_dir": str(folder),
+        "decoder_options": {**MODEL, "head": setting.head},
+        "sites": tuple(str(p) for p in sites),
+        "seed": seed,
+        "min_sites": 2,
+        "export": False,
+        "experiment": folder.name,
+        **settings,
+    }
+    if values.get("strategy") in ("fedavg", "fedprox"):
+        values |= {"channels": setting.common_channels, "sfreq": setting.common_sfreq}
+    return FederationConfig(**values)
+
+
+def local_and_central(setting: Setting, sites: list[Path], seed: int, epochs: int) -> dict:
+    """Return per-site test accuracy of local-only and centralised (pooled) training."""
+    from decoders.registry import create
+    from federated.client.training import evaluate
+    from federated.sites.config import load_site
+    from federated.sites.data import InputRequest, site_data
+
+    own = InputRequest(setting.classes, setting.window_s)
+    common = InputRequest(
+        setting.classes, setting.window_s, setting.common_channels, setting.common_sfreq
+    )
+    options = {**MODEL, "head": setting.head, "max_epochs": epochs, "patience": max(5, epochs // 4)}
+    results: dict[str, dict[str, float]] = {"local": {}, "central": {}}
+    pooled = []
+    for path in sites:
+        site = load_site(path)
+        data = site_data(site, own)
+        decoder = create("fleeg-convnet", seed=seed, **options).fit(data.train, data.valid)
+        results["local"][site.name] = evaluate(decoder.module_, data.test.data, data.test.labels)[
+            "accuracy"
+        ]
+        pooled.append((site.name, site_data(site, common)))
+    train, valid = pooled[0][1].train, pooled[0][1].valid
+    for _, data in pooled[1:]:
+        train, valid = train.concat(data.train), valid.concat(data.valid)
+    decoder = create("fleeg-convnet", seed=seed, **options).fit(train, valid)
+    for name, data in pooled:
+        results["central"][name] = evaluate(decoder.module_, data.test.data, data.test.labels)[
+            "accuracy"
+        ]
+    return results
+
+
+def federated_run(config) -> dict:
+    """Run a federation in process; return per-site test accuracy and per-round figures."""
+    from federated.inprocess import run_inprocess
+
+    started = time.monotonic()
+    history = run_inprocess(config.to_run_config(), len(config.sites))
+    rounds = history["rounds"]
+    norms = [m["update-norm"] for r in rounds for m in r["train"].values()]
+    return {
+        "accuracy": {s: m["test-accuracy"] for s, m in history["final"]["sites"].items()},
+        "bytes_per_round": float(np.mean([r["bytes_sent"] + r["bytes_received"] for r in rounds])),
+        "bytes_sent_per_round": float(np.mean([r["bytes_sent"] for r in rounds])),
+        "wall_s_per_round": float(np.mean([r["wall_s"] for r in rounds])),
+        "median_update_norm": float(np.median(norms)),
+        "seconds": time.monotonic() - started,
+    }
+
+
+def one_setting(make, seed: int, args, workdir: Path) -> dict:
+    """Run every method on one setting and seed."""
+    setting = make(seed, args.quick)
+    folder = workdir / f"{setting.name}-{seed}"
+    sites = write_sites(setting, folder / "sites")
+    print(f"\n== {setting.name}, seed {seed}", flush=True)
+    started = time.monotonic()
+    results = local_and_central(setting, sites, seed, args.epochs)
+    print(f"   local + central: {time.monotonic() - started:.0f} s", flush=True)
+    runs = {}
+    common = {"rounds": args.rounds, "local_steps": args.local_steps}
+    for strategy in ("fedavg", "personalised"):
+        config = federation(setting, sites, folder / strategy, seed, strategy=strategy, **common)
+        runs[strategy] = federated_run(config)
+        print(f"   {strategy}: {runs[strategy]['seconds']:.0f} s", flush=True)
+    clip = runs["personalised"]["median_update_norm"]
+    config = federation(
+        setting,
+        sites,
+        folder / "personalised-dp",
+        seed,
+        strategy="personalised",
+        dp_noise=DP_NOISE,
+        dp_clip=clip,
+        **common,
+    )
+    runs["personalised+dp"] = federated_run(config)
+    runs["personalised+dp"]["dp"] = {"noise_multiplier": DP_NOISE, "clipping_norm": clip}
+    for method, run in runs.items():
+        results[method] = run.pop("accuracy")
+    return {
+        "setting": setting.name,
+        "seed": seed,
+        "accuracy": results,
+        "runs": runs,
+        "sites": [site.name for site in setting.sites],
+    }
+
+
+def deployment(workdir: Path, rounds: int, quick: bool) -> dict:
+    """Run the simulated federation over TLS on loopback and in process; compare per round."""
+    from federated.deploy.loopback import LoopbackDeployment
+    from federated.toml_writer import write_toml
+
+    setting = simulated(0, quick)
+    folder = workdir / "deployment"
+    sites = write_sites(setting, folder / "sites")
+    config = federation(
+        setting, sites, folder / "server", 0, strategy="personalised", rounds=rounds
+    )
+    path = write_toml(folder / "federation.toml", config.to_run_config())
+    names = [site.name for site in setting.sites]
+    with LoopbackDeployment(folder / "deploy") as deploy:
+        deploy.make_keys(names)
+        deploy.start_superlink()
+        if deploy.register(names).returncode:
+            raise RuntimeError("registering the SuperNodes failed")
+        for site, site_file in zip(names, sites, strict=True):
+            deploy.start_supernode(site, site_file)
+        started = time.monotonic()
+        result = deploy.run(path)
+        total = time.monotonic() - started
+        if result.returncode:
+            raise RuntimeError(f"deployment run failed: {result.stderr[-2000:]}")
+    history = json.loads((folder / "server" / "history.json").read_text())
+    rounds_ = history["rounds"]
+    in_process = federated_run(
+        federation(setting, sites, folder / "in-process", 0, strategy="personalised", rounds=rounds)
+    )
+    wall = float(np.mean([r["wall_s"] for r in rounds_]))
+    return {
+        "rounds": len(rounds_),
+        "sites": names,
+        "bytes_sent_per_round": float(np.mean([r["bytes_sent"] for r in rounds_])),
+        "bytes_received_per_round": float(np.mean([r["bytes_received"] for r in rounds_])),
+        "wall_s_per_round": wall,
+        "run_total_s": total,
+        "in_process_wall_s_per_round": in_process["wall_s_per_round"],
+        "deployment_over_in_process": wall / in_process["wall_s_per_round"],
+    }
+
+
+def summarise(records: list[dict]) -> dict:
+    """Return mean and sd over seeds of each site's accuracy per method, and the targets."""
+    summary = {}
+    for name in dict.fromkeys(r["setting"] for r in records):
+        runs = [r for r in records if r["setting"] == name]
+        sites = runs[0]["sites"]
+        table = {
+            method: {
+                site: (
+                    float(np.mean(v := [r["accuracy"][method][site] for r in runs])),
+                    float(np.std(v)),
+                )
+                for site in sites
+            }
+            for method in METHODS
+        }
+        for method in METHODS:
+            means = [np.mean([r["accuracy"][method][s] for s in sites]) for r in runs]
+            table[method]["mean over sites"] = (float(np.mean(means)), float(np.std(means)))
+        smallest = min(sites, key=lambda s: ("small" not in s, s))
+        personalised, local = table["personalised"], table["local"]
+        summary[name] = {
+            "accuracy": table,
+            "smallest_site": smallest,
+            "bytes_per_round": {
+                m: float(np.mean([r["runs"][m]["bytes_per_round"] for r in runs]))
+                for m in ("fedavg", "personalised")
+            },
+            "targets": {
+                "personalised_beats_local_on_smallest_site": personalised[smallest][0]
+                > local[smallest][0],
+                "personalised_beats_fedavg_on_average": personalised["mean over sites"][0]
+                > table["fedavg"]["mean over sites"][0],
+            },
+            "dp_cost": table["personalised"]["mean over sites"][0]
+            - table["personalised+dp"]["mean over sites"][0],
+        }
+    return summary
+
+
+def markdown(summary: dict, deploy: dict | None, protocol: str) -> str:
+    """Return the result tables."""
+    lines = [protocol, ""]
+    for name, part in summary.items():
+        lines += [f"### {name} (test accuracy, mean ± sd over {len(SEEDS)} seeds)", ""]
+        lines.append("| site | " + " | ".join(METHODS) + " |")
+        lines.append("|---" * (len(METHODS) + 1) + "|")
+        for site in part["accuracy"]["local"]:
+            cells = [f"{m:.3f} ± {s:.3f}" for m, s in (part["accuracy"][k][site] for k in METHODS)]
+            lines.append(f"| {site} | " + " | ".join(cells) + " |")
+        targets = part["targets"]
+        lines += [
+            "",
+            f"- personalised beats local-only on the smallest site ({part['smallest_site']}): "
+            f"{'yes' if targets['personalised_beats_local_on_smallest_site'] else 'no'}",
+            "- personalised beats FedAvg on average: "
+            f"{'yes' if targets['personalised_beats_fedavg_on_average'] else 'no'}",
+            f"- accuracy cost of DP (noise {DP_NOISE}, clip at the median update norm): "
+            f"{part['dp_cost']:+.3f}",
+            "- payload per round (sent + received): "
+            + ", ".join(f"{m} {b / 1e3:.0f} kB" for m, b in part["bytes_per_round"].items()),
+            "",
+        ]
+    if deploy:
+        lines += [
+            "### Deployment over TLS on loopback (simulated federation, personalised)",
+            "",
+            "| rounds | sent/round | received/round | wall/round | in process/round | ratio |",
+            "|---|---|---|---|---|---|",
+            f"| {deploy['rounds']} | {deploy['bytes_sent_per_round'] / 1e3:.0f} kB | "
+            f"{deploy['bytes_received_per_round'] / 1e3:.0f} kB | "
+            f"{deploy['wall_s_per_round']:.1f} s | {deploy['in_process_wall_s_per_round']:.2f} s | "
+            f"{deploy['deployment_over_in_process']:.0f}x |",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and epochs")
+    parser.add_argument("--skip-deployment", action="store_true")
+    args = parser.parse_args()
+    args.rounds, args.local_steps, args.epochs = (15, 10, 60) if args.quick else (40, 10, 150)
+    deploy_rounds = 2 if args.quick else 4
+    os.environ.setdefault("FLWR_TELEMETRY_ENABLED", "0")
+    import torch
+
+    torch.set_num_threads(1)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-federated-"))
+    os.environ.setdefault("FLWR_HOME", str(workdir / "flwr"))
+    os.environ.setdefault("BCI_APP_MODELS", str(workdir / "models"))
+    started = time.monotonic()
+    try:
+        records = [
+            one_setting(make, seed, args, workdir)
+            for make in (simulated, hand_movement)
+            for seed in SEEDS
+        ]
+        deploy = None if args.skip_deployment else deployment(workdir, deploy_rounds, args.quick)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    summary = summarise(records)
+    protocol = (
+        f"Protocol: per-site held-out test trials scored once; selection on validation only; "
+        f"{args.rounds} rounds x {args.local_steps} local steps (AdamW, lr 1e-3); local and "
+        f"central training up to {args.epochs} epochs with early stopping; seeds {list(SEEDS)}; "
+        f"{'quick' if args.quick else 'full'} run on {platform.processor() or platform.machine()}"
+        f" ({os.cpu_count()} cores)."
+    )
+    table = markdown(summary, deploy, protocol)
+    print("\n" + table)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "quick": args.quick,
+                "seconds": time.monotonic() - started,
+                "settings": {
+                    "rounds": args.rounds,
+                    "local_epochs": args.local_epochs,
+                    "epochs": args.epochs,
+                    "model": MODEL,
+                    "dp_noise": DP_NOISE,
+                },
+                "summary": summary,
+                "deployment": deploy,
+                "records": records,
+            },
+            indent=1,
+        )
+    )
+    RESULTS.with_suffix(".md").write_text(table + "\n")
+
+
+if __name__ == "__main__":
+    main()
