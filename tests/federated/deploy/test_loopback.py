@@ -68,7 +68,7 @@ def test_a_dropped_site_and_a_superlink_crash_do_not_lose_the_run(
     tmp_path, site_files, federation_file
 ):
     sites = site_files()
-    federation = federation_file(sites, rounds=3, **{"round-timeout": 20.0})
+    federation = federation_file(sites, rounds=3, **{"round-timeout": 45.0})
     output = tmp_path / "server"
     names = [site.stem for site in sites]
     with LoopbackDeployment(tmp_path / "deployment") as deployment:
