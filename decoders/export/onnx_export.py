@@ -140,6 +140,7 @@ def export_decoder(
     n_channels = len(spec.ch_names)
     example = torch.zeros(2, n_channels, spec.n_times)
     module = decoder.inference_module()
+    classifier = decoder.output_spec_.kind == "probabilities"
     parity = _export_checked(
         module,
         (example,),
@@ -152,6 +153,7 @@ def export_decoder(
             spec.ch_types,
             spec.n_times,
             input_name=metadata.WINDOW_INPUT,
+            logits_module=decoder.module_ if classifier else None,
             seed=seed,
             tolerance=tolerance,
         ),
@@ -162,7 +164,7 @@ def export_decoder(
     step_path, step_parity = None, None
     streaming = decoder.streaming_module()
     if streaming is not None:
-        step_module = _step_graph(streaming.eval(), decoder.output_spec_.kind == "probabilities")
+        step_module = _step_graph(streaming.eval(), classifier)
         step_path = path.with_name(f"{path.stem}.step.onnx")
         with torch.no_grad():
             state = tuple(step_module.initial_state(2))
@@ -310,8 +312,9 @@ def _quiet_exporter() -> Iterator[None]:
 
 
 def _parity_line(path: Path, report: ParityReport) -> str:
+    compared = "probabilities and logits" if report.logits_checked else "outputs"
     return (
-        f"{path}: {report.graph} graph, parity with torch: max relative error "
+        f"{path}: {report.graph} graph, parity with torch on {compared}: max relative error "
         f"{report.max_relative_error:.2e} (tolerance {report.tolerance:g}, "
         f"{report.n_windows} random inputs, batch sizes {list(report.batch_sizes)}, "
         f"seed {report.seed})"

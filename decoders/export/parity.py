@@ -64,7 +64,7 @@ class ParityReport:
     graph : str
         ``window`` (whole-window inference) or ``step`` (streaming step function).
     max_relative_error : float
-        ``max |onnx - torch| / max |torch|`` over every output compared.
+        ``max |onnx - torch| / max |torch|``, the largest over the outputs compared.
     max_abs_error : float
         ``max |onnx - torch|``.
     n_windows : int
@@ -75,6 +75,8 @@ class ParityReport:
         Seed of the random inputs.
     tolerance : float
         The accepted relative error.
+    logits_checked : bool
+        Whether a classifier's logits (before its softmax) were compared too.
     """
 
     graph: str
@@ -84,6 +86,7 @@ class ParityReport:
     batch_sizes: tuple[int, ...]
     seed: int
     tolerance: float
+    logits_checked: bool = False
 
     @property
     def passed(self) -> bool:
@@ -138,23 +141,34 @@ def check_window_parity(
     n_times: int,
     *,
     input_name: str,
+    logits_module: torch.nn.Module | None = None,
     n_windows: int = 8,
     seed: int | None = None,
     tolerance: float = PARITY_TOLERANCE,
 ) -> ParityReport:
-    """Compare the window graph with ``module`` at batch sizes ``n_windows`` and 1."""
+    """Compare the window graph with ``module`` at batch sizes ``n_windows`` and 1.
+
+    For a classifier whose graph ends in a softmax, give ``logits_module`` (the module
+    before the softmax): the logits are compared too, since probabilities saturated at 0
+    and 1 by noise inputs would hide a difference.
+    """
     import torch
 
     seed = secrets.randbits(32) if seed is None else seed
     windows = random_windows(ch_types, n_times, n_windows, np.random.default_rng(seed))
     with torch.no_grad():
-        reference = module(torch.from_numpy(windows)).numpy()
+        references = [module(torch.from_numpy(windows)).numpy()]
+        graph = Path(onnx_path).read_bytes()
+        if logits_module is not None:
+            graph = with_logits_output(graph)
+            references.append(logits_module(torch.from_numpy(windows)).numpy())
     errors = []
     for level in LIVE_LEVELS:
-        session = live_session(Path(onnx_path), level)
-        batched = session.run(None, {input_name: windows})[0]
-        single = session.run(None, {input_name: windows[:1]})[0]
-        errors += [compare(batched, reference), compare(single, reference[:1])]
+        session = live_session(graph, level)
+        batched = session.run(None, {input_name: windows})
+        single = session.run(None, {input_name: windows[:1]})
+        for index, reference in enumerate(references):
+            errors += [compare(batched[index], reference), compare(single[index], reference[:1])]
     return ParityReport(
         "window",
         max(e[0] for e in errors),
@@ -163,7 +177,29 @@ def check_window_parity(
         (n_windows, 1),
         seed,
         tolerance,
+        len(references) > 1,
     )
+
+
+def with_logits_output(graph: bytes) -> bytes:
+    """Return the graph with the input of its final softmax as a second output, ``logits``.
+
+    Raises
+    ------
+    ValueError
+        When the graph's output is not produced by a softmax.
+    """
+    import onnx
+
+    model = onnx.load_model_from_string(graph)
+    output = model.graph.output[0].name
+    producer = next(node for node in model.graph.node if output in node.output)
+    if producer.op_type != "Softmax":
+        raise ValueError(f"the graph's output comes from {producer.op_type}, not a softmax")
+    model.graph.output.append(
+        onnx.helper.make_tensor_value_info(producer.input[0], onnx.TensorProto.FLOAT, None)
+    )
+    return model.SerializeToString()
 
 
 def check_step_parity(

@@ -32,7 +32,7 @@ def test_export_reports_parity_and_registers(checkpoint, tmp_path, capsys):
 
     printed = capsys.readouterr().out
     assert status == 0 and output.is_file()
-    assert "window graph, parity with torch: max relative error" in printed
+    assert "window graph, parity with torch on probabilities and logits: max relative" in printed
     assert "registered as mi:1" in printed
     assert ModelRegistry(models).resolve("mi").decoder == "csp-lda"
 

@@ -86,6 +86,21 @@ def test_a_module_torch_cannot_export_fails_with_its_name(toy_split, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_classifier_logits_are_compared_behind_its_softmax(toy_split, tmp_path):
+    import onnx
+
+    from decoders.export.parity import with_logits_output
+
+    report = export_decoder(_TestDecoder().fit(*toy_split), tmp_path / "model.onnx")
+
+    assert report.parity.logits_checked
+    model = onnx.load_model_from_string(with_logits_output(report.path.read_bytes()))
+    assert model.graph.output[0].name == "output" and len(model.graph.output) == 2
+    model.graph.output.reverse()  # the first output is now the logits, not a softmax
+    with pytest.raises(ValueError, match="not a softmax"):
+        with_logits_output(model.SerializeToString())
+
+
 def test_the_same_seed_gives_the_same_parity_inputs(toy_split, tmp_path):
     decoder = _TestDecoder().fit(*toy_split)
     first = export_decoder(decoder, tmp_path / "a.onnx", seed=7).parity

@@ -22,6 +22,7 @@ def test_registered_decoder_exports_with_parity(name, toy_split, tmp_path):
 
     assert report.parity.passed and report.parity.max_relative_error <= PARITY_TOLERANCE
     assert report.parity.batch_sizes == (8, 1)
+    assert report.parity.logits_checked == (decoder.output_spec_.kind == "probabilities")
     # Beyond random noise: the trials themselves, preprocessed as the live path does.
     spec = decoder.input_spec_
     inputs = apply_to_trials(
