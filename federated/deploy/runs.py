@@ -7,7 +7,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from federated.config import FederationConfig
+from federated.config import FederationConfig, FederationConfigError
 from federated.toml_writer import write_toml
 
 from .connection import write_connection
@@ -42,7 +42,9 @@ def simulate(
     ``OUTPUT/simulation.log`` (either way this waits for the end of the run).
     """
     if not config.sites:
-        raise ValueError("simulation needs the site files: set sites in the federation file")
+        raise FederationConfigError(
+            "simulation needs the site files: set sites in the federation file"
+        )
     output = Path(config.output_dir)
     output.mkdir(parents=True, exist_ok=True)
     run_config = write_run_config(config, run_config_path(config))

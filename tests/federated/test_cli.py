@@ -60,3 +60,10 @@ def test_a_broken_site_file_is_refused_before_anything_starts(tmp_path, capsys):
     status = main(["fed", "supernode", "--site", str(site), "--superlink", "127.0.0.1:1"])
     assert status == 1
     assert f"{site}: [data] must name exactly one source" in capsys.readouterr().err
+
+
+def test_a_simulation_without_site_files_is_refused(tmp_path, capsys):
+    federation = tmp_path / "federation.toml"
+    federation.write_text('classes = ["a", "b"]\nwindow-s = 1.0\noutput-dir = "out"\n')
+    status = main(["fed", "simulate", "--config", str(federation), "--port", str(free_port())])
+    assert status == 1 and "simulation needs the site files" in capsys.readouterr().err

@@ -64,3 +64,15 @@ def test_a_broken_federation_file_is_named(tmp_path):
     path.write_text("classes = [")
     with pytest.raises(FederationConfigError, match=r"federation\.toml"):
         load_federation_file(path)
+
+
+def test_the_flower_app_declares_every_setting_so_runs_can_override_it():
+    import tomllib
+    from dataclasses import fields
+
+    from federated.deploy.processes import APP_DIR
+
+    app = tomllib.loads((APP_DIR / "pyproject.toml").read_text())
+    declared = set(app["tool"]["flwr"]["app"]["config"])
+    assert declared == {item.name.replace("_", "-") for item in fields(FederationConfig)}
+    assert app["project"]["dependencies"] == []

@@ -92,3 +92,12 @@ def test_differential_privacy_runs_end_to_end(federation_file):
     config = load_federation_file(federation_file(rounds=1), **{"dp-noise": 0.3, "dp-clip": 1.0})
     history = run_inprocess(config.to_run_config(), 3)
     assert history["rounds"][0]["accepted"] and np.isfinite(history["final"]["test"]["test-loss"])
+
+
+def test_fedprox_trains_with_its_proximal_term_end_to_end(federation_file):
+    path = federation_file(
+        strategy="fedprox", channels=["C3", "C4"], sfreq=125.0, rounds=1, **{"proximal-mu": 0.5}
+    )
+    history = run_inprocess(load_federation_file(path).to_run_config(), 3)
+    assert sorted(history["rounds"][0]["accepted"]) == ["site-a", "site-b", "site-c"]
+    assert history["config"]["proximal_mu"] == 0.5
