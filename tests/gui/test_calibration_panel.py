@@ -2,6 +2,8 @@ import pytest
 
 from bci_app.session.calibration import Phase
 
+pytestmark = [pytest.mark.lsl, pytest.mark.timeout(300)]
+
 
 def _configure(panel, *, trials=8, feedback=2, decoder="csp-lda"):
     panel.classes.setText("left_hand, right_hand")

@@ -1,5 +1,8 @@
 import numpy as np
+import pytest
 from PySide6.QtWidgets import QDialogButtonBox
+
+pytestmark = [pytest.mark.lsl, pytest.mark.timeout(120)]
 
 
 def _card_shown(panel, qtbot):

@@ -4,6 +4,8 @@ import json
 import pytest
 from PySide6.QtCore import Qt
 
+pytestmark = [pytest.mark.lsl, pytest.mark.timeout(180)]
+
 
 class _FillingDisk:
     """A file on a disk that fills up after ``capacity`` bytes."""

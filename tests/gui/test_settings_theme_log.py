@@ -4,11 +4,14 @@ import threading
 import time
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from gui.settings import Settings
+
+pytestmark = [pytest.mark.lsl, pytest.mark.timeout(120)]
 
 
 def test_settings_live_in_the_users_config_folder_with_types_kept(qapp):

@@ -1,5 +1,9 @@
+import pytest
+
 from acquisition.events import StreamStatus
 from acquisition.export import GAP_ANNOTATION
+
+pytestmark = [pytest.mark.lsl, pytest.mark.timeout(120)]
 
 
 def test_a_lost_stream_stops_the_traces_shows_a_banner_and_the_recording_keeps_a_gap(

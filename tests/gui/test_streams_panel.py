@@ -1,4 +1,8 @@
+import pytest
+
 from bci_app.session.sources import PlaySource
+
+pytestmark = [pytest.mark.lsl, pytest.mark.timeout(120)]
 
 
 def _row(panel, name):

@@ -7,6 +7,8 @@ from bci_app.session.adaptation import OnlineAdaptation, adapts_online, feedback
 from bci_app.session.calibration import CalibrationPlan, CueEvent, Phase
 from bci_app.session.cues import CueOutlet
 
+pytestmark = [pytest.mark.lsl, pytest.mark.timeout(180)]
+
 PLAN = CalibrationPlan(
     trials_per_class=8,
     fixation_s=0.5,

@@ -4,6 +4,8 @@ from acquisition.session import AcquisitionSession
 from bci_app.session.calibration import CueEvent, Phase
 from bci_app.session.cues import CueOutlet
 
+pytestmark = [pytest.mark.lsl, pytest.mark.timeout(60)]
+
 
 def test_cue_markers_arrive_with_their_scheduled_times(stream_name, wait_for):
     import pylsl

@@ -7,6 +7,8 @@ from acquisition.session import AcquisitionSession
 from bci_app.session.metadata import SessionInfo
 from bci_app.session.recording import SessionRecorder
 
+pytestmark = [pytest.mark.lsl, pytest.mark.timeout(60)]
+
 
 @pytest.fixture
 def acquisition(live_outlet, stream_name):

@@ -7,6 +7,8 @@ from bci_app.session.metadata import SessionInfo
 from bci_app.session.recording import SessionRecorder
 from bci_app.session.report import REPORT_FILE, write_report
 
+pytestmark = [pytest.mark.lsl, pytest.mark.timeout(120)]
+
 
 @pytest.fixture
 def session_folder(tmp_path, live_outlet, stream_name, model_files, wait_for):

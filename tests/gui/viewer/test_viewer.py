@@ -1,4 +1,7 @@
 import numpy as np
+import pytest
+
+pytestmark = [pytest.mark.lsl, pytest.mark.timeout(120)]
 
 
 def _shown(window, qtbot, name):
