@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     import pylsl
 
 _PULL_TIMEOUT = 0.1  # seconds the thread waits inside liblsl before checking stop/stall
-_RESOLVE_TIMEOUT = 0.2
+_RESOLVE_TIMEOUT = 1.0  # resolve returns at the first answer; answers can take 0.5 s
+_RETRY_PAUSE = 0.2
 _OFFSET_INTERVAL = 1.0
 _WARNING_INTERVAL = 5.0  # seconds between two warnings of the same kind for one stream
 
@@ -162,7 +163,7 @@ class Inlet(ABC):
                 self._report(EventKind.ERROR, f"acquisition error, reconnecting: {error!r}")
                 self._drop_connection()
                 self.status = StreamStatus.LOST
-                self._stop.wait(_RESOLVE_TIMEOUT)
+                self._stop.wait(_RETRY_PAUSE)
 
     def _connect(self) -> None:
         import pylsl
@@ -217,7 +218,7 @@ class Inlet(ABC):
             found = pylsl.resolve_bypred(predicate, 1, _RESOLVE_TIMEOUT)
         fresh = [info for info in found if info.uid() not in self._refused_uids]
         if not fresh and found:
-            self._stop.wait(_RESOLVE_TIMEOUT)
+            self._stop.wait(_RETRY_PAUSE)
         return fresh[0] if fresh else None
 
     def _pull(self) -> None:

@@ -3,7 +3,7 @@
 Writes ``bench/results/baselines.json`` (records: dataset, protocol, decoder, metric, mean,
 sd, n_seeds) and prints a markdown table of test accuracy, mean ± sd over seeds.
 
-    python bench/baselines.py [--quick] [--seeds 0 1 2]
+    python -m bench.baselines [--quick] [--seeds 0 1 2]
 
 ``--quick`` trains the networks for at most 60 epochs (patience 15) instead of 150 (25);
 everything else is identical.

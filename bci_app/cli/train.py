@@ -38,6 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="KEY=VALUE",
         help="decoder option (VALUE parsed as JSON when it can be)",
     )
+    parser.add_argument(
+        "--refit",
+        action="store_true",
+        help="deploy a decoder refitted on every training trial after the evaluation "
+        "(default: the one fitted in the first seed and fold)",
+    )
     parser.add_argument("--out", type=Path, help="run folder (default runs/DECODER-DATA)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(handler=run)
@@ -74,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         seeds=tuple(args.seeds),
         options=parse_options(args.options),
         valid_fraction=args.valid_fraction,
+        refit=args.refit,
     )
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(args.data).name or args.data).strip("-")
     out = args.out or Path("runs") / f"{args.decoder}-{slug}"

@@ -23,7 +23,9 @@ FORMATS = {
     ".xdf": "XDF",
     ".xdfz": "XDF",
 }
-_READ_ERRORS = (ValueError, OSError, RuntimeError, IndexError, KeyError, TypeError, EOFError)
+# A damaged file can make MNE's and mne-bids' parsers fail in any way (ValueError, KeyError,
+# AttributeError, even AssertionError): at this boundary every failure to parse is the file's.
+_READ_ERRORS = (Exception,)
 
 
 def format_of(path: Path) -> str:

@@ -1,7 +1,8 @@
 """``bci-app train``: evaluate a decoder under a protocol, save it, its card and its plots.
 
-A run folder holds ``weights.pt`` + ``card.json`` (the decoder fitted in the first seed and
-fold, the one deployed), ``result.json`` (the evaluation record), ``learning_curve.png``,
+A run folder holds ``weights.pt`` + ``card.json`` (the deployed decoder: the one fitted in
+the first seed and fold, or with ``refit`` one refitted on every training trial after the
+evaluation), ``result.json`` (the evaluation record), ``learning_curve.png``,
 ``confusion_matrix.png`` and ``progress.json``. An interrupted run resumes where it stopped:
 finished (seed, fold) runs are reused, the one in progress continues from its last epoch.
 """
@@ -42,6 +43,7 @@ class TrainingJob:
     seeds: tuple[int, ...] = (0, 1, 2)
     options: dict[str, Any] = field(default_factory=dict)
     valid_fraction: float = 0.2
+    refit: bool = False
 
     def identity(self) -> dict[str, Any]:
         """Return what must match for a run folder to be resumed."""
@@ -54,6 +56,7 @@ class TrainingJob:
             "seeds": list(self.seeds),
             "options": self.options,
             "valid_fraction": self.valid_fraction,
+            "refit": self.refit,
         }
 
 
@@ -72,8 +75,14 @@ def train(job: TrainingJob, out: Path, *, progress: bool = True) -> ResultRecord
         return {"progress": progress, "checkpoint": partial / f"seed{seed}-{fold}.pt"}
 
     def on_fitted(run: FittedRun) -> None:
-        if (run.seed, run.fold) == first_run:
-            _save_deployed(run, job, data, out)
+        if (run.seed, run.fold) == first_run and not job.refit:
+            _save_deployed(
+                run.model,
+                job,
+                data,
+                out,
+                {"seed": run.seed, "fold": run.fold, "test": run.outcome.metrics},
+            )
         state.add(run)
         (partial / f"seed{run.seed}-{run.fold}.pt").unlink(missing_ok=True)
 
@@ -91,6 +100,9 @@ def train(job: TrainingJob, out: Path, *, progress: bool = True) -> ResultRecord
         progress=progress,
     )
     record.save(out / "result.json")
+    if job.refit and not (out / "card.json").is_file():
+        decoder, provenance = _refitted(job, data)
+        _save_deployed(decoder, job, data, out, provenance)
     card = DecoderCard.load(out / "card.json")
     card.evaluation = record.to_dict()
     card.save(out / "card.json")
@@ -105,9 +117,17 @@ def train(job: TrainingJob, out: Path, *, progress: bool = True) -> ResultRecord
     return record
 
 
-def _save_deployed(run: FittedRun, job: TrainingJob, data, out: Path) -> None:
-    """Save the first fitted decoder with its card and learning curve."""
-    decoder = run.model
+def _refitted(job: TrainingJob, data) -> tuple[Any, dict[str, Any]]:
+    """Fit the decoder on every training trial (validation carved out for early stopping)."""
+    train = data.train if isinstance(data, OfficialSplit) else data
+    seed = job.seeds[0]
+    fit, valid = validation_split(train, job.valid_fraction, seed)
+    decoder = registry.get(job.decoder).create(seed=seed, **job.options).fit(fit, valid)
+    return decoder, {"seed": seed, "refit_on_trials": train.n_trials}
+
+
+def _save_deployed(decoder, job: TrainingJob, data, out: Path, provenance: dict[str, Any]) -> None:
+    """Save the deployed decoder with its card and learning curve."""
     train = data.train if isinstance(data, OfficialSplit) else data
     card = DecoderCard.for_decoder(
         decoder,
@@ -120,7 +140,7 @@ def _save_deployed(run: FittedRun, job: TrainingJob, data, out: Path) -> None:
         },
         extra={
             **decoder.card_extra(),
-            "deployed_from": {"seed": run.seed, "fold": run.fold, "test": run.outcome.metrics},
+            "deployed_from": provenance,
         },
     )
     save_decoder(decoder, card, out)
@@ -129,7 +149,7 @@ def _save_deployed(run: FittedRun, job: TrainingJob, data, out: Path) -> None:
         history = decoder.history_
         plot_epoch_curve(history.epochs, history.best_epoch, out / "learning_curve.png", title)
     else:
-        sizes, scores = _size_curve(job, data, run.seed)
+        sizes, scores = _size_curve(job, data, job.seeds[0])
         plot_size_curve(sizes, scores, out / "learning_curve.png", title)
 
 
@@ -146,7 +166,7 @@ def _size_curve(job: TrainingJob, data, seed: int) -> tuple[list[int], list[floa
             # ``valid`` stays unseen: decoders may merge their own validation part into training
             decoder = entry.create(seed=seed, **job.options)
             decoder.fit(*validation_split(subset, job.valid_fraction, seed))
-        except DataError:
+        except (DataError, ValueError):
             continue  # too few trials of some class at this size
         proba = decoder.predict_proba(valid.data)
         sizes.append(subset.n_trials)

@@ -80,8 +80,12 @@ def test_timestamps_are_on_the_pushers_clock_and_dejittered(outlet, unique, wait
         inlet.stop()
 
 
-def test_a_killed_source_is_reported_lost_then_resumes_with_the_gap_marked(sender, unique, wait):
-    process = sender(unique, "--sfreq", "250", "--chunk", "5")
+@pytest.mark.parametrize("with_markers", [False, True], ids=["alone", "beside-markers"])
+def test_a_killed_source_is_reported_lost_then_resumes_with_the_gap_marked(
+    sender, unique, wait, with_markers
+):
+    extra = ("--markers",) if with_markers else ()
+    process = sender(unique, "--sfreq", "250", "--chunk", "5", *extra)
     inlet = open_inlet(find_stream(source_id=f"{unique}-sid"), seconds=10.0)
     try:
         wait(lambda: inlet.buffer.total >= 100, what="first samples")
@@ -90,7 +94,7 @@ def test_a_killed_source_is_reported_lost_then_resumes_with_the_gap_marked(sende
         wait(lambda: inlet.status is StreamStatus.LOST, what="the loss to be reported")
         before = inlet.buffer.latest(n_times=inlet.buffer.total).data[0]
         np.testing.assert_array_equal(np.diff(before), 1)  # nothing lost before the loss
-        sender(unique, "--sfreq", "250", "--chunk", "5", "--start", "100000")
+        sender(unique, "--sfreq", "250", "--chunk", "5", "--start", "100000", *extra)
         wait(lambda: inlet.buffer.total >= before.size + 50, what="data after the return")
         assert inlet.status is StreamStatus.CONNECTED
         (gap,) = inlet.buffer.gaps()

@@ -144,3 +144,20 @@ def test_trial_sets_refuse_nan_single_class_and_bad_shapes():
         TrialSet(data, np.zeros(4), ("a",), 100.0, ("x", "y", "z"), ("eeg",) * 2, "t")
     with pytest.raises(DataError, match="labels outside"):
         TrialSet(data, np.full(4, 3), ("a", "b"), 100.0, ("x", "y"), ("eeg",) * 2, "t")
+
+
+def test_garbled_fif_headers_give_data_errors_only(raw, tmp_path):
+    path = tmp_path / "rec_raw.fif"
+    raw.save(path, verbose="error")
+    original = path.read_bytes()
+    failures = 0
+    for start in range(0, 2000, 40):
+        damaged = bytearray(original)
+        damaged[start : start + 16] = b"\x7f" * 16
+        path.write_bytes(bytes(damaged))
+        try:
+            read_recording(path)
+        except DataError as error:
+            assert str(error).startswith(str(path))
+            failures += 1
+    assert failures >= 5  # the header is damaged in many of these places

@@ -41,6 +41,18 @@ def test_train_writes_decoder_card_record_and_plots(toy_recording, tmp_path):
     assert confusion_total == 2 * 60
 
 
+def test_refit_deploys_a_decoder_fitted_on_every_trial(toy_recording, tmp_path):
+    job = TrainingJob(
+        "csp-lda", DataRequest(str(toy_recording)), "kfold", (0,), {"n_components": 2}, refit=True
+    )
+    record = train(job, tmp_path, progress=False)
+    card = DecoderCard.load(tmp_path / "card.json")
+    assert card.extra["deployed_from"] == {"seed": 0, "refit_on_trials": 60}
+    assert card.evaluation["metrics"]["accuracy"]["mean"] == record.metrics["accuracy"].mean
+    decoder, _ = load_decoder(tmp_path)
+    assert decoder.input_spec_.n_times == 100
+
+
 def test_a_run_folder_of_other_settings_is_not_resumed(toy_recording, tmp_path):
     job = TrainingJob(
         "csp-lda", DataRequest(str(toy_recording)), "kfold", (0,), {"n_components": 2}

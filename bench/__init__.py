@@ -1,0 +1,1 @@
+"""Benchmarks, one module per area; run each as ``python -m bench.<area>``."""
