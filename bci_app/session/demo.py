@@ -41,7 +41,7 @@ def demo_model(registry_dir: Path | None, workdir: Path) -> ModelRecord:
     request = DataRequest(
         DEMO_RECORDING, classes=DEMO_CLASSES, tmin=DEMO_WINDOW[0], tmax=DEMO_WINDOW[1]
     )
-    train(TrainingJob(DEMO_DECODER, request, "kfold5", (0,)), out, progress=False)
+    train(TrainingJob(DEMO_DECODER, request, "kfold5", (0,), refit=True), out, progress=False)
     decoder, card = load_decoder(out)
     return publish(decoder, registry_dir, DEMO_MODEL, card=card)
 

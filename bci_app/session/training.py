@@ -92,7 +92,8 @@ def train_calibration(
         source=str(recording), classes=plan.classes, tmin=plan.tmin, tmax=plan.tmax
     )
     protocol = protocol or calibration_protocol(plan)
-    job = TrainingJob(decoder, request, protocol, (plan.seed,), dict(options or {}))
+    # cross-validated figures, then the decoder refitted on every calibration trial is deployed
+    job = TrainingJob(decoder, request, protocol, (plan.seed,), dict(options or {}), refit=True)
     evaluation = train(job, Path(out), progress=False)
     fitted, card = load_decoder(Path(out))
     record = publish(fitted, registry_dir, name, card=card)
