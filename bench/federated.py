@@ -403,8 +403,8 @@ def main() -> None:
 
     torch.set_num_threads(1)
     workdir = Path(tempfile.mkdtemp(prefix="bench-federated-"))
-    os.environ.setdefault("FLWR_HOME", str(workdir / "flwr"))
-    os.environ.setdefault("BCI_APP_MODELS", str(workdir / "models"))
+    os.environ["FLWR_HOME"] = str(workdir / "flwr")  # the run's own connections and apps
+    os.environ["BCI_APP_MODELS"] = str(workdir / "models")
     started = time.monotonic()
     try:
         records = [
