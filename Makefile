@@ -41,7 +41,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 bench: $(STAMP)
-	$(PY) bench/baselines.py
+	$(PY) -m bench.baselines
 
 clean-venv:
 	rm -rf $(VENV)

@@ -18,7 +18,7 @@ Then ``reconnect_s``: the sender is killed and restarted with the same source id
 the new outlet existing to data reaching the consumer again (for ours also
 ``loss_reported_s``, from the kill to the LOST event).
 
-    python bench/acquisition.py [--quick]
+    python -m bench.acquisition [--quick]
 
 Each receiver reads each load 60 s in all (3 rounds of 20 s); ``--quick``: 4 s (2 rounds of
 2 s). Writes ``bench/results/acquisition.json``, prints a markdown table and keeps it in
@@ -256,7 +256,7 @@ def _run_ours(run: _Run) -> None:
 
 def _spawn(*args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, __file__, *args],
+        [sys.executable, "-m", "bench.acquisition", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -390,7 +390,6 @@ def main() -> None:
     parser.add_argument("--reconnect", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("LSLAPICFG", str(ROOT / "tests" / "lsl_api.cfg"))
-    sys.path.insert(0, str(ROOT))
     if args.role == "send":
         send(args.name, int(args.channels), float(args.sfreq), args.meg)
         return

@@ -15,7 +15,7 @@ target of the issue is met:
 - a spiking decoder within 3 points of the best non-spiking one at >= 5x lower estimated
   energy than its non-spiking equivalent (same architecture, real-valued activations).
 
-    python bench/decoders.py [--quick] [--seeds 0 1 2] [--jobs 2]
+    python -m bench.decoders [--quick] [--seeds 0 1 2] [--jobs 2]
 
 ``--quick`` shortens training (networks: 15 epochs, patience 5; RLEEGNet: 12 episodes,
 patience 4; spiking decoders: at most 24 time steps) and simulates the motor imagery at 125 Hz
@@ -29,15 +29,10 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
-
-# Run as a script, this file's folder comes first on sys.path and its name would hide the
-# ``decoders`` package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
 RESULTS = Path(__file__).parent / "results" / "decoders.json"
 TRIAL_SETS = ("SelfRegulationSCP1", "HandMovementDirection", "FingerMovements")

@@ -28,7 +28,7 @@ Then one deployment over TLS on loopback (SuperLink and SuperNodes as separate p
 authenticated nodes) runs the simulated federation with the personalised strategy, for the
 bytes sent per round and the wall time per round, beside the same rounds in process.
 
-    python bench/federated.py [--quick]
+    python -m bench.federated [--quick]
 
 ``--quick`` uses fewer rounds and epochs and a smaller large site (under 10 minutes).
 Writes ``bench/results/federated.json`` and ``bench/results/federated.md``.
@@ -41,17 +41,12 @@ import json
 import os
 import platform
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
-# Run as a script, this file's folder comes first on sys.path and its name would hide the
-# ``federated`` package (and bench/decoders.py the ``decoders`` one).
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "federated.json"

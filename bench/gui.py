@@ -22,7 +22,7 @@ Figures per load, after a 3 s warm-up:
   the page at full rate from the ring buffer and hands all samples to pyqtgraph, one curve
   per channel), its frame time p50, and ``speedup_p50`` = naive / ours.
 
-    python bench/gui.py [--quick]
+    python -m bench.gui [--quick]
 
 Each load runs 60 s (``--quick``: 15 s). Writes ``bench/results/gui.json``, prints a
 markdown table and keeps it in ``bench/results/gui.md``.
@@ -84,12 +84,12 @@ def send(name: str, channels: int, sfreq: float, meg: bool) -> None:
 
 
 def _spawn_sender(name: str, load: dict) -> subprocess.Popen:
-    args = [sys.executable, __file__, "--role", "send", "--name", name]
+    args = [sys.executable, "-m", "bench.gui", "--role", "send", "--name", name]
     if load.get("meg"):
         args.append("--meg")
     else:
         args += ["--channels", str(load["channels"]), "--sfreq", str(load["sfreq"])]
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     line = process.stdout.readline()
     if line.strip() != "ready":
         process.kill()
@@ -287,7 +287,6 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("LSLAPICFG", str(ROOT / "tests" / "lsl_api.cfg"))  # this host only
     os.environ.setdefault("MPLBACKEND", "Agg")
-    sys.path.insert(0, str(ROOT))
     if args.role == "send":
         send(args.name, int(args.channels or 0), float(args.sfreq or 0), args.meg)
         return

@@ -21,7 +21,7 @@ its prediction stream -> a consumer process that stamps each prediction's arriva
 model's own inference (from the engine's log, joined on the timestamp); ``overhead_ms``:
 e2e minus compute, per prediction. The engine's own per-stage p50s are listed too.
 
-    python bench/inference.py [--quick]
+    python -m bench.inference [--quick]
 
 ``--quick``: tiny decoder options, 200 timed calls per graph, 8 s per load (under 5 minutes);
 otherwise default options, 1000 calls, 60 s per load. Writes ``bench/results/inference.json``,
@@ -42,10 +42,6 @@ import uuid
 from pathlib import Path
 
 import numpy as np
-
-# Run as a script, this file's folder comes first on sys.path, where bench/decoders.py would
-# hide the decoders package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "inference.json"
@@ -214,7 +210,10 @@ def consume(name: str, seconds: float) -> None:
 
 def _spawn(*args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True, cwd=ROOT
+        [sys.executable, "-m", "bench.inference", *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
 
 
