@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .annotations import annotation_samples
 from .streaminfo import build_stream_info, stream_type_for
 
 if TYPE_CHECKING:
@@ -196,9 +197,7 @@ def events_of(raw: mne.io.BaseRaw) -> list[tuple[int, str]]:
 
     annotations = raw.annotations
     if len(annotations):
-        indices = raw.time_as_index(
-            annotations.onset, use_rounding=True, origin=annotations.orig_time
-        )
+        indices = annotation_samples(raw)
         found = [
             (int(index), str(text))
             for index, text in zip(indices, annotations.description, strict=True)

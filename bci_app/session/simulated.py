@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from acquisition.annotations import annotation_onsets
+
 from .calibration import CalibrationPlan, CueTrial, trial_at
 
 if TYPE_CHECKING:
@@ -97,8 +99,7 @@ def simulated_participant(
 def trials_of(raw: mne.io.BaseRaw, plan: CalibrationPlan) -> list[CueTrial]:
     """Return the cued trials of a recording annotated with the plan's classes and ``rest``."""
     annotations = raw.annotations
-    offset = raw.first_time if annotations.orig_time is not None else 0.0
-    onsets = np.asarray(annotations.onset) - offset
+    onsets = annotation_onsets(raw)
     descriptions = list(annotations.description)
     rests = {
         round(onset, 6): duration

@@ -154,6 +154,20 @@ class TrialSet:
                 f"labels hold {present.size} class(es) {names}; at least {minimum} needed",
             )
 
+    def to_raw(self) -> mne.io.RawArray:
+        """Return the trials back to back as one recording, each start annotated by its class.
+
+        For replaying a trial set as a live stream with its markers.
+        """
+        import mne
+
+        info = mne.create_info(list(self.ch_names), self.sfreq, list(self.ch_types))
+        raw = mne.io.RawArray(np.concatenate(list(self.data), axis=1), info, verbose=False)
+        starts = np.arange(self.n_trials) * self.n_times / self.sfreq
+        labels = [self.classes[label] for label in self.labels]
+        raw.set_annotations(mne.Annotations(starts, np.zeros(self.n_trials), labels))
+        return raw
+
     def to_epochs(self) -> mne.EpochsArray:
         """Return the trials as :class:`mne.EpochsArray` with events coded by class."""
         import mne

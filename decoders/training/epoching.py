@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from acquisition.annotations import annotation_onsets
 from decoders.datasets.errors import DataError
 from decoders.datasets.trials import TrialSet
 
@@ -76,7 +77,7 @@ def epochs_from_annotations(
     if not picks:
         raise DataError(source, "holds no EEG/MEG/sEEG/ECoG/DBS channels to decode")
     data = raw.get_data(picks=picks)
-    onsets = raw.annotations.onset - (raw.first_time if raw.annotations.orig_time else 0.0)
+    onsets = annotation_onsets(raw)
     trials, labels = [], []
     for onset, description in zip(onsets, descriptions, strict=True):
         if description not in classes:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from acquisition.annotations import annotation_onsets
 from decoders.datasets.errors import DataError
 from decoders.datasets.trials import TrialSet
 
@@ -113,12 +114,12 @@ def cut_trials(
     sfreq = raw.info["sfreq"]
     n_times = round((tmax - tmin) * sfreq)
     data = raw.get_data()
-    first = raw.first_time
     found: list[tuple[int, str]] = []
-    for onset, description in zip(raw.annotations.onset, raw.annotations.description, strict=True):
+    onsets = annotation_onsets(raw)
+    for onset, description in zip(onsets, raw.annotations.description, strict=True):
         if description not in events:
             continue
-        start = round((onset - first + tmin) * sfreq)
+        start = round((onset + tmin) * sfreq)
         if start >= 0 and start + n_times <= data.shape[1]:
             found.append((start, description))
     if not found:

@@ -10,24 +10,12 @@ from bci_app.models.registry import ModelRegistry
 pytestmark = pytest.mark.lsl
 
 
-def _raw(trials, onsets=True):
-    import mne
-
-    info = mne.create_info(list(trials.ch_names), trials.sfreq, list(trials.ch_types))
-    raw = mne.io.RawArray(np.concatenate(list(trials.data), axis=1), info, verbose=False)
-    if onsets:
-        starts = np.arange(trials.n_trials) * trials.n_times / trials.sfreq
-        labels = [trials.classes[label] for label in trials.labels]
-        raw.set_annotations(mne.Annotations(starts, np.zeros(trials.n_trials), labels))
-    return raw
-
-
 def test_marker_locked_live_outputs_equal_offline_outputs(tmp_path, model_files, make_trials):
     registry = ModelRegistry(tmp_path)
     registry.register(model_files["plain"], "toy")
     trials = make_trials(6, 7)
 
-    result = play_and_decode(_raw(trials), "toy", registry=registry, marker_locked=True)
+    result = play_and_decode(trials.to_raw(), "toy", registry=registry, marker_locked=True)
 
     assert [p.marker for p in result.predictions] == [trials.classes[i] for i in trials.labels]
     model = OnnxModel(model_files["plain"].read_bytes(), "offline")
@@ -40,7 +28,7 @@ def test_marker_locked_live_outputs_equal_offline_outputs(tmp_path, model_files,
 def test_hop_windows_are_placed_in_recording_time(tmp_path, model_files, make_trials):
     registry = ModelRegistry(tmp_path)
     registry.register(model_files["band"], "toy")
-    raw = _raw(make_trials(3, 8), onsets=False)
+    raw = make_trials(3, 8).to_raw().set_annotations(None)
 
     result = play_and_decode(raw, "toy", registry=registry, publish=False)
 
@@ -67,7 +55,7 @@ def test_meg_hand_movement_trials_decoded_live_match_offline(tmp_path, real_data
     registry.register(tmp_path / "meg.onnx", "meg")
     test = split.test.subset(np.arange(8))
 
-    result = play_and_decode(_raw(test), "meg", registry=registry, marker_locked=True)
+    result = play_and_decode(test.to_raw(), "meg", registry=registry, marker_locked=True)
 
     live = np.array([p.outputs for p in result.predictions])
     offline = decoder.predict_proba(test.data)
