@@ -26,6 +26,8 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/bci-app demo
+	@# On a desktop, the clinician application then opens on the real recording, decoded live.
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then $(VENV)/bin/bci-app gui --demo; fi
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
