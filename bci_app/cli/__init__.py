@@ -31,9 +31,10 @@ COMMANDS = (
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Return the exception types whose message is shown to the user without a traceback."""
+    from bci_app.errors import LiveError
     from decoders.datasets.errors import DataError, FetchError
 
-    return (DataError, FetchError)
+    return (DataError, FetchError, LiveError)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -94,6 +94,7 @@ def _decode_trials_live(fitted: FittedRun, registry_dir: Path, n_trials: int | N
     """Stream MEG test trials back to back, decode them live and compare with offline."""
     import numpy as np
 
+    from bci_app.errors import LiveError
     from bci_app.inference.replay import play_and_decode
     from bci_app.inference.tracing import format_summary
     from bci_app.models.publish import publish
@@ -115,10 +116,10 @@ def _decode_trials_live(fitted: FittedRun, registry_dir: Path, n_trials: int | N
     outputs = np.array([p.outputs for p in live.predictions])
     if outputs.shape != offline.shape:
         counts = live.summary["counts"]
-        print(f"  {len(outputs)} of {n_trials} trials decoded live ({counts})")
-        return
+        raise LiveError("demo", f"{len(outputs)} of {n_trials} trials decoded live ({counts})")
+    offline_accuracy = np.mean(offline.argmax(1) == trials.labels)
     print(
-        f"  accuracy live {live.accuracy():.3f}, offline {np.mean(offline.argmax(1) == trials.labels):.3f}; "
+        f"  accuracy live {live.accuracy():.3f}, offline {offline_accuracy:.3f}; "
         f"same decision on {np.mean(outputs.argmax(1) == offline.argmax(1)):.0%} of trials; "
         f"largest probability difference {np.abs(outputs - offline).max():.1e}"
     )
