@@ -4,12 +4,10 @@ import pytest
 
 from bci_app.session.held_out_replay import replay_held_out
 
-from ..conftest import toy_trials
-
 
 @pytest.mark.lsl
-def test_live_decisions_on_the_held_out_part_equal_offline_ones(tmp_path):
-    raw = toy_trials(24).to_raw()
+def test_live_decisions_on_the_held_out_part_equal_offline_ones(tmp_path, make_trials):
+    raw = make_trials(24).to_raw()
 
     outcome = replay_held_out(
         raw, "csp-lda", ("rest", "move"), tmp_path, window=(0.0, 1.0), train_share=0.75
@@ -24,8 +22,8 @@ def test_live_decisions_on_the_held_out_part_equal_offline_ones(tmp_path):
     assert set(outcome.summary["latency_ms"]) >= {"acquisition", "inference", "e2e"}
 
 
-def test_a_training_share_outside_zero_and_one_is_refused(tmp_path):
+def test_a_training_share_outside_zero_and_one_is_refused(tmp_path, make_trials):
     with pytest.raises(ValueError, match="train_share"):
         replay_held_out(
-            toy_trials(4).to_raw(), "csp-lda", ("rest", "move"), tmp_path, train_share=1.0
+            make_trials(4).to_raw(), "csp-lda", ("rest", "move"), tmp_path, train_share=1.0
         )
