@@ -41,6 +41,9 @@ class InProcessGrid(Grid):
         Run identifier put in the messages.
     """
 
+    replies_ready = True
+    """Replies exist once messages are pushed (the server need not wait for more)."""
+
     def __init__(
         self,
         client_app: ClientApp,

@@ -49,6 +49,12 @@ class FleegConvNet(SplitDecoder):
     head : str
         ``mean`` (the head sees the window's average: rhythms, motor imagery) or ``frames``
         (it sees every frame: evoked responses, slow potentials).
+    anchor_channels : list of str
+        Channels the spatial filters start on (at most ``n_spatial``; e.g. the channels every
+        site records): filter ``k`` on channel ``k`` alone, the others on mixtures of them,
+        a site's other channels at weight 0, so that sites with different montages hand the
+        shared trunk maps that mean alike; empty: every filter starts as a name-keyed random
+        mixture of all the site's channels.
     **training
         ``max_epochs``, ``patience``, ``lr``, ``batch_size``, ``weight_decay`` (default 0.01)
         of centralised or local-only training.
@@ -69,8 +75,15 @@ class FleegConvNet(SplitDecoder):
         filters: list[int] | tuple[int, ...] = (32, 32),
         dropout: float = 0.5,
         head: str = "mean",
+        anchor_channels: list[str] | tuple[str, ...] = (),
         **training,
     ) -> None:
+        anchors = [str(name) for name in anchor_channels]
+        if len(anchors) > n_spatial or len(set(anchors)) != len(anchors):
+            raise ValueError(
+                f"anchor_channels must name at most n_spatial={n_spatial} distinct channels, "
+                f"got {anchors}"
+            )
         training.setdefault("weight_decay", 1e-2)
         super().__init__(
             seed,
@@ -82,6 +95,7 @@ class FleegConvNet(SplitDecoder):
             filters=list(filters),
             dropout=dropout,
             head=head,
+            anchor_channels=anchors,
             **training,
         )
 
@@ -129,6 +143,7 @@ class FleegConvNet(SplitDecoder):
             options["n_bands"],
             options["kernel_s"],
             options["frame_rate"],
+            tuple(options["anchor_channels"]),
         )
         trunk = SharedTrunk(
             local.n_maps,

@@ -87,6 +87,30 @@ def name_keyed_weights(ch_names: tuple[str, ...], n_filters: int, seed: int) -> 
     return torch.stack(columns, dim=1) / len(ch_names) ** 0.5
 
 
+def anchored_weights(
+    ch_names: tuple[str, ...], n_filters: int, seed: int, anchors: tuple[str, ...] = ()
+) -> torch.Tensor:
+    """Return (filters, channels) initial spatial weights that start on the anchor channels.
+
+    Filter ``k`` starts as anchor ``anchors[k]`` alone (weight 1 on it) and the other filters
+    as :func:`name_keyed_weights` mixtures of the anchors the site has; its other channels
+    start at weight 0 and join by training. Every site holding the anchors thus starts with
+    the same virtual channels, whatever its other channels. Without anchors at the site, the
+    filters mix all its channels (:func:`name_keyed_weights`).
+    """
+    present = [name for name in anchors if name in ch_names]
+    if not present:
+        return name_keyed_weights(ch_names, n_filters, seed)
+    columns = [ch_names.index(name) for name in present]
+    weights = torch.zeros(n_filters, len(ch_names))
+    weights[:, columns] = name_keyed_weights(tuple(present), n_filters, seed)
+    for index, anchor in enumerate(anchors[:n_filters]):
+        if anchor in ch_names:
+            weights[index] = 0.0
+            weights[index, ch_names.index(anchor)] = 1.0
+    return weights
+
+
 class SiteFrontEnd(nn.Module):
     """Spatial filters, the shared band-pass filters, then per-frame log power and mean.
 
@@ -102,7 +126,11 @@ class SiteFrontEnd(nn.Module):
 
     The spatial weights start from values drawn per channel name (and ``seed``), so that sites
     sharing channels start with the same weights on them and their maps mean alike at first;
-    averaging the shared part across sites relies on that.
+    averaging the shared part across sites relies on that. Random mixtures of montages that
+    differ mostly in their other channels still mean different things (and a mixture of
+    many channels drowns a focal rhythm), so ``anchors`` can name channels the filters start
+    on (see :func:`anchored_weights`): then every site holding them starts with the same
+    virtual channels, and its other channels join them by training.
 
     Parameters
     ----------
@@ -123,6 +151,8 @@ class SiteFrontEnd(nn.Module):
         Length of the band-pass kernels in seconds (an odd number of samples).
     frame_rate : float
         Rate of the feature frames in Hz, the same at every site.
+    anchors : tuple of str
+        Channels the first spatial filters start on (at most ``n_spatial``).
     """
 
     def __init__(
@@ -136,6 +166,7 @@ class SiteFrontEnd(nn.Module):
         n_bands: int,
         kernel_s: float,
         frame_rate: float,
+        anchors: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
         if sfreq < 4 * frame_rate:
@@ -162,7 +193,8 @@ class SiteFrontEnd(nn.Module):
         self.register_buffer("window", torch.hann_window(kernel + 2)[1:-1], persistent=False)
         self.spatial = nn.Conv1d(len(ch_types), n_spatial, 1, bias=False)
         with torch.no_grad():
-            self.spatial.weight.copy_(name_keyed_weights(ch_names, n_spatial, seed)[:, :, None])
+            initial = anchored_weights(tuple(ch_names), n_spatial, seed, tuple(anchors))
+            self.spatial.weight.copy_(initial[:, :, None])
         self.norm = nn.GroupNorm(2, 2 * n_spatial * n_bands)
         self.decimate = nn.AvgPool1d(step, step)
         self.pool = nn.AvgPool1d(pool, pool)

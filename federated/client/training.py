@@ -29,7 +29,7 @@ class RoundSettings:
     proximal_mu : float
         FedProx: weight of ``mu / 2 * ||w - w_global||^2`` over the received parameters.
     seed : int
-        Seeds the batch order.
+        Seeds the batch order and the dropout masks.
     steps : int
         Optimisation steps per round whatever the site's size (batches drawn through
         successive shuffles of its trials); 0 to count in epochs instead.
@@ -54,9 +54,12 @@ def train_round(
     """Train ``module`` in place for one round; return the mean training loss.
 
     ``received`` holds the parameters the server sent (the anchor of the proximal term).
+    The round's seed sets the batch order and torch's global generator (the dropout masks),
+    so a round does not repeat the masks of the one before (building the module reseeds).
     """
     import torch
 
+    torch.manual_seed(settings.seed)
     generator = torch.Generator().manual_seed(settings.seed)
     optimizer = torch.optim.AdamW(
         module.parameters(), lr=settings.lr, weight_decay=settings.weight_decay

@@ -27,6 +27,7 @@ from federated.client.job import split_decoder
 from federated.config import FederationConfig, as_dict
 
 from .checkpoint import ServerCheckpoint, ServerState
+from .exchange import send_and_receive
 from .history import write_history
 from .strategies import ScreenedStrategy, build_strategy
 
@@ -132,14 +133,14 @@ def _one_round(
     messages = strategy.configure_train(
         server_round, arrays, ConfigRecord({"run-key": run_key}), grid
     )
-    replies = grid.send_and_receive(messages, timeout=config.round_timeout)
+    replies = send_and_receive(grid, messages, config.round_timeout)
     aggregated_arrays, train_metrics = strategy.aggregate_train(server_round, replies)
     if aggregated_arrays is not None:
         arrays = aggregated_arrays
     messages = strategy.configure_evaluate(
         server_round, arrays, ConfigRecord({"run-key": run_key}), grid
     )
-    replies = grid.send_and_receive(messages, timeout=config.round_timeout)
+    replies = send_and_receive(grid, messages, config.round_timeout)
     aggregated = strategy.aggregate_evaluate(server_round, replies)
     report = strategy.report
     record = {
@@ -183,7 +184,7 @@ def _finish(
         Message(content=content, message_type=MessageType.QUERY, dst_node_id=node)
         for node in grid.get_node_ids()
     ]
-    replies = list(grid.send_and_receive(messages, timeout=config.round_timeout))
+    replies = send_and_receive(grid, messages, config.round_timeout)
     final: dict[str, Any] = {
         "best_round": state.best_round,
         "sites": {},

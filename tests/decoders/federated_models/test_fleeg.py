@@ -108,3 +108,39 @@ def test_sites_sharing_channels_start_with_the_same_spatial_weights_on_them():
     torch.testing.assert_close(a, b)
     reseeded = create("fleeg-convnet", seed=4).build(spec(8, 250.0), OUTPUT)
     assert not torch.allclose(reseeded.local.spatial.weight, small.local.spatial.weight)
+
+
+def test_anchored_filters_start_alike_at_every_site_whatever_its_other_channels():
+    anchors = ["C3", "Cz", "C4"]
+    narrow = ("C3", "Cz", "C4", "Pz")
+    wide = ("Fp1", "C4", "F3", "Cz", "O1", "C3", "P4", "T7")
+    weights = []
+    for names in (narrow, wide):
+        module = create("fleeg-convnet", seed=2, n_spatial=4, anchor_channels=anchors).build(
+            InputSpec(names, ("eeg",) * len(names), 250.0, 500, 0.1), OUTPUT
+        )
+        weight = module.local.spatial.weight[:, :, 0]
+        others = [i for i, name in enumerate(names) if name not in anchors]
+        assert torch.count_nonzero(weight[:, others]) == 0  # other channels join by training
+        weights.append(weight[:, [names.index(name) for name in anchors]])
+    torch.testing.assert_close(weights[0][:3], torch.eye(3))  # filter k on anchor k alone
+    torch.testing.assert_close(weights[0], weights[1])
+    assert torch.count_nonzero(weights[0][3]) == 3  # the free filter mixes the anchors
+
+
+def test_a_site_holding_no_anchor_keeps_name_keyed_mixtures():
+    from decoders.federated_models.networks import anchored_weights, name_keyed_weights
+
+    names = ("C3", "C4", "Pz")
+    torch.testing.assert_close(
+        anchored_weights(names, 3, 5, ("Oz", "Fz")), name_keyed_weights(names, 3, 5)
+    )
+    partial = anchored_weights(names, 3, 5, ("Oz", "C4"))
+    torch.testing.assert_close(partial[1], torch.tensor([0.0, 1.0, 0.0]))
+    torch.testing.assert_close(partial[0], name_keyed_weights(("C4",), 3, 5)[0, 0] * partial[1])
+
+
+@pytest.mark.parametrize("anchors", [["C3", "C4", "Cz"], ["C3", "C3"]])
+def test_more_anchors_than_filters_or_repeated_anchors_are_refused(anchors):
+    with pytest.raises(ValueError, match="anchor_channels"):
+        create("fleeg-convnet", n_spatial=2, anchor_channels=anchors)

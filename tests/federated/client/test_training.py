@@ -49,3 +49,17 @@ def test_a_round_can_count_steps_instead_of_epochs():
     calls.clear()
     train_round(module, data, labels, RoundSettings(2, 0.01, 4), received)
     assert calls.count(True) == 6  # 2 epochs of batches 4, 4, 2
+
+
+def test_the_round_seed_sets_the_dropout_masks_whatever_ran_before():
+    data, labels = toy()
+
+    def trained(seed: int, prior: int) -> torch.Tensor:
+        torch.manual_seed(0)
+        module = torch.nn.Sequential(torch.nn.Dropout(0.5), torch.nn.Linear(3, 2))
+        received = {k: v.clone() for k, v in module.state_dict().items()}
+        torch.manual_seed(prior)  # what building the module left in the global generator
+        train_round(module, data, labels, RoundSettings(1, 0.05, 16, seed=seed), received)
+        return module[1].weight.detach().clone()
+
+    torch.testing.assert_close(trained(seed=1, prior=0), trained(seed=1, prior=99))

@@ -41,3 +41,10 @@ def test_flower_runs_without_telemetry_update_checks_or_installs(tmp_path):
     assert environment["FLWR_DISABLE_RUNTIME_DEPENDENCY_INSTALLATION"] == "1"
     command = run_command("bci-app", tmp_path / "run.toml")
     assert command[2].endswith("flower_app") and command[-1] == "--stream"
+
+
+def test_the_superexec_polls_for_tasks_often_unless_told_otherwise(monkeypatch):
+    monkeypatch.delenv("FLWR_SUPEREXEC_TASK_POLL_INTERVAL", raising=False)
+    assert flower_environment()["FLWR_SUPEREXEC_TASK_POLL_INTERVAL"] == "0.25"
+    monkeypatch.setenv("FLWR_SUPEREXEC_TASK_POLL_INTERVAL", "2")
+    assert flower_environment()["FLWR_SUPEREXEC_TASK_POLL_INTERVAL"] == "2"
