@@ -20,6 +20,7 @@ from bci_app.errors import LiveError
 if TYPE_CHECKING:
     import mne
 
+    from bci_app.inference.prediction import Prediction
     from bci_app.inference.replay import LiveResult
 
 
@@ -134,7 +135,9 @@ def replay_held_out(
     )
 
 
-def _window_ends(raw: mne.io.BaseRaw, classes: tuple[str, ...], window: tuple[float, float]):
+def _window_ends(
+    raw: mne.io.BaseRaw, classes: tuple[str, ...], window: tuple[float, float]
+) -> np.ndarray:
     """Return the recording time of the last sample of each whole event window, in order."""
     from acquisition.player import events_of
 
@@ -144,7 +147,7 @@ def _window_ends(raw: mne.io.BaseRaw, classes: tuple[str, ...], window: tuple[fl
     return np.array([(s + n_times - 1) / sfreq for s in starts if 0 <= s <= raw.n_times - n_times])
 
 
-def _align(live: LiveResult, ends: np.ndarray, expected: int, sfreq: float) -> list:
+def _align(live: LiveResult, ends: np.ndarray, expected: int, sfreq: float) -> list[Prediction]:
     """Return the live prediction of each event window (within two samples), in order."""
     if len(ends) != expected:
         raise LiveError("held-out replay", f"{len(ends)} event windows, {expected} trials")
