@@ -17,12 +17,16 @@ Fits run in ``--jobs`` worker processes with one torch thread each, the longest 
 
 from __future__ import annotations
 
-import argparse
-import json
-import time
 from pathlib import Path
 
-from .trials import QUICK_SIMULATOR, ROCKETS, SIMULATED, TRIAL_SETS, accuracy_table, run_all
+from .trials import (
+    DATASETS,
+    ROCKETS,
+    SIMULATED,
+    accuracy_table,
+    parse_arguments,
+    run_benchmark,
+)
 
 RESULTS = Path(__file__).parent / "results" / "baselines.json"
 REGISTERED = ("csp-lda", "cov-ts-lr", "xdawncov-ts-lr", "eegnet", "shallow-fbcsp")
@@ -37,43 +41,16 @@ COST_ORDER = ("eegnet", "shallow-fbcsp", "multirocket")
 
 def main() -> None:
     """Run every baseline on every data set, write the records, print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--jobs", type=int, default=2)
-    args = parser.parse_args()
+    args = parse_arguments(__doc__.splitlines()[0])
 
-    started = time.perf_counter()
-    datasets = [*TRIAL_SETS, SIMULATED]
-    pairs = sorted(
-        ((dataset, decoder) for dataset in datasets for decoder in DECODERS),
-        key=lambda pair: (pair[1] not in COST_ORDER, pair[0] != SIMULATED),
-    )
-
-    def seeds_of(dataset: str) -> list[int]:
-        return args.seeds[:1] if args.quick and dataset == SIMULATED else args.seeds
-
-    def job_of(dataset: str, decoder: str, seed: int) -> dict:
+    def options_of(dataset: str, decoder: str) -> dict:
         options = dict(QUICK_TRAINING) if args.quick and decoder in NETWORKS else {}
         if dataset == SIMULATED:
             options.update(MI_OPTIONS.get(decoder, {}))
-        return {
-            "dataset": dataset,
-            "decoder": decoder,
-            "seed": seed,
-            "options": options,
-            "simulator": QUICK_SIMULATOR if args.quick else (),
-        }
+        return options
 
-    records = run_all(pairs, seeds_of, job_of, args.jobs)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(records, indent=1))
-    print(
-        f"\nTest accuracy, mean ± sd over seeds {args.seeds}"
-        f"{' (simulator: first seed)' if args.quick else ''} ({'quick' if args.quick else 'full'}"
-        f" run, {time.perf_counter() - started:.0f} s, {args.jobs} worker processes)\n"
-    )
-    print("\n".join(accuracy_table(records, datasets, DECODERS)))
+    records = run_benchmark(args, DECODERS, COST_ORDER, options_of, RESULTS)
+    print("\n".join(accuracy_table(records, list(DATASETS), DECODERS)))
 
 
 if __name__ == "__main__":

@@ -26,18 +26,15 @@ one torch thread each, the longest first.
 
 from __future__ import annotations
 
-import argparse
-import json
-import time
 from pathlib import Path
 
 from .trials import (
-    QUICK_SIMULATOR,
+    DATASETS,
     SIMULATED,
-    TRIAL_SETS,
     accuracy_of,
     accuracy_table,
-    run_all,
+    parse_arguments,
+    run_benchmark,
 )
 
 RESULTS = Path(__file__).parent / "results" / "decoders.json"
@@ -111,47 +108,18 @@ def tables(records: list[dict], datasets: list[str]) -> list[str]:
 
 def main() -> None:
     """Run every decoder on every data set, write the records, print the tables."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--jobs", type=int, default=2)
-    args = parser.parse_args()
+    args = parse_arguments(__doc__.splitlines()[0])
 
-    started = time.perf_counter()
-    datasets = [*TRIAL_SETS, SIMULATED]
-    pairs = sorted(
-        ((dataset, decoder) for dataset in datasets for decoder in DECODERS),
-        key=lambda pair: (pair[1] not in COST_ORDER, pair[0] not in (SIMULATED, TRIAL_SETS[0])),
-    )
-
-    def seeds_of(dataset: str) -> list[int]:
-        return args.seeds[:1] if args.quick and dataset == SIMULATED else args.seeds
-
-    def job_of(dataset: str, decoder: str, seed: int) -> dict:
+    def options_of(dataset: str, decoder: str) -> dict:
         options = {**(QUICK.get(decoder, {}) if args.quick else {})}
         if dataset == SIMULATED:
             options.update(MI_BAND.get(decoder, {}))
-        simulator = QUICK_SIMULATOR if args.quick else ()
-        return {
-            "dataset": dataset,
-            "decoder": decoder,
-            "seed": seed,
-            "options": options,
-            "simulator": simulator,
-        }
+        return options
 
-    records = run_all(pairs, seeds_of, job_of, args.jobs)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(records, indent=1))
-    elapsed = time.perf_counter() - started
-    print(
-        f"\nTest accuracy, mean ± sd over seeds {args.seeds}"
-        f"{' (simulator: first seed)' if args.quick else ''} ({'quick' if args.quick else 'full'}"
-        f" run, {elapsed:.0f} s, {args.jobs} worker processes)\n"
-    )
-    print("\n".join(tables(records, datasets)))
+    records = run_benchmark(args, DECODERS, COST_ORDER, options_of, RESULTS)
+    print("\n".join(tables(records, list(DATASETS))))
     print("\nTargets\n")
-    print("\n".join(targets(records, datasets)))
+    print("\n".join(targets(records, list(DATASETS))))
 
 
 if __name__ == "__main__":

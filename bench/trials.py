@@ -9,13 +9,18 @@ operation counts and energy per window).
 
 from __future__ import annotations
 
+import argparse
 import functools
+import json
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
+from pathlib import Path
 
 TRIAL_SETS = ("SelfRegulationSCP1", "HandMovementDirection", "FingerMovements")
 SIMULATED = "simulated motor imagery (1 subject)"
+DATASETS = (*TRIAL_SETS, SIMULATED)
 SIMULATOR_TASK = "motor_imagery"
 SIMULATOR_OPTIONS = {"n_subjects": 1, "n_runs": 3, "trials_per_class": 20}
 QUICK_SIMULATOR = (("sfreq", 125.0),)  # --quick: the simulator at half its 250 Hz
@@ -121,21 +126,53 @@ def merge(outcomes: list[dict]) -> list[dict]:
     return records
 
 
-def run_all(
-    pairs: Iterable[tuple[str, str]],
-    seeds_of: Callable[[str], list[int]],
-    job_of: Callable[[str, str, int], dict],
-    jobs: int,
-) -> list[dict]:
-    """Evaluate every (data set, decoder) pair over its seeds in ``jobs`` worker processes.
+def parse_arguments(description: str) -> argparse.Namespace:
+    """Return the options every accuracy benchmark takes: ``--quick``, ``--seeds``, ``--jobs``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--jobs", type=int, default=2)
+    return parser.parse_args()
 
-    Pairs are submitted in the given order (put the slowest first to keep workers busy); a
-    line per pair is printed as its seeds complete.
+
+def run_benchmark(
+    args: argparse.Namespace,
+    decoders: Iterable[str],
+    slowest: Iterable[str],
+    options_of: Callable[[str, str], dict],
+    results: Path,
+) -> list[dict]:
+    """Evaluate ``decoders`` on every data set over the seeds, write and return the records.
+
+    Each (data set, decoder, seed) runs in one of ``args.jobs`` worker processes, the
+    ``slowest`` decoders and the simulator submitted first to keep the workers busy; a line per
+    pair is printed as its seeds complete. ``options_of(dataset, decoder)`` gives the decoder's
+    keyword arguments. With ``args.quick`` the simulator runs at :data:`QUICK_SIMULATOR` with the
+    first seed only. Ends with the heading line of the accuracy table.
     """
+    started = time.perf_counter()
+    slowest = tuple(slowest)
+    pairs = sorted(
+        ((dataset, decoder) for dataset in DATASETS for decoder in decoders),
+        key=lambda pair: (pair[1] not in slowest, pair[0] not in (SIMULATED, TRIAL_SETS[0])),
+    )
+
+    def job(dataset: str, decoder: str, seed: int) -> dict:
+        return {
+            "dataset": dataset,
+            "decoder": decoder,
+            "seed": seed,
+            "options": options_of(dataset, decoder),
+            "simulator": QUICK_SIMULATOR if args.quick else (),
+        }
+
+    def seeds_of(dataset: str) -> list[int]:
+        return args.seeds[:1] if args.quick and dataset == SIMULATED else args.seeds
+
     records: list[dict] = []
-    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
         futures = {
-            pair: [pool.submit(run, job_of(*pair, seed)) for seed in seeds_of(pair[0])]
+            pair: [pool.submit(run, job(*pair, seed)) for seed in seeds_of(pair[0])]
             for pair in pairs
         }
         for (dataset, decoder), per_seed in futures.items():
@@ -147,6 +184,13 @@ def run_all(
                 f"({accuracy['wall_time_s']:.0f} s)",
                 flush=True,
             )
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(records, indent=1))
+    print(
+        f"\nTest accuracy, mean ± sd over seeds {args.seeds}"
+        f"{' (simulator: first seed)' if args.quick else ''} ({'quick' if args.quick else 'full'}"
+        f" run, {time.perf_counter() - started:.0f} s, {args.jobs} worker processes)\n"
+    )
     return records
 
 
