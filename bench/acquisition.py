@@ -41,8 +41,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .output import save_results
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results" / "acquisition.json"
 LOADS = {
     "64ch@500Hz": {"channels": 64, "sfreq": 500.0},
     "256ch@2kHz": {"channels": 256, "sfreq": 2000.0},
@@ -426,10 +427,7 @@ def main() -> None:
         print(f"reconnect {impl:8s} {results['reconnect'][impl]}", file=sys.stderr, flush=True)
     results["protocol"]["load_average_at_end"] = os.getloadavg()
     results["elapsed_s"] = time.time() - started
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2))
-    RESULTS.with_suffix(".md").write_text(table(results) + "\n")
-    print(table(results))
+    save_results("acquisition", results, table(results))
 
 
 if __name__ == "__main__":

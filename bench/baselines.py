@@ -17,8 +17,7 @@ Fits run in ``--jobs`` worker processes with one torch thread each, the longest 
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from .output import save_results
 from .trials import (
     DATASETS,
     ROCKETS,
@@ -28,7 +27,6 @@ from .trials import (
     run_benchmark,
 )
 
-RESULTS = Path(__file__).parent / "results" / "baselines.json"
 REGISTERED = ("csp-lda", "cov-ts-lr", "xdawncov-ts-lr", "eegnet", "shallow-fbcsp")
 DECODERS = (*REGISTERED, *ROCKETS)
 NETWORKS = ("eegnet", "shallow-fbcsp")
@@ -49,8 +47,8 @@ def main() -> None:
             options.update(MI_OPTIONS.get(decoder, {}))
         return options
 
-    records = run_benchmark(args, DECODERS, COST_ORDER, options_of, RESULTS)
-    print("\n".join(accuracy_table(records, list(DATASETS), DECODERS)))
+    records = run_benchmark(args, DECODERS, COST_ORDER, options_of)
+    save_results("baselines", records, "\n".join(accuracy_table(records, list(DATASETS), DECODERS)))
 
 
 if __name__ == "__main__":

@@ -26,8 +26,7 @@ one torch thread each, the longest first.
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from .output import save_results
 from .trials import (
     DATASETS,
     SIMULATED,
@@ -37,7 +36,6 @@ from .trials import (
     run_benchmark,
 )
 
-RESULTS = Path(__file__).parent / "results" / "decoders.json"
 BASELINES = ("csp-lda", "cov-ts-lr", "xdawncov-ts-lr", "eegnet", "shallow-fbcsp")
 SPIKING = ("spiking-lif", "spiking-lif-delays", "spiking-rwkv")
 DECODERS = (*BASELINES, "rleegnet", *SPIKING)
@@ -116,10 +114,10 @@ def main() -> None:
             options.update(MI_BAND.get(decoder, {}))
         return options
 
-    records = run_benchmark(args, DECODERS, COST_ORDER, options_of, RESULTS)
-    print("\n".join(tables(records, list(DATASETS))))
-    print("\nTargets\n")
-    print("\n".join(targets(records, list(DATASETS))))
+    records = run_benchmark(args, DECODERS, COST_ORDER, options_of)
+    datasets = list(DATASETS)
+    markdown = [*tables(records, datasets), "", "Targets:", "", *targets(records, datasets)]
+    save_results("decoders", records, "\n".join(markdown))
 
 
 if __name__ == "__main__":

@@ -68,8 +68,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .output import save_results
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results" / "federated.json"
 SEEDS = (0, 1, 2)
 METHODS = ("local", "central", "fedavg", "personalised", "personalised+dp")
 DP_NOISE = 0.2
@@ -479,29 +480,22 @@ def main() -> None:
     )
     elapsed = time.monotonic() - started
     protocol += f" The whole benchmark took {elapsed / 60:.1f} min."
-    table = markdown(summary, deploy, protocol)
-    print("\n" + table)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "quick": args.quick,
-                "seconds": elapsed,
-                "settings": {
-                    "rounds": args.rounds,
-                    "local_steps": args.local_steps,
-                    "epochs": args.epochs,
-                    "model": MODEL,
-                    "dp_noise": DP_NOISE,
-                },
-                "summary": summary,
-                "deployment": deploy,
-                "records": records,
-            },
-            indent=1,
-        )
-    )
-    RESULTS.with_suffix(".md").write_text(table + "\n")
+    results = {
+        "quick": args.quick,
+        "seconds": elapsed,
+        "settings": {
+            "rounds": args.rounds,
+            "local_steps": args.local_steps,
+            "epochs": args.epochs,
+            "model": MODEL,
+            "dp_noise": DP_NOISE,
+        },
+        "summary": summary,
+        "deployment": deploy,
+        "records": records,
+    }
+    print()
+    save_results("federated", results, markdown(summary, deploy, protocol))
 
 
 if __name__ == "__main__":

@@ -43,8 +43,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .output import save_results
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results" / "gui.json"
 LOADS = {
     "64ch@500Hz": {"channels": 64, "sfreq": 500.0},
     "256ch@2kHz": {"channels": 256, "sfreq": 2000.0},
@@ -334,10 +335,7 @@ def main() -> None:
         results["protocol"]["load_average_at_end"] = os.getloadavg()
         window.close()
     results["elapsed_s"] = round(time.time() - started, 1)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2))
-    RESULTS.with_suffix(".md").write_text(table(results) + "\n")
-    print(table(results))
+    save_results("gui", results, table(results))
 
 
 if __name__ == "__main__":

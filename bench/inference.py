@@ -43,8 +43,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .output import save_results
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results" / "inference.json"
 LOADS = {"64ch@500Hz": (64, 500.0), "256ch@2kHz": (256, 2000.0)}
 WINDOW_S, HOP_S = 1.0, 0.1
 
@@ -388,11 +389,7 @@ def main() -> None:
             "platform": platform.platform(),
         },
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=1))
-    markdown = table(results)
-    RESULTS.with_suffix(".md").write_text(markdown + "\n")
-    print(markdown)
+    save_results("inference", results, table(results))
 
 
 if __name__ == "__main__":

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
-from pathlib import Path
 
 TRIAL_SETS = ("SelfRegulationSCP1", "HandMovementDirection", "FingerMovements")
 SIMULATED = "simulated motor imagery (1 subject)"
@@ -140,9 +138,8 @@ def run_benchmark(
     decoders: Iterable[str],
     slowest: Iterable[str],
     options_of: Callable[[str, str], dict],
-    results: Path,
 ) -> list[dict]:
-    """Evaluate ``decoders`` on every data set over the seeds, write and return the records.
+    """Evaluate ``decoders`` on every data set over the seeds; return the records.
 
     Each (data set, decoder, seed) runs in one of ``args.jobs`` worker processes, the
     ``slowest`` decoders and the simulator submitted first to keep the workers busy; a line per
@@ -184,8 +181,6 @@ def run_benchmark(
                 f"({accuracy['wall_time_s']:.0f} s)",
                 flush=True,
             )
-    results.parent.mkdir(parents=True, exist_ok=True)
-    results.write_text(json.dumps(records, indent=1))
     print(
         f"\nTest accuracy, mean ± sd over seeds {args.seeds}"
         f"{' (simulator: first seed)' if args.quick else ''} ({'quick' if args.quick else 'full'}"
