@@ -154,6 +154,13 @@ class Recorder:
         """Return the bytes on disk so far."""
         return self._writer.bytes_written if self._writer else 0
 
+    @property
+    def samples(self) -> dict[str, int]:
+        """Return the samples written so far per recorded stream."""
+        return {
+            track.name: track.count for sid, track in self._tracks.items() if sid <= len(self.inlets)
+        }
+
     def start(self) -> Recorder:
         """Create the file, write the stream headers and start recording."""
         self._file = self._opener(self.path)
@@ -199,11 +206,7 @@ class Recorder:
             self.path,
             stop_reason=self.stop_reason or "stopped",
             bytes_written=self.bytes_written,
-            samples={
-                track.name: track.count
-                for sid, track in self._tracks.items()
-                if sid <= len(self.inlets)
-            },
+            samples=self.samples,
         )
         if self.stop_reason is None:
             self.stop_reason = "stopped"

@@ -142,6 +142,8 @@ def test_closing_while_recording_asks_and_never_loses_data(window, qtbot, play, 
     _start_session(window)
     window.session.record()
     _wait_recording(window, qtbot)
+    recorder = window.controller.session.recorder
+    qtbot.waitUntil(lambda: all(recorder.samples.values()), timeout=10_000)
     asked = []
     window.confirm_close = lambda: asked.append(True) or answer
     window.close()
