@@ -248,6 +248,14 @@ class Decoder(ABC):
             return self.module_
         return torch.nn.Sequential(self.module_, torch.nn.Softmax(dim=1)).eval()
 
+    def export_module(self) -> torch.nn.Module:
+        """Return the module exported to ONNX: :meth:`inference_module` by default.
+
+        A decoder may return an exact rewrite of it that runs faster; the export checks the
+        rewrite's graph against :meth:`inference_module` (parity), never against itself.
+        """
+        return self.inference_module()
+
     def predict_proba(self, data: np.ndarray) -> np.ndarray:
         """Return outputs (class probabilities for classifiers) for raw trials ``data``.
 

@@ -16,8 +16,9 @@ The step module convention:
 - ``state_names`` (optional tuple of str) names the state tensors in the graph;
 - every tensor (block, states, outputs) has the batch on its first axis.
 
-After export, ONNX Runtime (with the live settings) is compared with torch on fresh random
-valid inputs; a max relative error above 1e-4 removes the file and raises
+The window graph is the decoder's :meth:`~decoders.contract.Decoder.export_module` (its
+inference module, or an exact rewrite of it). After export, ONNX Runtime (with the live
+settings) is compared with the torch inference module on fresh random valid inputs; a max relative error above 1e-4 removes the file and raises
 :class:`~decoders.export.parity.ParityError`.
 """
 
@@ -142,7 +143,7 @@ def export_decoder(
     module = decoder.inference_module()
     classifier = decoder.output_spec_.kind == "probabilities"
     parity = _export_checked(
-        module,
+        decoder.export_module(),
         (example,),
         path,
         [metadata.WINDOW_INPUT],
