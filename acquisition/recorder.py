@@ -155,10 +155,12 @@ class Recorder:
         return self._writer.bytes_written if self._writer else 0
 
     @property
-    def samples(self) -> dict[str, int]:
+    def samples_written(self) -> dict[str, int]:
         """Return the samples written so far per recorded stream."""
         return {
-            track.name: track.count for sid, track in self._tracks.items() if sid <= len(self.inlets)
+            track.name: track.count
+            for sid, track in self._tracks.items()
+            if sid <= len(self.inlets)
         }
 
     def start(self) -> Recorder:
@@ -206,7 +208,7 @@ class Recorder:
             self.path,
             stop_reason=self.stop_reason or "stopped",
             bytes_written=self.bytes_written,
-            samples=self.samples,
+            samples=self.samples_written,
         )
         if self.stop_reason is None:
             self.stop_reason = "stopped"

@@ -143,7 +143,7 @@ def test_closing_while_recording_asks_and_never_loses_data(window, qtbot, play, 
     window.session.record()
     _wait_recording(window, qtbot)
     recorder = window.controller.session.recorder
-    qtbot.waitUntil(lambda: all(recorder.samples.values()), timeout=10_000)
+    qtbot.waitUntil(lambda: all(recorder.samples_written.values()), timeout=10_000)
     asked = []
     window.confirm_close = lambda: asked.append(True) or answer
     window.close()
