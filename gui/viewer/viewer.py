@@ -62,6 +62,8 @@ class SignalViewer(QWidget):
         self._last_seq = -1
         self._last_quality = 0.0
         self._was_lost = False
+        self._gaps_at_loss = 0
+        self._total_at_return: int | None = None
         self._auto_spans: dict[str, float] = {}
         self._build()
         controller.stream_opened.connect(self._stream_opened)
@@ -422,14 +424,30 @@ class SignalViewer(QWidget):
         elif status is StreamStatus.CONNECTING:
             self.banner.show_message("info", f"Connecting to '{name}'…")
         elif self._was_lost and status is StreamStatus.CONNECTED:
-            gaps = inlet.buffer.gaps()
-            missing = f" after a gap of {gaps[-1].duration:.2f} s" if gaps else ""
-            self.banner.show_message(
-                "ok", f"Stream '{name}' reconnected{missing}.", seconds=_RECONNECTED_S
-            )
+            self._show_return()
+            return
         elif self.banner.kind in ("alarm", "info"):
             self.banner.clear_message()
+        if lost and not self._was_lost:
+            self._gaps_at_loss = len(inlet.buffer.gaps())
+            self._total_at_return = None
         self._was_lost = lost or (self._was_lost and status is not StreamStatus.CONNECTED)
+
+    def _show_return(self) -> None:
+        """Say that the source is back, with its gap, once its first samples are in."""
+        buffer, name = self.inlet.buffer, self.inlet.name
+        total = buffer.total  # read before the gaps: a gap is marked before its samples
+        if self._total_at_return is None:
+            self._total_at_return = total
+        gaps = buffer.gaps()[self._gaps_at_loss :]
+        if not gaps and total == self._total_at_return:
+            self.banner.show_message("info", f"Stream '{name}' is back; waiting for its samples…")
+            return
+        missing = f" after a gap of {gaps[-1].duration:.2f} s" if gaps else ""
+        self.banner.show_message(
+            "ok", f"Stream '{name}' reconnected{missing}.", seconds=_RECONNECTED_S
+        )
+        self._was_lost = False
 
     def _show_status(self) -> None:
         inlet = self.inlet
