@@ -427,7 +427,7 @@ class DecoderPanel(QWidget):
         for row, stage in enumerate(_STAGES):
             values = summary.get(stage)
             for column, key in enumerate(("p50", "p99")):
-                text = f"{values[key]:.2f}" if values else "-"
+                text = f"{values[key]:.3g}" if values else "-"
                 item = self.latency.item(row, column)
                 if item is None:
                     item = QTableWidgetItem()
