@@ -62,7 +62,7 @@ class SignalViewer(QWidget):
         self._last_seq = -1
         self._last_quality = 0.0
         self._was_lost = False
-        self._gaps_at_loss = 0
+        self._total_at_loss = 0
         self._total_at_return: int | None = None
         self._auto_spans: dict[str, float] = {}
         self._build()
@@ -429,7 +429,7 @@ class SignalViewer(QWidget):
         elif self.banner.kind in ("alarm", "info"):
             self.banner.clear_message()
         if lost and not self._was_lost:
-            self._gaps_at_loss = len(inlet.buffer.gaps())
+            self._total_at_loss = inlet.buffer.total
             self._total_at_return = None
         self._was_lost = lost or (self._was_lost and status is not StreamStatus.CONNECTED)
 
@@ -439,7 +439,7 @@ class SignalViewer(QWidget):
         total = buffer.total  # read before the gaps: a gap is marked before its samples
         if self._total_at_return is None:
             self._total_at_return = total
-        gaps = buffer.gaps()[self._gaps_at_loss :]
+        gaps = buffer.gaps(since=self._total_at_loss)
         if not gaps and total == self._total_at_return:
             self.banner.show_message("info", f"Stream '{name}' is back; waiting for its samples…")
             return
