@@ -121,11 +121,20 @@ class Inlet(ABC):
         return self
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Stop the thread and close the connection."""
+        """Stop the thread; it closes its connection as it ends.
+
+        Only the inlet's thread touches its LSL connection, so a stop that comes while the
+        thread is inside a pull or a connection attempt never closes the stream under it.
+        """
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        self._drop_connection()
+            if self._thread.is_alive():
+                self._report(
+                    EventKind.WARNING,
+                    f"inlet thread still busy {timeout:g} s after stop; it closes its "
+                    "connection when it ends",
+                )
         self.status = StreamStatus.STOPPED
 
     def __enter__(self) -> Inlet:
@@ -164,6 +173,8 @@ class Inlet(ABC):
                 self._drop_connection()
                 self.status = StreamStatus.LOST
                 self._stop.wait(_RETRY_PAUSE)
+        self._drop_connection()
+        self.status = StreamStatus.STOPPED
 
     def _connect(self) -> None:
         import pylsl
