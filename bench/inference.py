@@ -357,14 +357,13 @@ def table(results: dict) -> str:
         over = f"{row['ort_over_floor']:.0f}x" if row["ort_over_floor"] else "-"
         rewrite = (
             f"{row['torch_rewrite_ms_p50']:.3f} / {row['torch_rewrite_ms_p99']:.3f}"
-            if row.get("torch_rewrite_ms_p50") is not None
+            if row["torch_rewrite_ms_p50"] is not None
             else "-"
         )
-        exported = row.get("export_mflops", row["mflops"])
         lines.append(
             f"| {row['decoder']} | {row['reference']} | {row['ort_ms_p50']:.3f} / "
             f"{row['ort_ms_p99']:.3f} | {row['torch_ms_p50']:.3f} / {row['torch_ms_p99']:.3f} | "
-            f"{row['ratio_p50']:.1f}x | {row['mflops']:.2f} / {exported:.2f} | {rewrite} | "
+            f"{row['ratio_p50']:.1f}x | {row['mflops']:.2f} / {row['export_mflops']:.2f} | {rewrite} | "
             f"{row['floor_ms']:.4f} | {over} | {row['ort_optimization']} |"
         )
     lines += [
