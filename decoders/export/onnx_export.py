@@ -18,7 +18,8 @@ The step module convention:
 
 The window graph is the decoder's :meth:`~decoders.contract.Decoder.export_module` (its
 inference module, or an exact rewrite of it). After export, ONNX Runtime (with the live
-settings) is compared with the torch inference module on fresh random valid inputs; a max relative error above 1e-4 removes the file and raises
+settings) is compared with the torch inference module on fresh random valid inputs; a max
+relative error above 1e-4 removes the file and raises
 :class:`~decoders.export.parity.ParityError`.
 """
 

@@ -63,7 +63,6 @@ class SignalViewer(QWidget):
         self._last_quality = 0.0
         self._was_lost = False
         self._total_at_loss = 0
-        self._total_at_return: int | None = None
         self._auto_spans: dict[str, float] = {}
         self._build()
         controller.stream_opened.connect(self._stream_opened)
@@ -430,17 +429,14 @@ class SignalViewer(QWidget):
             self.banner.clear_message()
         if lost and not self._was_lost:
             self._total_at_loss = inlet.buffer.total
-            self._total_at_return = None
         self._was_lost = lost or (self._was_lost and status is not StreamStatus.CONNECTED)
 
     def _show_return(self) -> None:
         """Say that the source is back, with its gap, once its first samples are in."""
         buffer, name = self.inlet.buffer, self.inlet.name
         total = buffer.total  # read before the gaps: a gap is marked before its samples
-        if self._total_at_return is None:
-            self._total_at_return = total
         gaps = buffer.gaps(since=self._total_at_loss)
-        if not gaps and total == self._total_at_return:
+        if not gaps and total == self._total_at_loss:
             self.banner.show_message("info", f"Stream '{name}' is back; waiting for its samples…")
             return
         missing = f" after a gap of {gaps[-1].duration:.2f} s" if gaps else ""
