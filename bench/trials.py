@@ -50,7 +50,7 @@ def load(dataset: str, simulator_options: tuple = ()):
 def make_decoder(name: str, seed: int, options: dict):
     """Return a registered decoder, or one of aeon's ROCKET classifiers (bench only)."""
     if name in ROCKETS:
-        from decoders.baselines.rocket import RocketClassifier
+        from decoders.models.classical.rocket import RocketClassifier
 
         return RocketClassifier(name, seed)
     from decoders import registry

@@ -8,6 +8,8 @@ module is what is checkpointed (weights only) and exported to ONNX for the live 
 
 from __future__ import annotations
 
+import functools
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -18,8 +20,8 @@ import numpy as np
 
 from decoders.datasets.errors import DataError
 from decoders.datasets.trials import TrialSet
-from decoders.preprocessing import apply_to_trials
-from decoders.training.loop import History
+from decoders.history import History
+from decoders.preprocessing import apply_to_trials, band_steps
 
 if TYPE_CHECKING:
     import torch
@@ -127,10 +129,12 @@ class OutputSpec:
 class Decoder(ABC):
     """Base class of every decoder.
 
-    Subclasses set ``name`` (the registry key), ``family`` and ``output_kind``, and implement
-    :meth:`build` (the untrained inference module for an input/output spec) and
-    :meth:`train_module` (fit it). Options passed to ``__init__`` must be JSON-serialisable:
-    they are written to the card so the decoder can be rebuilt from a checkpoint.
+    Subclasses set ``output_kind`` and implement :meth:`build` (the untrained inference
+    module for an input/output spec) and :meth:`train_module` (fit it). Every argument of a
+    subclass's ``__init__`` is an option: the base records the values each constructor in
+    the chain received, once (:meth:`config`), so options must be JSON-serialisable; they
+    are written to the card so the decoder can be rebuilt from a checkpoint. A decoder's
+    name is its registry key, given by :func:`decoders.registry.create`.
 
     Parameters
     ----------
@@ -138,20 +142,49 @@ class Decoder(ABC):
         Seeds every random choice the decoder makes.
     hop_s : float
         Time between windows when the decoder runs on a stream.
-    **options
-        Decoder-specific settings.
     """
 
-    name: ClassVar[str]
-    family: ClassVar[str]
     output_kind: ClassVar[str] = "probabilities"
-    description: ClassVar[str] = ""
+    architecture_options: ClassVar[tuple[str, ...]] = ()
+    """Options a subclass collects through ``**kwargs`` for its network class."""
 
-    def __init__(self, seed: int = 0, hop_s: float = 0.1, **options: Any) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _recording_options(cls.__dict__["__init__"])
+
+    def __init__(self, seed: int = 0, hop_s: float = 0.1) -> None:
         self.seed = seed
         self.hop_s = hop_s
-        self.options = options
         self.history_: History | None = None
+
+    @classmethod
+    def option_names(cls) -> tuple[str, ...]:
+        """Return every option the constructors of this class accept, seed and hop included."""
+        names = dict.fromkeys(cls.architecture_options)
+        for klass in cls.__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is None or not issubclass(klass, Decoder):
+                continue
+            for parameter in list(inspect.signature(init).parameters.values())[1:]:
+                if parameter.kind not in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
+                    names[parameter.name] = None
+        return tuple(names)
+
+    @property
+    def name(self) -> str:
+        """Return the registry key this decoder was created under."""
+        try:
+            return self._registry_name
+        except AttributeError:
+            raise RuntimeError(
+                f"this {type(self).__name__} was not created through the decoder registry "
+                "(decoders.registry.create), so it has no name to save or export it under"
+            ) from None
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._registry_name = value
 
     # ----------------------------------------------------------------- subclass hooks
     @abstractmethod
@@ -176,8 +209,12 @@ class Decoder(ABC):
         """
 
     def preprocessing(self) -> tuple[dict[str, Any], ...]:
-        """Return the causal preprocessing steps this decoder declares (none by default)."""
-        return ()
+        """Return the declared causal steps: the band-pass of a ``band`` option, if any.
+
+        A decoder taking ``band=[low, high]`` (Hz) declares that causal band-pass; the live
+        path runs the same steps on the stream.
+        """
+        return band_steps(self.config().get("band"))
 
     def card_extra(self) -> dict[str, Any]:
         """Return decoder-specific facts for the card (e.g. synaptic operations, energy)."""
@@ -208,14 +245,7 @@ class Decoder(ABC):
             raise DataError(
                 valid.name, "validation trials differ in channels or length from training"
             )
-        self.input_spec_ = InputSpec(
-            ch_names=train.ch_names,
-            ch_types=train.ch_types,
-            sfreq=train.sfreq,
-            n_times=train.n_times,
-            hop_s=self.hop_s,
-            preprocessing=self.preprocessing(),
-        )
+        self.input_spec_ = self.spec_for(train)
         self.output_spec_ = OutputSpec(self.output_kind, train.classes)
         train, valid = self._preprocessed(train), self._preprocessed(valid)
         torch.manual_seed(self.seed)
@@ -225,6 +255,17 @@ class Decoder(ABC):
         )
         self.module_.eval()
         return self
+
+    def spec_for(self, trials: TrialSet) -> InputSpec:
+        """Return the input spec this decoder has once fitted on ``trials``."""
+        return InputSpec(
+            ch_names=trials.ch_names,
+            ch_types=trials.ch_types,
+            sfreq=trials.sfreq,
+            n_times=trials.n_times,
+            hop_s=self.hop_s,
+            preprocessing=self.preprocessing(),
+        )
 
     def restore(self, spec: InputSpec, output: OutputSpec, state: dict[str, Any]) -> Decoder:
         """Rebuild the fitted decoder from its specs and a weights-only state dict."""
@@ -281,8 +322,8 @@ class Decoder(ABC):
         return torch.cat(outputs).numpy().astype(float)
 
     def config(self) -> dict[str, Any]:
-        """Return the constructor arguments, JSON-serialisable."""
-        return {"seed": self.seed, "hop_s": self.hop_s, **self.options}
+        """Return the constructor arguments (seed, hop and options), JSON-serialisable."""
+        return {"seed": self.seed, "hop_s": self.hop_s, **self.__dict__.get("_options", {})}
 
     def _preprocessed(self, trials: TrialSet) -> TrialSet:
         steps = self.input_spec_.preprocessing
@@ -294,3 +335,28 @@ class Decoder(ABC):
     def _require_fitted(self) -> None:
         if not self.is_fitted:
             raise RuntimeError(f"decoder {self.name} is not fitted")
+
+
+def _recording_options(init: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a decoder's ``__init__`` so the arguments it receives are recorded as options.
+
+    The outermost constructor records first; each parent records only the options its
+    children did not (the values it actually received, defaults included). Keyword
+    arguments collected by ``**kwargs`` are recorded as given.
+    """
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def recording(self: Decoder, *args: Any, **kwargs: Any) -> None:
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        options = self.__dict__.setdefault("_options", {})
+        for name, value in list(bound.arguments.items())[1:]:
+            kind = signature.parameters[name].kind
+            received = value if kind is inspect.Parameter.VAR_KEYWORD else {name: value}
+            for key, item in received.items():
+                if key not in ("seed", "hop_s"):
+                    options.setdefault(key, item)
+        init(self, *args, **kwargs)
+
+    return recording

@@ -20,6 +20,11 @@ def bandpass_step(l_freq: float, h_freq: float, order: int = 4) -> dict[str, Any
     return {"step": "bandpass", "l_freq": float(l_freq), "h_freq": float(h_freq), "order": order}
 
 
+def band_steps(band: Sequence[float] | None) -> tuple[dict[str, Any], ...]:
+    """Return the declared steps of an optional ``[low, high]`` Hz band-pass (none if None)."""
+    return (bandpass_step(*band),) if band else ()
+
+
 def design_sos(step: dict[str, Any], sfreq: float) -> np.ndarray:
     """Return the second-order sections the live pipeline uses for a declared filter step."""
     from acquisition.preprocessing.pipeline import Pipeline

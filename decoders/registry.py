@@ -17,9 +17,12 @@ class DecoderEntry:
     Parameters
     ----------
     name : str
-        Registry key, as typed on the command line.
-    target : str
-        ``"module:Class"`` of the :class:`~decoders.contract.Decoder` subclass.
+        Registry key, as typed on the command line; the name of every decoder it creates.
+    target : str or type
+        ``"module:Class"`` of the :class:`~decoders.contract.Decoder` subclass (imported
+        when first used, so listing the registry stays light), or the class itself.
+    family : str
+        What kind of decoder it is (``classical``, ``braindecode``, ``spiking``, ...).
     summary : str
         One line for listings.
     defaults : dict
@@ -29,19 +32,37 @@ class DecoderEntry:
     """
 
     name: str
-    target: str
+    target: str | type[Decoder]
+    family: str
     summary: str
     defaults: dict[str, Any] = field(default_factory=dict)
     tiny: dict[str, Any] = field(default_factory=dict)
 
     def load_class(self) -> type[Decoder]:
         """Import and return the decoder class."""
+        if not isinstance(self.target, str):
+            return self.target
         module_name, _, class_name = self.target.partition(":")
         return getattr(importlib.import_module(module_name), class_name)
 
     def create(self, seed: int = 0, **options: Any) -> Decoder:
-        """Return a new, unfitted decoder with the defaults updated by ``options``."""
-        return self.load_class()(seed=seed, **{**self.defaults, **options})
+        """Return a new, unfitted decoder with the defaults updated by ``options``.
+
+        Raises
+        ------
+        TypeError
+            When an option is not one the decoder takes (the message lists them).
+        """
+        cls = self.load_class()
+        known = cls.option_names()
+        unknown = [key for key in options if key not in known]
+        if unknown:
+            raise TypeError(
+                f"{self.name} has no option {', '.join(unknown)} (options: {', '.join(known)})"
+            )
+        decoder = cls(seed=seed, **{**self.defaults, **options})
+        decoder.name = self.name
+        return decoder
 
 
 REGISTRY: dict[str, DecoderEntry] = {}
@@ -52,6 +73,13 @@ def register(entry: DecoderEntry) -> DecoderEntry:
     if entry.name in REGISTRY:
         raise ValueError(f"decoder {entry.name} is already registered")
     REGISTRY[entry.name] = entry
+    return entry
+
+
+def unregister(name: str) -> DecoderEntry:
+    """Remove and return the entry called ``name`` (a decoder added for a session or a test)."""
+    entry = get(name)
+    del REGISTRY[name]
     return entry
 
 
@@ -69,70 +97,86 @@ def create(name: str, seed: int = 0, **options: Any) -> Decoder:
 
 
 _TRAINING_TINY = {"max_epochs": 2, "patience": 2}
+_SPIKING_TRAINING = {"max_epochs": 100, "patience": 20, "lr": 3e-3, "weight_decay": 1e-4}
 
 for _entry in (
     DecoderEntry(
         "csp-lda",
-        "decoders.baselines.csp_lda:CspLda",
+        "decoders.models.classical.csp_lda:CspLda",
+        "classical",
         "common spatial patterns, log-variance, shrinkage LDA",
         tiny={"n_components": 2},
     ),
     DecoderEntry(
         "cov-ts-lr",
-        "decoders.baselines.riemann:TangentSpaceLR",
+        "decoders.models.classical.riemann:TangentSpaceLR",
+        "classical",
         "covariances in the Riemannian tangent space, logistic regression",
     ),
     DecoderEntry(
         "xdawncov-ts-lr",
-        "decoders.baselines.riemann:TangentSpaceLR",
+        "decoders.models.classical.riemann:TangentSpaceLR",
+        "classical",
         "Xdawn covariances in the tangent space, logistic regression",
         defaults={"xdawn": True},
         tiny={"n_filters": 1},
     ),
     DecoderEntry(
         "eegnet",
-        "decoders.baselines.braindecode_nets:BraindecodeClassifier",
-        "braindecode EEGNet (v4) with early stopping",
+        "decoders.models.braindecode_zoo.nets:BraindecodeClassifier",
+        "braindecode",
+        "EEGNet v4, early stopping on validation",
         defaults={"architecture": "EEGNet"},
         tiny=_TRAINING_TINY,
     ),
     DecoderEntry(
         "shallow-fbcsp",
-        "decoders.baselines.braindecode_nets:BraindecodeClassifier",
-        "braindecode ShallowFBCSPNet with early stopping",
+        "decoders.models.braindecode_zoo.nets:BraindecodeClassifier",
+        "braindecode",
+        "ShallowFBCSPNet, early stopping on validation",
         defaults={"architecture": "ShallowFBCSPNet"},
         tiny=_TRAINING_TINY,
     ),
     DecoderEntry(
-        "fleeg-convnet",
-        "decoders.federated_models.fleeg:FleegConvNet",
-        "FLEEG-style: per-site spatial/temporal filter-bank layers, shared conv trunk (federated)",
-        tiny={**_TRAINING_TINY, "n_spatial": 4, "depth": 1, "filters": [8]},
-    ),
-    DecoderEntry(
         "rleegnet",
-        "decoders.rl.rleegnet:RLEEGNet",
-        "OVR CSP in csp space + 1D-CNN-LSTM Q-network trained by DQN; online adaptation",
+        "decoders.models.rl.rleegnet:RLEEGNet",
+        "reinforcement learning",
+        "one-vs-rest CSP keeping the time axis, 1D-CNN-LSTM Q-network trained by DQN (replay, "
+        "target network, epsilon-greedy); online `partial_fit` with a drift bound and rollback",
         tiny={"episodes": 2, "patience": 2, "conv_channels": 4, "hidden": 4, "lstm_steps": 4},
     ),
     DecoderEntry(
         "spiking-lif",
-        "decoders.spiking.decoders:SpikingLif",
-        "leaky integrate-and-fire network, surrogate gradients, direct input encoding",
+        "decoders.models.spiking.decoders:SpikingLif",
+        "spiking",
+        "leaky integrate-and-fire network trained with surrogate gradients; SynOps and 45 nm "
+        "energy in the card",
+        defaults=_SPIKING_TRAINING,
         tiny={**_TRAINING_TINY, "hidden": 8, "max_steps": 8},
     ),
     DecoderEntry(
         "spiking-lif-delays",
-        "decoders.spiking.decoders:SpikingLif",
+        "decoders.models.spiking.decoders:SpikingLif",
+        "spiking",
         "leaky integrate-and-fire network with learnable synaptic delays (DCLS-style)",
-        defaults={"max_delay": 8},
+        defaults={**_SPIKING_TRAINING, "max_delay": 8},
         tiny={**_TRAINING_TINY, "hidden": 8, "max_steps": 8, "max_delay": 2},
     ),
     DecoderEntry(
         "spiking-rwkv",
-        "decoders.spiking.decoders:SpikingRwkvDecoder",
-        "SpikeGPT-style spiking RWKV, O(1)-state recurrence, streams block by block",
+        "decoders.models.spiking.decoders:SpikingRwkvDecoder",
+        "spiking",
+        "SpikeGPT-style spiking RWKV whose recurrence steps with O(1) state, for streams",
+        defaults=_SPIKING_TRAINING,
         tiny={**_TRAINING_TINY, "width": 8, "n_blocks": 1, "max_steps": 8},
+    ),
+    DecoderEntry(
+        "fleeg-convnet",
+        "decoders.models.fleeg.fleeg:FleegConvNet",
+        "federated",
+        "FLEEG-style network: site-local spatial layers, shared trunk and head",
+        defaults={"weight_decay": 1e-2},
+        tiny={**_TRAINING_TINY, "n_spatial": 4, "filters": [8]},
     ),
 ):
     register(_entry)

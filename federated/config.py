@@ -36,7 +36,7 @@ class FederationConfig:
     output_dir : str
         Server folder for checkpoints, history, plot and the global model.
     decoder : str
-        Registry name of a :class:`~decoders.federated_models.split.SplitDecoder`.
+        Registry name of a :class:`~decoders.split.SplitDecoder`.
     decoder_options : dict
         Options of the decoder (architecture); JSON text in the flat form.
     strategy : str

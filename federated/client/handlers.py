@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import torch
     from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord
 
-    from decoders.federated_models.split import SplitDecoder
+    from decoders.split import SplitDecoder
 
 VALIDATION_METRICS = ("loss", "accuracy", "balanced_accuracy")
 """Validation scores every site reports (defined for any validation set, so the replies of all

@@ -13,7 +13,7 @@ import numpy as np
 from decoders.contract import InputSpec, OutputSpec
 from decoders.datasets.errors import DataError
 from decoders.datasets.trials import TrialSet
-from decoders.federated_models.split import SplitDecoder, shared_keys
+from decoders.split import SplitDecoder, shared_keys
 from federated.config import FederationConfig
 from federated.sites.config import SiteConfig, load_site
 from federated.sites.data import InputRequest, SiteData, site_data
@@ -69,7 +69,7 @@ def split_decoder(federation: FederationConfig) -> SplitDecoder:
         usable = sorted(
             name
             for name, entry in REGISTRY.items()
-            if entry.target.startswith("decoders.federated_models")
+            if entry.target.startswith("decoders.models.fleeg")
         )
         raise DataError(
             federation.decoder,

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from decoders.contract import InputSpec, OutputSpec
-from decoders.federated_models.split import SplitDecoder, shared_keys
+from decoders.split import SplitDecoder, shared_keys
 from federated.arrays import as_numpy, from_record, payload_bytes, save_arrays, to_record
 from federated.client.job import split_decoder
 from federated.config import FederationConfig, as_dict

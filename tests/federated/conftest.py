@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-TINY_MODEL = {"n_spatial": 4, "depth": 1, "filters": [8]}
+TINY_MODEL = {"n_spatial": 4, "filters": [8]}
 SITES = {
     "site-a": {"channels": 8, "sfreq": 250.0, "trials_per_class": 8, "seed": 11},
     "site-b": {"channels": 16, "sfreq": 200.0, "trials_per_class": 10, "seed": 12},

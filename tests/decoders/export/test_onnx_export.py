@@ -15,11 +15,8 @@ from decoders.export.parity import ParityError, live_session
 class _TestDecoder(Decoder):
     """A linear read-out of channel means, with a forward chosen by each test."""
 
-    name = "test-decoder"
-    family = "test"
-
     def __init__(self, seed=0, hop_s=0.1, forward="plain"):
-        super().__init__(seed, hop_s, forward=forward)
+        super().__init__(seed, hop_s)
         self.forward_kind = forward
 
     def build(self, spec, output):
@@ -47,6 +44,14 @@ class _TestDecoder(Decoder):
         return None
 
 
+@pytest.fixture
+def make_test_decoder():
+    """Register the test decoder for one test; return a function creating it."""
+    registry.register(registry.DecoderEntry("test-decoder", _TestDecoder, "test", "for tests"))
+    yield lambda **options: registry.create("test-decoder", **options)
+    registry.unregister("test-decoder")
+
+
 def test_export_writes_card_live_settings_and_parity_into_the_file(toy_split, tmp_path):
     train, valid = toy_split
     decoder = registry.create("csp-lda", n_components=2, band=[8.0, 30.0]).fit(train, valid)
@@ -66,8 +71,10 @@ def test_export_writes_card_live_settings_and_parity_into_the_file(toy_split, tm
     assert list(tmp_path.iterdir()) == [report.path]  # no temporary or external data file
 
 
-def test_a_graph_that_differs_from_torch_is_refused_and_not_written(toy_split, tmp_path):
-    decoder = _TestDecoder(forward="diverging").fit(*toy_split)
+def test_a_graph_that_differs_from_torch_is_refused_and_not_written(
+    make_test_decoder, toy_split, tmp_path
+):
+    decoder = make_test_decoder(forward="diverging").fit(*toy_split)
 
     with pytest.raises(ParityError, match=r"max relative error .* > 0\.0001.*refused"):
         export_decoder(decoder, tmp_path / "model.onnx")
@@ -75,8 +82,8 @@ def test_a_graph_that_differs_from_torch_is_refused_and_not_written(toy_split, t
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_module_torch_cannot_export_fails_with_its_name(toy_split, tmp_path):
-    decoder = _TestDecoder(forward="eigh").fit(*toy_split)
+def test_a_module_torch_cannot_export_fails_with_its_name(make_test_decoder, toy_split, tmp_path):
+    decoder = make_test_decoder(forward="eigh").fit(*toy_split)
 
     with pytest.raises(
         ExportError,
@@ -86,12 +93,14 @@ def test_a_module_torch_cannot_export_fails_with_its_name(toy_split, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_classifier_logits_are_compared_behind_its_softmax(toy_split, tmp_path):
+def test_a_classifier_logits_are_compared_behind_its_softmax(
+    make_test_decoder, toy_split, tmp_path
+):
     import onnx
 
     from decoders.export.parity import with_logits_output
 
-    report = export_decoder(_TestDecoder().fit(*toy_split), tmp_path / "model.onnx")
+    report = export_decoder(make_test_decoder().fit(*toy_split), tmp_path / "model.onnx")
 
     assert report.parity.logits_checked
     model = onnx.load_model_from_string(with_logits_output(report.path.read_bytes()))
@@ -101,8 +110,8 @@ def test_a_classifier_logits_are_compared_behind_its_softmax(toy_split, tmp_path
         with_logits_output(model.SerializeToString())
 
 
-def test_the_same_seed_gives_the_same_parity_inputs(toy_split, tmp_path):
-    decoder = _TestDecoder().fit(*toy_split)
+def test_the_same_seed_gives_the_same_parity_inputs(make_test_decoder, toy_split, tmp_path):
+    decoder = make_test_decoder().fit(*toy_split)
     first = export_decoder(decoder, tmp_path / "a.onnx", seed=7).parity
     second = export_decoder(decoder, tmp_path / "b.onnx", seed=7).parity
     assert first.seed == second.seed == 7

@@ -1,0 +1,156 @@
+"""The spiking decoders under the decoder contract: ``spiking-lif`` and ``spiking-rwkv``."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from decoders.contract import InputSpec, OutputSpec
+from decoders.datasets.trials import TrialSet
+from decoders.network import NetworkDecoder
+
+if TYPE_CHECKING:
+    import torch
+
+    from .binning import TimeBins
+    from .synops import OperationCount
+
+
+class SpikingDecoder(NetworkDecoder):
+    """A spiking network trained with surrogate gradients by the shared early-stopping loop.
+
+    After training, synaptic operations are counted on the validation windows (never the
+    test ones) and reported by :meth:`card_extra`.
+
+    Parameters
+    ----------
+    max_steps : int
+        Most time steps per window; windows are binned into at most this many steps.
+    **options
+        Options of the network class (``architecture_options``), then the band and
+        training settings of :class:`~decoders.network.NetworkDecoder`.
+    """
+
+    architecture_options: tuple[str, ...] = ()
+
+    def __init__(
+        self, seed: int = 0, hop_s: float = 0.1, max_steps: int = 64, **options: Any
+    ) -> None:
+        self.architecture = {
+            key: options.pop(key) for key in self.architecture_options if key in options
+        }
+        super().__init__(seed, hop_s, **options)
+        self.max_steps = max_steps
+
+    @abstractmethod
+    def network(self, n_channels: int, n_classes: int, bins: TimeBins) -> torch.nn.Module:
+        """Return the untrained network."""
+
+    @abstractmethod
+    def stream(self, network: torch.nn.Module) -> torch.nn.Module:
+        """Return the streaming step module of a network."""
+
+    def build(self, spec: InputSpec, output: OutputSpec) -> torch.nn.Module:
+        """Return the network for windows of ``spec.n_times`` samples."""
+        from .binning import TimeBins
+
+        bins = TimeBins.for_window(spec.n_times, self.max_steps, source=self.name)
+        return self.network(len(spec.ch_names), len(output.names), bins)
+
+    def prepare(self, module: torch.nn.Module, train: TrialSet) -> None:
+        """Fit the input standardisation on the training trials."""
+        module.input.fit(train.data)
+
+    def trained(self, module: torch.nn.Module, valid: TrialSet) -> None:
+        """Count synaptic operations on the validation trials."""
+        from .synops import count_operations
+
+        self.operations_ = count_operations(module, valid.data)
+
+    def operation_count(self, windows: np.ndarray) -> OperationCount:
+        """Return SynOps, MACs and energy per window of the fitted network on ``windows``."""
+        from decoders.preprocessing import apply_to_trials
+
+        from .synops import count_operations
+
+        self._require_fitted()
+        spec = self.input_spec_
+        windows = np.asarray(windows)
+        if windows.ndim != 3 or windows.shape[1:] != (len(spec.ch_names), spec.n_times):
+            raise ValueError(
+                f"windows must be (n, {len(spec.ch_names)}, {spec.n_times}), got {windows.shape}"
+            )
+        if spec.preprocessing:
+            windows = apply_to_trials(
+                spec.preprocessing, windows, spec.sfreq, spec.ch_names, spec.ch_types
+            )
+        return count_operations(self.module_, windows)
+
+    def card_extra(self) -> dict[str, Any]:
+        """Return SynOps and energy counted on the validation windows after training."""
+        operations = getattr(self, "operations_", None)
+        return operations.to_card_extra() if operations is not None else {}
+
+    def streaming_module(self) -> torch.nn.Module:
+        """Return the one-step module (block, *state) -> (logits, *state) of the network."""
+        self._require_fitted()
+        return self.stream(self.module_).eval()
+
+
+class SpikingLif(SpikingDecoder):
+    """Feed-forward LIF network (:class:`~decoders.models.spiking.lif_net.LifNetwork`).
+
+    Parameters
+    ----------
+    hidden, encoding, per_channel, max_delay, beta, threshold, dropout, features
+        Architecture; ``max_delay > 0`` adds learnable synaptic delays (in steps).
+    """
+
+    architecture_options = (
+        "hidden",
+        "encoding",
+        "per_channel",
+        "max_delay",
+        "beta",
+        "threshold",
+        "dropout",
+        "features",
+    )
+
+    def network(self, n_channels: int, n_classes: int, bins: TimeBins) -> torch.nn.Module:
+        """Return a :class:`LifNetwork`."""
+        from .lif_net import LifNetwork
+
+        return LifNetwork(n_channels, n_classes, bins, **self.architecture)
+
+    def stream(self, network: torch.nn.Module) -> torch.nn.Module:
+        """Return a :class:`LifStream`."""
+        from .lif_net import LifStream
+
+        return LifStream(network)
+
+
+class SpikingRwkvDecoder(SpikingDecoder):
+    """SpikeGPT-style spiking RWKV (:class:`~decoders.models.spiking.rwkv.SpikingRwkv`).
+
+    Parameters
+    ----------
+    width, n_blocks, expansion, dropout, features
+        Architecture.
+    """
+
+    architecture_options = ("width", "n_blocks", "expansion", "dropout", "features")
+
+    def network(self, n_channels: int, n_classes: int, bins: TimeBins) -> torch.nn.Module:
+        """Return a :class:`SpikingRwkv`."""
+        from .rwkv import SpikingRwkv
+
+        return SpikingRwkv(n_channels, n_classes, bins, **self.architecture)
+
+    def stream(self, network: torch.nn.Module) -> torch.nn.Module:
+        """Return a :class:`RwkvStream`."""
+        from .rwkv import RwkvStream
+
+        return RwkvStream(network)
