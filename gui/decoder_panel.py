@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from acquisition.inlet import MarkerInlet, SignalInlet
 from bci_app.errors import ChannelMismatchError, LiveError
-from bci_app.inference.card import ModelCard
+from bci_app.models.format import ModelCard
 from bci_app.session.models import read_card, summarize_card
 
 from .controller import Controller, LiveDecoder

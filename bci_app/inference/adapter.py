@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 
 from bci_app.errors import ChannelMismatchError, LiveError, SamplingRateError
-
-from .card import ModelCard
+from bci_app.models.format import ModelCard
 
 
 def parse_channel_map(items: Sequence[str]) -> dict[str, str]:

@@ -12,68 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bci_app.errors import IncompatibleModelError
-
-from .card import ModelCard
-
-if TYPE_CHECKING:
-    import onnxruntime
-
-MIN_OPSET = 7
-"""Oldest ONNX opset accepted (ONNX Runtime guarantees nothing below)."""
-
-
-def highest_opset() -> int:
-    """Return the newest released ONNX opset this installation knows."""
-    import onnx
-
-    return int(onnx.defs.onnx_opset_version())
-
-
-OPTIMIZATION_LEVELS = ("extended", "all")
-"""Graph optimisation levels tried at load time (ONNX Runtime's ``ORT_ENABLE_*``)."""
+from bci_app.models.format import OPTIMIZATION_LEVELS, live_session, read_card
 
 TIMED_RUNS = 15
 """Runs per level when choosing the faster one."""
-
-
-def session_options(level: str = "all") -> onnxruntime.SessionOptions:
-    """Return the live settings: 1 intra-op thread, sequential, graph optimisation ``level``."""
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = getattr(
-        onnxruntime.GraphOptimizationLevel, f"ORT_ENABLE_{level.upper()}"
-    )
-    options.log_severity_level = 3
-    return options
-
-
-def check_opset(data: bytes, source: str) -> int:
-    """Return the model's ONNX opset, or raise when this runtime cannot run it."""
-    import onnx
-
-    try:
-        proto = onnx.load_model_from_string(data)
-    except Exception as error:
-        raise IncompatibleModelError(source, f"is not a readable ONNX file ({error})") from error
-    versions = [e.version for e in proto.opset_import if e.domain in ("", "ai.onnx")]
-    highest = highest_opset()
-    for version in versions:
-        if not MIN_OPSET <= version <= highest:
-            raise IncompatibleModelError(
-                source,
-                f"uses ONNX opset {version}; this runtime runs opsets {MIN_OPSET} to {highest}:"
-                " re-export the decoder with `bci-app export` (opset 20)",
-            )
-    return versions[0] if versions else highest
 
 
 class OnnxModel:
@@ -99,28 +45,15 @@ class OnnxModel:
     """
 
     def __init__(self, data: bytes, source: str) -> None:
-        import onnxruntime
-
         self.source = source
         self.sha256 = hashlib.sha256(data).hexdigest()
-        self.opset = check_opset(data, source)
-        try:
-            sessions = {
-                level: onnxruntime.InferenceSession(
-                    data, session_options(level), providers=["CPUExecutionProvider"]
-                )
-                for level in OPTIMIZATION_LEVELS
-            }
-        except Exception as error:
-            raise IncompatibleModelError(
-                source, f"ONNX Runtime {onnxruntime.__version__} cannot load it: {error}"
-            ) from error
-        metadata = sessions["all"].get_modelmeta().custom_metadata_map
-        self.card = ModelCard.from_metadata(metadata, source)
+        self.card = read_card(data, source)
+        self.opset = self.card.opset
         if self.card.graph != "window":
             raise IncompatibleModelError(
                 source, f"is a {self.card.graph} graph; the engine runs whole-window graphs"
             )
+        sessions = {level: live_session(data, level, source) for level in OPTIMIZATION_LEVELS}
         n_channels = len(self.card.ch_names)
         self.input = np.zeros((1, n_channels, self.card.n_times), dtype=np.float32)
         self.optimization = _fastest(sessions, {self.card.input_name: self.input})

@@ -19,9 +19,9 @@ import numpy as np
 from acquisition.markers import MarkerBuffer
 from acquisition.preprocessing.pipeline import Pipeline
 from acquisition.ringbuffer import RingBuffer
+from bci_app.models.format import ModelCard
 
 from .adapter import plan_pipeline, stream_channels
-from .card import ModelCard
 from .log import PredictionLog
 from .model import OnnxModel
 from .outlet import PredictionOutlet

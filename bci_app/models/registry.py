@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bci_app.errors import IncompatibleModelError, LiveError, ModelIntegrityError
+from bci_app.models.format import ModelCard, check_loads, read_card
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -196,15 +197,20 @@ class ModelRegistry:
         IncompatibleModelError
             When the file is not a bci-app export this runtime can run.
         """
-        from bci_app.inference.model import OnnxModel
-
         if not _NAME.match(name):
             raise LiveError(name, "model names are letters, digits, '.', '_' and '-'")
         onnx_path = Path(onnx_path)
         data = _read(onnx_path)
-        card = OnnxModel(data, str(onnx_path)).card
+        card = _checked_card(data, str(onnx_path), "window")
         step_source = onnx_path.with_name(f"{onnx_path.stem}.step.onnx")
-        step_data = _read(step_source) if step_source.exists() else None
+        step_data = None
+        if step_source.exists():
+            step_data = _read(step_source)
+            step_card = _checked_card(step_data, str(step_source), "step")
+            if step_card.card.get("input") != card.card.get("input"):
+                raise IncompatibleModelError(
+                    str(step_source), f"was exported from another decoder than {onnx_path.name}"
+                )
         with self._locked():
             records = self.records()
             version = 1 + max((r.version for r in records if r.name == name), default=0)
@@ -241,6 +247,19 @@ class ModelRegistry:
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _checked_card(data: bytes, source: str, graph: str) -> ModelCard:
+    """Return the card of a graph of kind ``graph`` after proving ONNX Runtime loads it."""
+    card = read_card(data, source)
+    if card.graph != graph:
+        raise IncompatibleModelError(
+            source,
+            f"is a {card.graph} graph where a {graph} graph is expected (register the "
+            "whole-window .onnx file; its .step.onnx companion is found beside it)",
+        )
+    check_loads(data, source)
+    return card
 
 
 def _read(path: Path) -> bytes:

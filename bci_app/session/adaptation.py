@@ -20,7 +20,7 @@ import numpy as np
 from acquisition.epochs import EpochStream
 from acquisition.preprocessing.pipeline import Pipeline
 from bci_app.inference.adapter import stream_channels
-from bci_app.inference.card import ModelCard
+from bci_app.models.format import ModelCard
 from bci_app.models.registry import ModelRecord
 
 from .calibration import CalibrationPlan

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bci_app.errors import IncompatibleModelError
-from bci_app.inference.card import ModelCard
+from bci_app.models.format import ModelCard
 from bci_app.models.registry import ModelRecord, ModelRegistry
 
 

@@ -37,10 +37,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bci_app.models import format as model_format
 from decoders.card import DecoderCard
 from decoders.evaluation.records import software_versions
 
-from . import metadata
 from .parity import (
     PARITY_TOLERANCE,
     ParityError,
@@ -147,20 +147,20 @@ def export_decoder(
         decoder.export_module(),
         (example,),
         path,
-        [metadata.WINDOW_INPUT],
-        [metadata.OUTPUT],
+        [model_format.WINDOW_INPUT],
+        [model_format.OUTPUT],
         lambda temporary: check_window_parity(
             module,
             temporary,
             spec.ch_types,
             spec.n_times,
-            input_name=metadata.WINDOW_INPUT,
+            input_name=model_format.WINDOW_INPUT,
             logits_module=decoder.module_ if classifier else None,
             seed=seed,
             tolerance=tolerance,
         ),
         card.to_json(),
-        metadata.window_live(spec, allow_resample=allow_resample),
+        model_format.window_live(list(spec.preprocessing), allow_resample=allow_resample),
         f"decoder {decoder.name} (window graph)",
     )
     step_path, step_parity = None, None
@@ -171,9 +171,11 @@ def export_decoder(
         with torch.no_grad():
             state = tuple(step_module.initial_state(2))
         step_times = int(streaming.block_samples)
-        names = getattr(streaming, "state_names", None) or metadata.state_names(len(state))
+        names = getattr(streaming, "state_names", None) or model_format.state_names(len(state))
         block = torch.zeros(2, n_channels, step_times)
-        live = metadata.step_live(spec, list(names), step_times, allow_resample=allow_resample)
+        live = model_format.step_live(
+            list(spec.preprocessing), list(names), step_times, allow_resample=allow_resample
+        )
         step_parity = _export_checked(
             step_module,
             (block, *state),
@@ -249,7 +251,9 @@ def _export_checked(
             "versions": software_versions(),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        metadata.write_metadata(str(temporary), metadata.metadata_entries(card_json, live, export))
+        model_format.write_metadata(
+            temporary, model_format.metadata_entries(card_json, live, export)
+        )
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)

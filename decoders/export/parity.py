@@ -3,8 +3,8 @@
 Inputs are Gaussian noise at the physiological amplitude of each channel type (SI units),
 with a random gain per channel, drawn from a new seed at every check (the seed is reported
 so a failure can be replayed). The ONNX graph runs in ONNX Runtime with the live path's
-settings (one intra-op thread, sequential execution) at both graph optimisation levels the
-live path may pick, and at several batch sizes, so a graph frozen to one batch size fails.
+own settings (:mod:`bci_app.models.format`) at both graph optimisation levels it may pick,
+and at several batch sizes, so a graph frozen to one batch size fails.
 """
 
 from __future__ import annotations
@@ -17,15 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bci_app.models.format import OPTIMIZATION_LEVELS, live_session
+
 if TYPE_CHECKING:
-    import onnxruntime
     import torch
 
 PARITY_TOLERANCE = 1e-4
 """Largest accepted max relative error between ONNX Runtime and torch (float32)."""
-
-LIVE_LEVELS = ("extended", "all")
-"""Graph optimisation levels the live path may pick (the faster at load): both are checked."""
 
 TYPICAL_AMPLITUDE = {
     "eeg": 20e-6,
@@ -112,21 +110,6 @@ def random_windows(
     return (noise * gain * scale[None, :, None]).astype(np.float32)
 
 
-def live_session(model: Path | bytes, level: str = "all") -> onnxruntime.InferenceSession:
-    """Return an ONNX Runtime session with the live path's settings at optimisation ``level``."""
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = getattr(
-        onnxruntime.GraphOptimizationLevel, f"ORT_ENABLE_{level.upper()}"
-    )
-    source = str(model) if isinstance(model, Path) else model
-    return onnxruntime.InferenceSession(source, options, providers=["CPUExecutionProvider"])
-
-
 def compare(
     actual: np.ndarray, reference: np.ndarray, scale: float | None = None
 ) -> tuple[float, float]:
@@ -171,7 +154,7 @@ def check_window_parity(
             graph = with_logits_output(graph)
             references.append(logits_module(torch.from_numpy(windows)).numpy())
     errors = []
-    for level in LIVE_LEVELS:
+    for level in OPTIMIZATION_LEVELS:
         session = live_session(graph, level)
         batched = session.run(None, {input_name: windows})
         single = session.run(None, {input_name: windows[:1]})

@@ -16,11 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bci_app.models import format as model_format
 from decoders.datasets.trials import TrialSet
 from decoders.preprocessing import apply_to_trials
-
-from . import metadata
-from .parity import live_session
 
 
 @dataclass(frozen=True)
@@ -79,17 +77,15 @@ def quantize_int8(onnx_path: Path, out_path: Path, validation: TrialSet) -> Quan
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     onnx_path, out_path = Path(onnx_path), Path(out_path)
-    entries = metadata.read_metadata(str(onnx_path))
-    card = json.loads(entries[metadata.KEY_CARD])
-    live = json.loads(entries[metadata.KEY_LIVE])
-    data = _model_inputs(validation, card["input"], onnx_path)
+    model = model_format.read_card(onnx_path, str(onnx_path))
+    data = _model_inputs(validation, model, onnx_path)
     with tempfile.TemporaryDirectory() as folder:
         prepared = Path(folder) / "prepared.onnx"
         quant_pre_process(str(onnx_path), str(prepared))
         quantize_dynamic(str(prepared), str(out_path), weight_type=QuantType.QInt8)
-    float_out = _run(onnx_path, live["input"], data)
-    int8_out = _run(out_path, live["input"], data)
-    classifier = card["output"]["kind"] == "probabilities"
+    float_out = _run(onnx_path, model.input_name, data)
+    int8_out = _run(out_path, model.input_name, data)
+    classifier = model.output_kind == "probabilities"
     report = QuantizationReport(
         path=str(out_path),
         validation=validation.name,
@@ -100,35 +96,32 @@ def quantize_int8(onnx_path: Path, out_path: Path, validation: TrialSet) -> Quan
         float_bytes=os.path.getsize(onnx_path),
         int8_bytes=os.path.getsize(out_path),
     )
-    export = json.loads(entries[metadata.KEY_EXPORT])
-    export["quantization"] = {"kind": "dynamic int8", **asdict(report)}
-    metadata.write_metadata(
-        str(out_path), {**entries, metadata.KEY_EXPORT: json.dumps(export, allow_nan=True)}
-    )
+    export = {**model.export, "quantization": {"kind": "dynamic int8", **asdict(report)}}
+    entries = model_format.read_metadata(onnx_path)
+    entries[model_format.KEY_EXPORT] = json.dumps(export, allow_nan=True)
+    model_format.write_metadata(out_path, entries)
     return report
 
 
-def _model_inputs(trials: TrialSet, spec: dict, source: Path) -> np.ndarray:
+def _model_inputs(trials: TrialSet, model: model_format.ModelCard, source: Path) -> np.ndarray:
     """Return the trials as the model sees them (declared preprocessing applied)."""
-    if list(trials.ch_names) != list(spec["ch_names"]) or trials.n_times != spec["n_times"]:
+    if trials.ch_names != model.ch_names or trials.n_times != model.n_times:
         raise ValueError(
             f"{trials.name}: validation trials ({trials.n_channels} ch x {trials.n_times}) do "
-            f"not match the model {source} ({len(spec['ch_names'])} ch x {spec['n_times']})"
+            f"not match the model {source} ({len(model.ch_names)} ch x {model.n_times})"
         )
-    if not np.isclose(trials.sfreq, spec["sfreq"]):
+    if not np.isclose(trials.sfreq, model.sfreq):
         raise ValueError(
-            f"{trials.name}: sampled at {trials.sfreq} Hz, the model {source} at {spec['sfreq']}"
+            f"{trials.name}: sampled at {trials.sfreq} Hz, the model {source} at {model.sfreq}"
         )
     data = trials.data
-    if spec.get("preprocessing"):
-        data = apply_to_trials(
-            spec["preprocessing"], data, trials.sfreq, trials.ch_names, trials.ch_types
-        )
+    if model.pipeline:
+        data = apply_to_trials(model.pipeline, data, trials.sfreq, trials.ch_names, trials.ch_types)
     return np.asarray(data, dtype=np.float32)
 
 
 def _run(path: Path, input_name: str, data: np.ndarray) -> np.ndarray:
-    session = live_session(path)
+    session = model_format.live_session(path)
     outputs = [
         session.run(None, {input_name: data[i : i + 64]})[0] for i in range(0, len(data), 64)
     ]

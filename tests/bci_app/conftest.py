@@ -43,6 +43,18 @@ def export_toy(
     return path
 
 
+def export_recurrent(path: Path) -> Path:
+    """Fit a tiny LIF network on toy trials; export its window and step graphs."""
+    from decoders import registry
+    from decoders.export.onnx_export import export_decoder
+
+    entry = registry.get("spiking-lif")
+    decoder = entry.create(seed=0, **entry.tiny)
+    decoder.fit(toy_trials(40, 0), toy_trials(20, 100))
+    export_decoder(decoder, path)
+    return path
+
+
 @pytest.fixture
 def make_trials() -> Callable[..., TrialSet]:
     """Return :func:`toy_trials`."""
@@ -53,7 +65,7 @@ def make_trials() -> Callable[..., TrialSet]:
 def model_files(tmp_path_factory) -> dict[str, Path]:
     """Exported toy models: ``band`` (declared 4-30 Hz band-pass), ``band2`` (same input,
     other weights), ``plain`` (no preprocessing), ``fixed`` (no resampling allowed),
-    ``small`` (4 channels)."""
+    ``small`` (4 channels), ``recurrent`` (a LIF network, with its ``.step.onnx`` beside it)."""
     folder = tmp_path_factory.mktemp("models")
     return {
         "band": export_toy(folder / "band.onnx"),
@@ -61,6 +73,7 @@ def model_files(tmp_path_factory) -> dict[str, Path]:
         "plain": export_toy(folder / "plain.onnx", band=None),
         "fixed": export_toy(folder / "fixed.onnx", allow_resample=False),
         "small": export_toy(folder / "small.onnx", channels=CHANNELS[:4]),
+        "recurrent": export_recurrent(folder / "recurrent.onnx"),
     }
 
 

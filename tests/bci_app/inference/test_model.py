@@ -4,7 +4,8 @@ import onnxruntime
 import pytest
 
 from bci_app.errors import IncompatibleModelError
-from bci_app.inference.model import OnnxModel, highest_opset
+from bci_app.inference.model import OnnxModel
+from bci_app.models.format import highest_opset
 
 
 def _with_opset(path, version):

@@ -75,17 +75,32 @@ def test_a_corrupt_manifest_is_reported(tmp_path):
 def test_a_step_graph_beside_the_model_is_registered_and_verified(tmp_path, model_files):
     source = tmp_path / "source"
     source.mkdir()
-    (source / "m.onnx").write_bytes(model_files["band"].read_bytes())
-    (source / "m.step.onnx").write_bytes(model_files["plain"].read_bytes())
+    step = model_files["recurrent"].with_name("recurrent.step.onnx")
+    (source / "m.onnx").write_bytes(model_files["recurrent"].read_bytes())
+    (source / "m.step.onnx").write_bytes(step.read_bytes())
     registry = ModelRegistry(tmp_path / "models")
 
     record = registry.register(source / "m.onnx", "rec")
 
     assert record.step_file == "rec/v0001.step.onnx"
-    assert registry.read_verified(record, step=True) == model_files["plain"].read_bytes()
+    assert registry.read_verified(record, step=True) == step.read_bytes()
     (tmp_path / "models" / record.step_file).write_bytes(b"changed")
     with pytest.raises(ModelIntegrityError, match="differs"):
         registry.read_verified(record, step=True)
+
+
+def test_a_companion_that_is_no_step_graph_of_the_model_is_refused(tmp_path, model_files):
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "m.onnx").write_bytes(model_files["band"].read_bytes())
+    (source / "m.step.onnx").write_bytes(model_files["plain"].read_bytes())
+    with pytest.raises(IncompatibleModelError, match="m.step.onnx: is a window graph"):
+        ModelRegistry(tmp_path / "models").register(source / "m.onnx", "rec")
+    recurrent_step = model_files["recurrent"].with_name("recurrent.step.onnx")
+    (source / "m.step.onnx").write_bytes(recurrent_step.read_bytes())
+    with pytest.raises(IncompatibleModelError, match="exported from another decoder"):
+        ModelRegistry(tmp_path / "models").register(source / "m.onnx", "rec")
+    assert ModelRegistry(tmp_path / "models").records() == []
 
 
 def test_the_manifest_stamp_changes_with_each_registration(tmp_path, model_files):

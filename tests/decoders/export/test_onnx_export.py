@@ -3,13 +3,13 @@ import json
 import numpy as np
 import pytest
 
+from bci_app.models.format import KEY_CARD, KEY_EXPORT, KEY_LIVE, live_session, read_metadata
 from decoders import registry
 from decoders.card import DecoderCard
 from decoders.checkpoint import save_decoder
 from decoders.contract import Decoder
-from decoders.export.metadata import KEY_CARD, KEY_EXPORT, KEY_LIVE, read_metadata
 from decoders.export.onnx_export import ExportError, export_checkpoint, export_decoder
-from decoders.export.parity import ParityError, live_session
+from decoders.export.parity import ParityError
 
 
 class _TestDecoder(Decoder):

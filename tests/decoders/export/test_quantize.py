@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from bci_app.inference.model import OnnxModel
+from bci_app.models.format import KEY_EXPORT, read_metadata
 from decoders import registry
-from decoders.export.metadata import KEY_EXPORT, read_metadata
 from decoders.export.onnx_export import export_decoder
 from decoders.export.quantize import quantize_int8
 

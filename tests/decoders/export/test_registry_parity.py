@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 
-from bci_app.inference.card import ModelCard
+from bci_app.models.format import ModelCard, live_session, read_metadata
 from decoders import registry
-from decoders.export.metadata import read_metadata
 from decoders.export.onnx_export import export_decoder
-from decoders.export.parity import PARITY_TOLERANCE, compare, live_session
+from decoders.export.parity import PARITY_TOLERANCE, compare
 from decoders.preprocessing import apply_to_trials
 
 
