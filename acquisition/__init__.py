@@ -7,8 +7,10 @@ Imports nothing of the other bci-app packages. Import the submodule you need:
 - ``inlet``: :class:`SignalInlet`, :class:`MarkerInlet` (a thread each, loss detection,
   reconnection by source id, SI units, clock correction, dejittering, quality);
 - ``ringbuffer`` / ``cursor`` / ``markers``: what the inlets fill and how readers follow it;
-- ``windows``: :class:`WindowStream` (windows of a length and hop, for decoders);
-- ``epochs``: :class:`EpochStream` (epochs around markers of another stream);
+- ``windows``: :class:`Window`, the one window type (samples, first/last sample times,
+  arrival, gap and non-finite flags, marker), and :class:`WindowStream` (a window every hop);
+- ``epochs``: :class:`EpochStream` (a window around each marker of another stream);
+- ``processed``: :class:`ProcessedBuffer`, a stream through a pipeline, its marks carried;
 - ``preprocessing``: causal, stateful :class:`~acquisition.preprocessing.pipeline.Pipeline`;
 - ``quality``: per-channel flags (flat, line noise, out of range, NaN);
 - ``recorder`` / ``xdf_writer`` / ``export``: crash-safe XDF recording, FIF on a clean stop;

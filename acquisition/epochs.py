@@ -1,45 +1,33 @@
-"""Epochs cut around the markers of a separate marker stream, on the signal's clock."""
+"""Windows locked to the markers of a separate marker stream, on the signal's clock."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-
-import numpy as np
+from typing import Literal
 
 from .markers import Marker, MarkerBuffer
 from .preprocessing.pipeline import Pipeline
 from .processed import ProcessedBuffer
 from .ringbuffer import BufferRangeError, RingBuffer
-
-
-@dataclass(frozen=True)
-class Epoch:
-    """Signal around one marker.
-
-    Parameters
-    ----------
-    data : ndarray, shape (n_channels, n_times)
-        The samples.
-    timestamps : ndarray, shape (n_times,)
-        LSL time of each sample.
-    marker : Marker
-        The event; ``timestamps - marker.timestamp`` gives the time relative to it.
-    """
-
-    data: np.ndarray
-    timestamps: np.ndarray
-    marker: Marker
+from .windows import Window
 
 
 class EpochStream:
-    """Epochs from ``tmin`` to ``tmax`` seconds around each new marker.
+    """The window from ``tmin`` to ``tmax`` seconds around each new marker.
 
     Markers and samples come from different streams and may arrive in either order: a
     marker that arrives before its samples waits for them; one that arrives after them is
     cut at once as long as its samples are still in the ring buffer. Markers whose samples
-    are gone (overwritten, or from before the stream started) are listed in :attr:`missed`.
-    Both streams' timestamps are on this machine's clock (the inlets correct offsets).
+    are gone (overwritten, lost in a gap, or from before the stream started) are listed in
+    :attr:`missed`. Both streams' timestamps are on this machine's clock (the inlets correct
+    offsets).
+
+    Each window starts at the first sample at the marker's time plus ``tmin`` (found by
+    time, so a gap earlier in the stream shifts nothing) and holds the ``n_times``
+    consecutive samples from there, as every :class:`~acquisition.windows.Window` does. When
+    a gap (stream loss, timestamp jump, reconnection) lies inside, the samples after it are
+    later than the marker would say: the window is handed out flagged ``gap=True``, like a
+    hop window across a gap, for the consumer to count and decide.
 
     Parameters
     ----------
@@ -48,9 +36,9 @@ class EpochStream:
     markers : MarkerBuffer or sequence of MarkerBuffer
         The marker stream(s).
     tmin, tmax : float
-        Epoch limits in seconds relative to the marker (``tmax`` excluded).
+        Window limits in seconds relative to the marker (``tmax`` excluded).
     values : collection of str, optional
-        Only markers with these values are epoched.
+        Only markers with these values are cut.
     pipeline : Pipeline, optional
         Causal preprocessing applied to the continuous signal before cutting.
     """
@@ -81,8 +69,13 @@ class EpochStream:
         self._pending: list[Marker] = []
         self.missed: list[Marker] = []
 
-    def read(self) -> list[Epoch]:
-        """Return the epochs whose samples all arrived since the last call, in marker order."""
+    @property
+    def dropped(self) -> int:
+        """Return the markers whose samples were gone before they could be cut."""
+        return len(self.missed)
+
+    def read(self) -> list[Window]:
+        """Return the windows whose samples all arrived since the last call, in marker order."""
         if self._processed is not None:
             self._processed.update()
         for index, source in enumerate(self.markers):
@@ -91,19 +84,19 @@ class EpochStream:
                 self._positions[index] = new[-1].seq + 1
             self._pending.extend(m for m in new if self.values is None or m.value in self.values)
         self._pending.sort(key=lambda m: m.timestamp)
-        epochs, waiting = [], []
+        windows, waiting = [], []
         for marker in self._pending:
             outcome = self._cut(marker)
-            if isinstance(outcome, Epoch):
-                epochs.append(outcome)
+            if isinstance(outcome, Window):
+                windows.append(outcome)
             elif outcome == "wait":
                 waiting.append(marker)
             else:
                 self.missed.append(marker)
         self._pending = waiting
-        return epochs
+        return windows
 
-    def _cut(self, marker: Marker) -> Epoch | str:
+    def _cut(self, marker: Marker) -> Window | Literal["wait", "missed"]:
         half_period = 0.5 / self.buffer.sfreq
         first_time = marker.timestamp + self.tmin - half_period
         newest = self.buffer.latest(n_times=1)
@@ -114,9 +107,9 @@ class EpochStream:
         if stop > self.buffer.total:
             return "wait"
         try:
-            chunk = self.buffer.read(start, stop)
+            window = Window.read(self.buffer, start, stop, marker)
         except BufferRangeError:
             return "missed"
-        if chunk.timestamps[0] > first_time + 2 * half_period:
+        if window.first_time > first_time + 2 * half_period:
             return "missed"  # its first samples are gone: overwritten, in a gap, or never sent
-        return Epoch(chunk.data, chunk.timestamps, marker)
+        return window

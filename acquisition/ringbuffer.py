@@ -1,4 +1,4 @@
-"""A thread-safe ring buffer of one regular stream: samples, timestamps, arrival times, gaps."""
+"""A thread-safe ring buffer of one regular stream: samples, timestamps, arrival times, marks."""
 
 from __future__ import annotations
 
@@ -27,12 +27,18 @@ class Chunk:
         LSL local time at which each sample reached this process.
     start : int
         Index of the first sample in the stream (counted from the first sample received).
+    gap : bool
+        True when a gap marked in the stream lies between two of its samples.
+    non_finite : bool
+        True when one of its samples lies in a stretch marked non-finite.
     """
 
     data: np.ndarray
     timestamps: np.ndarray
     arrivals: np.ndarray
     start: int
+    gap: bool = False
+    non_finite: bool = False
 
     @property
     def n_times(self) -> int:
@@ -70,12 +76,27 @@ class Gap:
         return self.after - self.before
 
 
+def non_finite_runs(data: np.ndarray) -> list[tuple[int, int]]:
+    """Return the ``(start, stop)`` runs of samples (columns) with a NaN or infinite value."""
+    bad = ~np.isfinite(data).all(axis=0)
+    if not bad.any():
+        return []
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], bad.astype(np.int8), [0]))))
+    return [(int(start), int(stop)) for start, stop in zip(edges[::2], edges[1::2], strict=True)]
+
+
 class RingBuffer:
     """The most recent samples of one regular stream, for any number of reader threads.
 
     Writes come from one acquisition thread; reads copy out under a lock and never block
     for long. Samples are counted from the first one written, so readers can follow the
     stream with absolute indices (see :class:`~acquisition.cursor.SampleCursor`).
+
+    Two kinds of marks say what is wrong with the samples, and every read carries them
+    (:attr:`Chunk.gap`, :attr:`Chunk.non_finite`): gaps (data missing between two samples,
+    marked by the writer with :meth:`mark_gap`) and non-finite stretches (times at which a
+    sample had a NaN or infinite value: marked by :meth:`write` itself, or by the writer with
+    :meth:`mark_non_finite` when it cleaned them). Marks are kept while their samples are.
 
     Parameters
     ----------
@@ -114,6 +135,7 @@ class RingBuffer:
         self._arrivals = np.zeros(self.capacity)
         self._total = 0
         self._gaps: list[Gap] = []
+        self._non_finite: list[tuple[float, float]] = []  # (first, last) LSL times
         self._condition = threading.Condition()
 
     @property
@@ -139,7 +161,10 @@ class RingBuffer:
             return max(0, self._total - self.capacity)
 
     def write(self, data: np.ndarray, timestamps: np.ndarray, arrival: float | np.ndarray) -> None:
-        """Append samples (n_channels, n_times) with their timestamps and arrival time(s)."""
+        """Append samples (n_channels, n_times) with their timestamps and arrival time(s).
+
+        Stretches of samples with a NaN or infinite value on any channel are marked.
+        """
         n_times = data.shape[1]
         if data.shape[0] != self.n_channels or timestamps.shape != (n_times,):
             raise ValueError(
@@ -155,6 +180,7 @@ class RingBuffer:
                 arrivals[skipped:],
             )
             n_times = self.capacity
+        runs = non_finite_runs(data)
         with self._condition:
             self._total += skipped
             start = self._total % self.capacity
@@ -168,7 +194,11 @@ class RingBuffer:
                 self._stamps[:rest] = timestamps[first:]
                 self._arrivals[:rest] = arrivals[first:]
             self._total += n_times
-            self._drop_old_gaps()
+            for run_start, run_stop in runs:
+                self._non_finite.append(
+                    (float(timestamps[run_start]), float(timestamps[run_stop - 1]))
+                )
+            self._drop_old_marks()
             self._condition.notify_all()
 
     def mark_gap(self, before: float, after: float, reason: str) -> Gap:
@@ -177,6 +207,15 @@ class RingBuffer:
             gap = Gap(self._total, before, after, reason)
             self._gaps.append(gap)
             return gap
+
+    def mark_non_finite(self, first: float, last: float) -> None:
+        """Record that samples from LSL time ``first`` to ``last`` (included) are not to be trusted.
+
+        For a writer that replaced NaN or infinite values (a preprocessing pipeline): reads
+        of samples in that span say so (:attr:`Chunk.non_finite`).
+        """
+        with self._condition:
+            self._non_finite.append((float(first), float(last)))
 
     def gaps(self, since: int = 0) -> list[Gap]:
         """Return the gaps whose following sample is at index ``since`` or later."""
@@ -230,6 +269,7 @@ class RingBuffer:
     def index_of(self, time: float) -> int:
         """Return the index of the first held sample at or after LSL time ``time``.
 
+        Samples are found by their timestamps (which only increase), so across gaps too.
         Returns the index after the newest sample when ``time`` is later than all.
         """
         with self._condition:
@@ -243,11 +283,20 @@ class RingBuffer:
             return self._condition.wait_for(lambda: self._total > index, timeout)
 
     def _copy(self, start: int, stop: int) -> Chunk:
+        """Copy samples ``start:stop`` with their marks (under the lock)."""
+        stamps = self._take(self._stamps, start, stop)
+        gap = non_finite = False
+        if stamps.size:
+            gap = any(start < mark.index < stop for mark in self._gaps)
+            first, last = stamps[0], stamps[-1]
+            non_finite = any(low <= last and high >= first for low, high in self._non_finite)
         return Chunk(
             self._take(self._data, start, stop),
-            self._take(self._stamps, start, stop),
+            stamps,
             self._take(self._arrivals, start, stop),
             start,
+            gap,
+            non_finite,
         )
 
     def _take(self, array: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -259,7 +308,10 @@ class RingBuffer:
             return array[..., first:last].copy()
         return np.concatenate((array[..., first:], array[..., :last]), axis=-1)
 
-    def _drop_old_gaps(self) -> None:
+    def _drop_old_marks(self) -> None:
         oldest = self._total - self.capacity
         if self._gaps and self._gaps[0].index < oldest:
             self._gaps = [gap for gap in self._gaps if gap.index >= oldest]
+        if self._non_finite and oldest > 0:
+            oldest_time = self._stamps[oldest % self.capacity]
+            self._non_finite = [span for span in self._non_finite if span[1] >= oldest_time]

@@ -1,4 +1,4 @@
-"""Consecutive windows of a stream, of a given length and hop, for a consumer thread."""
+"""The one window type, and windows of a stream cut every hop for a consumer thread."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .markers import Marker
 from .preprocessing.pipeline import Pipeline
 from .processed import ProcessedBuffer
 from .ringbuffer import BufferRangeError, RingBuffer
@@ -14,31 +15,64 @@ from .ringbuffer import BufferRangeError, RingBuffer
 
 @dataclass(frozen=True)
 class Window:
-    """One window of signal, ready for a decoder.
+    """Consecutive samples of a stream, ready for a decoder.
+
+    Every producer hands out this type: :class:`WindowStream` (a window every hop) and
+    :class:`~acquisition.epochs.EpochStream` (a window locked to each marker).
 
     Parameters
     ----------
     data : ndarray, shape (n_channels, n_times)
         The samples, in SI units (after the pipeline, when there is one).
-    timestamp : float
-        LSL time of the window's last sample (clock-corrected, dejittered).
+    first_time, last_time : float
+        LSL times of its first and last samples (clock-corrected, dejittered).
     arrival : float
-        LSL local time at which that last sample reached this process.
-    cut : float
-        LSL local time at which the window was handed out; ``cut - arrival`` is the time the
-        sample spent buffered (and preprocessed).
+        LSL local time at which its last sample reached this process (from the buffer).
     stop : int
-        Index, in the (processed) stream, just after the last sample.
+        Index, in the (processed) stream, just after its last sample.
     gap : bool
-        True when data are missing inside the window (stream loss, timestamp jump).
+        True when data are missing between two of its samples (stream loss, timestamp
+        jump, reconnection, or a consumer that fell behind its pipeline).
+    non_finite : bool
+        True when one of its samples was NaN or infinite in the raw stream (on a channel
+        the pipeline reads; the pipeline itself replaces such values by zeros).
+    marker : Marker, optional
+        The marker the window is locked to.
     """
 
     data: np.ndarray
-    timestamp: float
+    first_time: float
+    last_time: float
     arrival: float
-    cut: float
     stop: int
-    gap: bool
+    gap: bool = False
+    non_finite: bool = False
+    marker: Marker | None = None
+
+    @classmethod
+    def read(
+        cls, buffer: RingBuffer, start: int, stop: int, marker: Marker | None = None
+    ) -> Window:
+        """Return samples ``start`` to ``stop`` (excluded) of ``buffer`` with their marks.
+
+        Raises
+        ------
+        BufferRangeError
+            When part of the range is already overwritten or not yet written.
+        """
+        if stop <= start:
+            raise BufferRangeError(f"a window needs samples, got {start}:{stop}")
+        chunk = buffer.read(start, stop)
+        return cls(
+            chunk.data,
+            float(chunk.timestamps[0]),
+            float(chunk.timestamps[-1]),
+            float(chunk.arrivals[-1]),
+            chunk.stop,
+            chunk.gap,
+            chunk.non_finite,
+            marker,
+        )
 
 
 class WindowStream:
@@ -48,7 +82,8 @@ class WindowStream:
     :meth:`wait` blocks until at least one is ready. With ``drop_to_newest`` only the most
     recent window comes back and the skipped ones are counted in :attr:`dropped` (a decoder
     slower than the hop then never builds a backlog). Windows whose samples were already
-    overwritten in the ring buffer are counted in :attr:`dropped` too. One consumer per
+    overwritten in the ring buffer are counted in :attr:`dropped` too. A window with a gap
+    or a non-finite stretch inside is handed out flagged (:class:`Window`). One consumer per
     stream object; create several for several consumers.
 
     Parameters
@@ -107,8 +142,6 @@ class WindowStream:
 
     def read(self) -> list[Window]:
         """Return the windows completed since the last call (never blocks for long)."""
-        import pylsl
-
         if self._processed is not None:
             self._processed.update()
         total = self.buffer.total
@@ -122,20 +155,9 @@ class WindowStream:
         windows = []
         for stop in stops:
             try:
-                chunk = self.buffer.read(stop - self.n_times, stop)
+                windows.append(Window.read(self.buffer, stop - self.n_times, stop))
             except BufferRangeError:
                 self.dropped += 1
-                continue
-            windows.append(
-                Window(
-                    chunk.data,
-                    float(chunk.timestamps[-1]),
-                    float(chunk.arrivals[-1]),
-                    pylsl.local_clock(),
-                    stop,
-                    self._has_gap(chunk.timestamps[0], chunk.timestamps[-1]),
-                )
-            )
         return windows
 
     def wait(self, timeout: float) -> list[Window]:
@@ -150,7 +172,3 @@ class WindowStream:
                 self._processed.wait(remaining)
             else:
                 self.buffer.wait(self._next_stop - 1, remaining)
-
-    def _has_gap(self, first: float, last: float) -> bool:
-        gaps = self.buffer.gaps() + (self.source.gaps() if self._processed else [])
-        return any(first < gap.after <= last for gap in gaps)

@@ -227,6 +227,8 @@ def _run_mne_lsl(run: _Run) -> None:
 
 
 def _run_ours(run: _Run) -> None:
+    import pylsl
+
     from acquisition.discovery import find_stream
     from acquisition.events import EventKind
     from acquisition.inlet import SignalInlet
@@ -239,10 +241,12 @@ def _run_ours(run: _Run) -> None:
     buffering = []
     try:
         while run.going():
-            for window in windows.wait(0.1):
-                run.window(float(window.data[0, -1]), window.cut)
+            ready = windows.wait(0.1)
+            cut = pylsl.local_clock()
+            for window in ready:
+                run.window(float(window.data[0, -1]), cut)
                 if run.started:
-                    buffering.append(1e3 * (window.cut - window.arrival))
+                    buffering.append(1e3 * (cut - window.arrival))
     finally:
         inlet.stop()
     run.extra["windows_dropped"] = windows.dropped

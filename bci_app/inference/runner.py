@@ -3,7 +3,9 @@
 A runner is driven by one thread calling :meth:`DecoderRunner.poll`. Between two windows it
 swaps in a newer model offered by another thread (:meth:`DecoderRunner.offer`), so no window
 is lost to a swap. Windows with NaN or infinite raw samples are skipped and counted, and
-outputs that are not finite are never published.
+outputs that are not finite are never published. Windows with missing samples inside (a
+stream loss, in hop and marker-locked mode alike) are decoded and published flagged
+(:attr:`Prediction.gap`, written in the log and the session report) and counted.
 """
 
 from __future__ import annotations
@@ -19,14 +21,15 @@ import numpy as np
 from acquisition.markers import MarkerBuffer
 from acquisition.preprocessing.pipeline import Pipeline
 from acquisition.ringbuffer import RingBuffer
+from acquisition.windows import Window
 from bci_app.models.format import ModelCard
 
-from .adapter import plan_pipeline, stream_channels
+from .adapter import plan_pipeline
 from .log import PredictionLog
 from .model import OnnxModel
 from .outlet import PredictionOutlet
 from .prediction import Prediction
-from .sources import Cut, HopSource, MarkerSource, NonFiniteTracker
+from .sources import WindowSource, window_source
 from .tracing import LatencyTrace, LatencyTracker
 
 
@@ -46,7 +49,8 @@ class RunnerCounts:
         Windows skipped because decoding fell behind the hop (hop mode), or markers whose
         samples were already gone (marker mode).
     gaps : int
-        Published windows with missing samples inside (stream loss).
+        Published windows with missing samples inside (stream loss, timestamp jump), in
+        hop and marker-locked mode.
     swaps : int
         Newer model versions swapped in.
     refused_swaps : int
@@ -96,6 +100,8 @@ class DecoderRunner:
 
     Attributes
     ----------
+    source : WindowSource
+        Where the windows come from (every hop, or locked to each marker).
     counts : RunnerCounts
         Windows published, skipped and dropped; model swaps.
     latency : LatencyTracker
@@ -124,26 +130,16 @@ class DecoderRunner:
         spec = plan_pipeline(
             card, buffer.ch_names, buffer.sfreq, channel_map=channel_map, source=source
         )
-        picks = stream_channels(card, buffer.ch_names, channel_map=channel_map, source=source)
         pipeline = Pipeline(spec, buffer.ch_names, buffer.ch_types, buffer.sfreq) if spec else None
-        if markers is None:
-            self.source: HopSource | MarkerSource = HopSource(
-                buffer, card.n_times, card.hop, pipeline
-            )
-        else:
-            self.source = MarkerSource(
-                buffer,
-                markers,
-                card.n_times,
-                card.sfreq,
-                pipeline,
-                offset_s=marker_offset_s,
-                values=marker_values,
-            )
-        positions = {ch: index for index, ch in enumerate(buffer.ch_names)}
-        self._non_finite = NonFiniteTracker(
-            buffer, [positions[ch] for ch in picks], from_start=markers is not None
+        self.source: WindowSource = window_source(
+            buffer,
+            card,
+            pipeline,
+            markers=markers,
+            marker_offset_s=marker_offset_s,
+            marker_values=marker_values,
         )
+        self.buffer = buffer
         self.name, self.stream = name, stream
         self.model, self.ref = model, ref
         self.pipeline_spec = spec
@@ -179,21 +175,20 @@ class DecoderRunner:
 
         deadline = time.monotonic() + timeout
         while True:
-            total = self.source.raw.total
+            total = self.buffer.total
             picked = pylsl.local_clock()
-            cuts = self.source.read()
+            windows = self.source.read()
             ready = pylsl.local_clock()
             self.counts.dropped = self.source.dropped
-            self._non_finite.update()
-            if cuts:
+            if windows:
                 break
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []
-            self.source.raw.wait(total, remaining)
+            self.buffer.wait(total, remaining)
         predictions = []
-        for cut in cuts:
-            prediction = self._decode(cut, picked, ready)
+        for window in windows:
+            prediction = self._decode(window, picked, ready)
             if prediction is not None:
                 predictions.append(prediction)
             ready = pylsl.local_clock()
@@ -204,41 +199,40 @@ class DecoderRunner:
         if self.outlet is not None:
             self.outlet.close()
 
-    def _decode(self, cut: Cut, picked: float, ready: float) -> Prediction | None:
+    def _decode(self, window: Window, picked: float, ready: float) -> Prediction | None:
         import pylsl
 
         self._swap_if_offered()
-        if not np.isfinite(cut.data).all() or self._non_finite.touches(
-            cut.first_time, cut.last_time
-        ):
+        if window.non_finite:
             self.counts.non_finite_windows += 1
-            self.note("window skipped: NaN or infinite samples", timestamp=cut.last_time)
+            self.note("window skipped: NaN or infinite samples", timestamp=window.last_time)
             return None
-        outputs = self.model.predict(cut.data)
+        outputs = self.model.predict(window.data)
         inferred = pylsl.local_clock()
         if not np.isfinite(outputs).all():
             self.counts.non_finite_outputs += 1
-            self.note("prediction not published: non-finite outputs", timestamp=cut.last_time)
+            self.note("prediction not published: non-finite outputs", timestamp=window.last_time)
             return None
         if self.outlet is not None:
-            self.outlet.push(outputs, cut.last_time)
+            self.outlet.push(outputs, window.last_time)
         published = pylsl.local_clock()
         trace = LatencyTrace.from_instants(
-            cut.last_time, cut.arrival, picked, ready, inferred, published
+            window.last_time, window.arrival, picked, ready, inferred, published
         )
         self.latency.add(trace)
         self.counts.published += 1
-        self.counts.gaps += int(cut.gap)
+        self.counts.gaps += int(window.gap)
+        marker = window.marker
         prediction = Prediction(
             self.name,
             self.ref,
-            cut.last_time,
+            window.last_time,
             outputs,
             self.model.card.output_names,
             trace,
-            cut.marker,
-            cut.marker_time,
-            cut.gap,
+            marker.value if marker else None,
+            marker.timestamp if marker else None,
+            window.gap,
         )
         if self.log is not None:
             self.log.prediction(prediction)

@@ -75,6 +75,48 @@ def test_index_of_finds_samples_by_time():
     assert buffer.index_of(1e9) == 14
 
 
+def test_index_of_finds_samples_by_time_across_a_gap():
+    buffer = _buffer(seconds=2.0)
+    _write(buffer, 0, 5)
+    buffer.mark_gap(100.4, 101.0, "stream lost")
+    buffer.write(np.zeros((2, 5)), 101.0 + np.arange(5) / 10, arrival=0.0)
+    assert buffer.index_of(100.35) == 4
+    assert buffer.index_of(100.7) == 5  # inside the gap: the first sample after it
+    assert buffer.index_of(101.15) == 7  # after it: by time, not by count from the start
+
+
+def test_reads_say_whether_a_gap_lies_between_their_samples():
+    buffer = _buffer(seconds=2.0)
+    _write(buffer, 0, 5)
+    buffer.mark_gap(100.4, 101.0, "stream lost")
+    _write(buffer, 5, 5)
+    assert buffer.read(3, 7).gap and buffer.read(4, 6).gap
+    assert not buffer.read(0, 5).gap and not buffer.read(5, 10).gap  # ends at, starts at it
+    assert buffer.latest(n_times=6).gap and not buffer.latest(n_times=5).gap
+
+
+def test_non_finite_stretches_are_marked_on_write_and_by_the_writer():
+    buffer = _buffer(seconds=2.0)
+    data = np.zeros((2, 12))
+    data[1, 3:5] = np.nan
+    data[0, 8] = np.inf
+    buffer.write(data, 100 + np.arange(12) / 10, arrival=0.0)
+    flagged = [start for start in range(10) if buffer.read(start, start + 2).non_finite]
+    assert flagged == [2, 3, 4, 7, 8]
+    buffer.mark_non_finite(101.05, 101.15)  # between samples 10 and 11, up to 11
+    assert buffer.read(11, 12).non_finite and not buffer.read(9, 10).non_finite
+
+
+def test_non_finite_marks_go_with_their_samples():
+    buffer = _buffer(seconds=1.0)
+    data = np.zeros((2, 5))
+    data[0, 1] = np.nan
+    buffer.write(data, 100 + np.arange(5) / 10, arrival=0.0)
+    assert buffer.latest(n_times=5).non_finite
+    _write(buffer, 5, 7)  # sample 1 is overwritten
+    assert not buffer.latest(n_times=10).non_finite
+
+
 def test_wait_wakes_up_when_the_sample_arrives():
     buffer = _buffer()
     assert not buffer.wait(0, timeout=0.01)

@@ -1,5 +1,7 @@
 """The runner on a ring buffer written by the test: every outcome is exact, no timing."""
 
+import json
+
 import numpy as np
 import pylsl
 import pytest
@@ -8,6 +10,7 @@ from acquisition.markers import MarkerBuffer
 from acquisition.preprocessing.pipeline import Pipeline
 from acquisition.ringbuffer import RingBuffer
 from bci_app.errors import SamplingRateError
+from bci_app.inference.log import PredictionLog
 from bci_app.inference.model import OnnxModel
 from bci_app.inference.runner import DecoderRunner
 from bci_app.inference.tracing import STAGES
@@ -43,6 +46,13 @@ class _Stream:
 
     def time_of(self, index):
         return self.origin + index / self.sfreq
+
+    def lose(self, n_times):
+        """Lose the next ``n_times`` samples, marking the gap as an inlet does."""
+        self.buffer.mark_gap(
+            self.time_of(self.sent - 1), self.time_of(self.sent + n_times), "stream lost"
+        )
+        self.sent += n_times
 
 
 def _run(runner, stream, signal, chunk):
@@ -208,6 +218,49 @@ def test_marker_locked_windows_are_the_trials(model_files, make_trials):
     assert [p.marker_time for p in predictions] == onsets
     for prediction, trial in zip(predictions, trials.data.astype(np.float32), strict=True):
         assert np.array_equal(prediction.outputs, model.predict(trial))
+
+
+def test_a_gap_inside_a_marker_locked_window_is_published_flagged_and_counted(
+    model_files, tmp_path
+):
+    stream, model = _Stream(names=MODEL_CHANNELS), _model(model_files, "plain")
+    markers = MarkerBuffer("cues")
+    log = PredictionLog(tmp_path / "predictions.jsonl")
+    runner = DecoderRunner(
+        model, "plain:1", stream.buffer, name="t", stream="s", markers=markers, log=log
+    )
+    signal = (np.random.default_rng(1).standard_normal((8, 1024)) * 10e-6).astype(np.float32)
+    onsets = {"a": 0, "b": 192, "in-gap": 280, "c": 400}
+    markers.add([stream.time_of(i) for i in onsets.values()], list(onsets), pylsl.local_clock())
+
+    predictions = _run(runner, stream, signal[:, :256], 32)
+    stream.lose(64)  # samples 256 to 319 never arrive: "b" has 64 samples on each side
+    predictions += _run(runner, stream, signal[:, 320:], 32)
+    log.close()
+
+    assert [(p.marker, p.gap) for p in predictions] == [("a", False), ("b", True), ("c", False)]
+    assert runner.counts.gaps == 1 and runner.counts.dropped == 1  # "in-gap" has no samples
+    flagged = np.concatenate((signal[:, 192:256], signal[:, 320:384]), axis=1)
+    assert np.array_equal(predictions[1].outputs, model.predict(flagged))
+    assert predictions[2].timestamp == stream.time_of(400 + N_TIMES - 1)  # not shifted
+    assert np.array_equal(predictions[2].outputs, model.predict(signal[:, 400:528]))
+    logged = [json.loads(line) for line in log.path.read_text().splitlines()]
+    assert [(e["marker"], e["gap"]) for e in logged] == [("a", False), ("b", True), ("c", False)]
+
+
+def test_marker_locked_windows_with_nan_samples_are_skipped_and_counted(model_files):
+    stream, model = _Stream(names=MODEL_CHANNELS), _model(model_files, "plain")
+    markers = MarkerBuffer("cues")
+    runner = DecoderRunner(model, "plain:1", stream.buffer, name="t", stream="s", markers=markers)
+    signal = (np.random.default_rng(2).standard_normal((8, 512)) * 10e-6).astype(np.float32)
+    signal[3, 200] = np.nan
+
+    predictions = _run(runner, stream, signal, 32)  # markers after their samples
+    markers.add([stream.time_of(i) for i in (0, 100, 300)], ["a", "b", "c"], pylsl.local_clock())
+    predictions += runner.poll(0.0)
+
+    assert [p.marker for p in predictions] == ["a", "c"]
+    assert runner.counts.non_finite_windows == 1 and runner.counts.published == 2
 
 
 def test_marker_values_select_the_decoded_markers(model_files, make_trials):
