@@ -103,9 +103,9 @@ def _spawn_sender(name: str, load: dict) -> subprocess.Popen:
 
 def train_models(registry: Path) -> dict[str, str]:
     """Fit and register the two decoders; return the model name of each load."""
-    from bci_app.models.publish import publish
     from decoders import registry as decoders
     from decoders.datasets.loaders import load_meg_eeg
+    from decoders.export.publish import publish
     from decoders.simulators.registry import simulate_trials
     from decoders.training.epoching import epochs_from_annotations
 

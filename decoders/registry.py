@@ -96,6 +96,13 @@ def create(name: str, seed: int = 0, **options: Any) -> Decoder:
     return get(name).create(seed=seed, **options)
 
 
+def markdown_table() -> str:
+    """Return the registered decoders as the README's markdown table (name, family, summary)."""
+    rows = ["| name | family | what it is |", "|---|---|---|"]
+    rows += [f"| `{e.name}` | {e.family} | {e.summary} |" for e in REGISTRY.values()]
+    return "\n".join(rows)
+
+
 _TRAINING_TINY = {"max_epochs": 2, "patience": 2}
 _SPIKING_TRAINING = {"max_epochs": 100, "patience": 20, "lr": 3e-3, "weight_decay": 1e-4}
 

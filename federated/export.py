@@ -1,7 +1,7 @@
 """Final models into the model registry (ONNX, parity checked) so the GUI can use them at once.
 
-The export itself is the inference room's API (:func:`bci_app.models.publish.publish`); this
-module only names the models of a federation.
+Publishing is the decoders' export (:func:`decoders.export.publish.publish`), which writes
+into the torch-free registry; this module only names the models of a federation.
 """
 
 from __future__ import annotations
@@ -23,6 +23,6 @@ def model_name(experiment: str, owner: str) -> str:
 
 def publish_model(decoder: Decoder, card: DecoderCard, registry_dir: Path | None, name: str) -> str:
     """Export ``decoder`` to ONNX, register it under ``name``; return its ``name:version``."""
-    from bci_app.models.publish import publish
+    from decoders.export.publish import publish
 
     return publish(decoder, registry_dir, name, card=card).ref

@@ -97,9 +97,9 @@ def _decode_trials_live(fitted: FittedRun, registry_dir: Path, n_trials: int | N
     from bci_app.errors import LiveError
     from bci_app.inference.replay import play_and_decode
     from bci_app.inference.tracing import format_summary
-    from bci_app.models.publish import publish
     from bci_app.models.registry import ModelRegistry
     from decoders.datasets.loaders import load_trial_set
+    from decoders.export.publish import publish
 
     test = load_trial_set("HandMovementDirection").test
     n_trials = test.n_trials if n_trials is None else min(n_trials, test.n_trials)

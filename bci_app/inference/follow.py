@@ -21,7 +21,7 @@ class ModelFollower:
     Parameters
     ----------
     registry : ModelRegistry
-        Where new versions are registered (e.g. by :func:`~bci_app.models.publish.publish`).
+        Where new versions are registered (e.g. by :func:`~decoders.export.publish.publish`).
     name : str
         The model name followed.
     version : int

@@ -1,5 +1,7 @@
-"""The model registry: exported .onnx files, a manifest of their sha256, versions by name.
+"""Exported models: their file format and the registry of verified versions (no torch).
 
-See :mod:`bci_app.models.registry` (no torch) and :mod:`bci_app.models.publish` (export a
-fitted decoder and register it; needs torch, off the live path).
+:mod:`bci_app.models.format` is the .onnx format (metadata, card, ONNX Runtime settings),
+:mod:`bci_app.models.registry` the directory of versions with its sha256 manifest. Both sit
+below every room: the live path reads them, and the decoders' export
+(:mod:`decoders.export.publish`) writes into them.
 """

@@ -116,7 +116,7 @@ class OnlineAdaptation:
 
     def update(self, data: np.ndarray, labels: Sequence[str]) -> AdaptationOutcome:
         """Learn from trials ``(n, n_channels, n_times)`` and their true classes; republish."""
-        from bci_app.models.publish import publish
+        from decoders.export.publish import publish
 
         report = self.decoder.partial_fit(data, list(labels))
         record = None

@@ -32,8 +32,8 @@ def demo_model(registry_dir: Path | None, workdir: Path) -> ModelRecord:
     registry = ModelRegistry(registry_dir)
     if DEMO_MODEL in registry.names():
         return registry.get(DEMO_MODEL)
-    from bci_app.models.publish import publish
     from decoders.checkpoint import load_decoder
+    from decoders.export.publish import publish
     from decoders.training.runner import TrainingJob, train
     from decoders.training.sources import DataRequest
 

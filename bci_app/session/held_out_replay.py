@@ -87,10 +87,10 @@ def replay_held_out(
         Seed of the decoder and of the validation split.
     """
     from bci_app.inference.replay import play_and_decode
-    from bci_app.models.publish import publish
     from bci_app.models.registry import ModelRegistry
     from decoders import registry
     from decoders.evaluation.protocols import validation_split
+    from decoders.export.publish import publish
     from decoders.training.epoching import epochs_from_annotations
 
     if not 0.0 < train_share < 1.0:

@@ -83,8 +83,8 @@ def train_calibration(
     decoders.datasets.errors.DataError
         When the recording lacks cued trials of some class, or has too few for the protocol.
     """
-    from bci_app.models.publish import publish
     from decoders.checkpoint import load_decoder
+    from decoders.export.publish import publish
     from decoders.training.runner import TrainingJob, train
     from decoders.training.sources import DataRequest
 

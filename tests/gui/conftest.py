@@ -55,7 +55,7 @@ def _train_toy(channels=CHANNELS):
 @pytest.fixture(scope="session")
 def model_registry(tmp_path_factory) -> Path:
     """A registry holding ``toy`` (CSP+LDA on C0..C7 at 128 Hz, 1 s windows), exported for real."""
-    from bci_app.models.publish import publish
+    from decoders.export.publish import publish
 
     root = tmp_path_factory.mktemp("registry")
     publish(_train_toy(), root, "toy")

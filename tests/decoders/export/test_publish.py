@@ -1,7 +1,7 @@
 from bci_app.inference.model import OnnxModel
-from bci_app.models.publish import publish
 from bci_app.models.registry import ModelRegistry
 from decoders import registry as decoders
+from decoders.export.publish import publish
 
 
 def test_publish_exports_and_registers_the_next_version(tmp_path, make_trials):

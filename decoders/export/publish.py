@@ -1,8 +1,9 @@
-"""Publish a fitted decoder to a registry: export to ONNX (parity checked), register it.
+"""Publish a fitted decoder to a model registry: export to ONNX (parity checked), register it.
 
-Off the live path (it needs torch): an online adaptation, such as RLEEGNet's, calls
-:func:`publish` after each update; an engine following the model's name swaps the new
-version in between two windows.
+Training, calibration and federated runs publish their models here; an online adaptation,
+such as RLEEGNet's, calls :func:`publish` after each update, and an engine following the
+model's name swaps the new version in between two windows. The registry itself
+(:mod:`bci_app.models.registry`) is torch-free and below every room that writes to it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .registry import ModelRecord, ModelRegistry
+from bci_app.models.registry import ModelRecord, ModelRegistry
+
+from .onnx_export import export_decoder
 
 if TYPE_CHECKING:
     from decoders.card import DecoderCard
@@ -46,8 +49,6 @@ def publish(
     ModelRecord
         The new version.
     """
-    from decoders.export.onnx_export import export_decoder
-
     with tempfile.TemporaryDirectory(prefix="bci-app-publish-") as folder:
         path = Path(folder) / f"{name}.onnx"
         export_decoder(decoder, path, card=card, allow_resample=allow_resample)
