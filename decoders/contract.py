@@ -20,7 +20,7 @@ import numpy as np
 
 from decoders.datasets.errors import DataError
 from decoders.datasets.trials import TrialSet
-from decoders.history import History
+from decoders.history import History, TrainingRun
 from decoders.preprocessing import apply_to_trials, band_steps
 
 if TYPE_CHECKING:
@@ -193,19 +193,12 @@ class Decoder(ABC):
 
     @abstractmethod
     def train_module(
-        self,
-        module: torch.nn.Module,
-        train: TrialSet,
-        valid: TrialSet,
-        *,
-        progress: bool = False,
-        on_epoch: Callable[[int, History], None] | None = None,
-        checkpoint: Path | None = None,
+        self, module: torch.nn.Module, train: TrialSet, valid: TrialSet, run: TrainingRun
     ) -> History | None:
         """Fit ``module`` on ``train``; ``valid`` is the only data selection may look at.
 
-        Decoders trained over epochs write their training state to ``checkpoint`` after
-        each epoch and resume from it when it exists.
+        Decoders trained over epochs report each epoch to ``run`` and write their training
+        state to ``run.checkpoint`` after each one, resuming from it when it exists.
         """
 
     def preprocessing(self) -> tuple[dict[str, Any], ...]:
@@ -251,7 +244,7 @@ class Decoder(ABC):
         torch.manual_seed(self.seed)
         self.module_ = self.build(self.input_spec_, self.output_spec_)
         self.history_ = self.train_module(
-            self.module_, train, valid, progress=progress, on_epoch=on_epoch, checkpoint=checkpoint
+            self.module_, train, valid, TrainingRun(progress, on_epoch, checkpoint)
         )
         self.module_.eval()
         return self

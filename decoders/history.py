@@ -1,8 +1,10 @@
-"""The record of a training run: one row per epoch and the epoch whose weights were kept."""
+"""A training run: how it reports and resumes, and its record (one row per epoch)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -20,3 +22,32 @@ class History:
     def from_dict(cls, data: dict) -> History:
         """Rebuild from :meth:`to_dict` output."""
         return cls([dict(epoch) for epoch in data["epochs"]], int(data["best_epoch"]))
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """How a training run reports its progress and where it keeps its state.
+
+    Parameters
+    ----------
+    progress : bool
+        Show a progress bar.
+    on_epoch : callable, optional
+        Called with the epoch index and the history after every epoch.
+    checkpoint : Path, optional
+        File holding the complete training state, written after every epoch; training
+        resumes from it when it exists.
+    """
+
+    progress: bool = False
+    on_epoch: Callable[[int, History], None] | None = None
+    checkpoint: Path | None = None
+
+    def epoch_done(self, epoch: int, history: History) -> None:
+        """Report a finished epoch to :attr:`on_epoch`, if any."""
+        if self.on_epoch is not None:
+            self.on_epoch(epoch, history)
+
+
+QUIET = TrainingRun()
+"""A run with no progress bar, no callback and no checkpoint."""

@@ -9,13 +9,11 @@ on the training trials before; measure the trained network on the validation tri
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from decoders.contract import Decoder
 from decoders.datasets.trials import TrialSet
-from decoders.history import History
+from decoders.history import History, TrainingRun
 
 if TYPE_CHECKING:
     import torch
@@ -69,27 +67,12 @@ class NetworkDecoder(Decoder):
         """Measure the trained network on the validation trials (for the card); nothing here."""
 
     def train_module(
-        self,
-        module: torch.nn.Module,
-        train: TrialSet,
-        valid: TrialSet,
-        *,
-        progress: bool = False,
-        on_epoch: Callable[[int, History], None] | None = None,
-        checkpoint: Path | None = None,
+        self, module: torch.nn.Module, train: TrialSet, valid: TrialSet, run: TrainingRun
     ) -> History:
         """Run :meth:`prepare`, the early-stopping loop on ``valid``, then :meth:`trained`."""
         from decoders.training.loop import fit_classifier
 
         self.prepare(module, train)
-        history = fit_classifier(
-            module,
-            train,
-            valid,
-            self.train_config,
-            progress=progress,
-            on_epoch=on_epoch,
-            checkpoint=checkpoint,
-        )
+        history = fit_classifier(module, train, valid, self.train_config, run)
         self.trained(module, valid)
         return history

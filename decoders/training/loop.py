@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from decoders.history import History
+from decoders.history import QUIET, History, TrainingRun
 
 from .state import ResumableState
 
@@ -50,20 +48,13 @@ def fit_classifier(
     train: TrialSet,
     valid: TrialSet,
     config: TrainConfig,
-    *,
-    progress: bool = False,
-    on_epoch: Callable[[int, History], None] | None = None,
-    checkpoint: Path | None = None,
+    run: TrainingRun = QUIET,
 ) -> History:
     """Train ``module`` with cross-entropy; keep the weights of the best validation loss.
 
-    Only the validation trials drive early stopping and the choice of weights.
-
-    Parameters
-    ----------
-    checkpoint : Path, optional
-        File where the complete training state is written after every epoch (tensors and
-        plain values only). When it exists at the start, training resumes from it.
+    Only the validation trials drive early stopping and the choice of weights. The complete
+    training state goes to ``run.checkpoint`` after every epoch (tensors and plain values
+    only); when that file exists at the start, training resumes from it.
     """
     import torch
     from tqdm.auto import tqdm
@@ -72,13 +63,13 @@ def fit_classifier(
         module.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
     state = ResumableState(module, optimizer, config.seed)
-    state.resume(checkpoint)
+    state.resume(run.checkpoint)
     loss_fn = torch.nn.CrossEntropyLoss()
     xt, yt = _tensors(train)
     xv, yv = _tensors(valid)
     first = state.next_epoch
     epochs = range(first, first if state.stopped(config.patience) else config.max_epochs)
-    bar = tqdm(epochs, desc="epochs", unit="ep", disable=not progress, leave=False)
+    bar = tqdm(epochs, desc="epochs", unit="ep", disable=not run.progress, leave=False)
     for epoch in bar:
         module.train()
         order = torch.randperm(len(xt), generator=state.generator)
@@ -101,10 +92,9 @@ def fit_classifier(
         }
         state.record(row, (-valid_loss,))
         bar.set_postfix(valid_loss=f"{valid_loss:.3f}", valid_acc=f"{valid_accuracy:.2f}")
-        if checkpoint is not None:
-            state.save(checkpoint)
-        if on_epoch is not None:
-            on_epoch(epoch, state.history)
+        if run.checkpoint is not None:
+            state.save(run.checkpoint)
+        run.epoch_done(epoch, state.history)
         if state.stopped(config.patience):
             break
     return state.finish()

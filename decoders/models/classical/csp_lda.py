@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from decoders.contract import Decoder, InputSpec, OutputSpec
 from decoders.datasets.trials import TrialSet
+from decoders.history import TrainingRun
 
 if TYPE_CHECKING:
     import torch
@@ -43,7 +44,9 @@ class CspLda(Decoder):
             len(spec.ch_names), min(self.n_components, len(spec.ch_names)), len(output.names)
         )
 
-    def train_module(self, module, train: TrialSet, valid: TrialSet, **_: Any) -> None:
+    def train_module(
+        self, module: torch.nn.Module, train: TrialSet, valid: TrialSet, run: TrainingRun
+    ) -> None:
         """Fit on training and validation trials together: nothing is selected on validation."""
         import torch
         from mne.decoding import CSP

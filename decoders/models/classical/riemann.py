@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from decoders.contract import Decoder, InputSpec, OutputSpec
 from decoders.datasets.trials import TrialSet
+from decoders.history import TrainingRun
 
 from .csp_lda import linear_logits
 from .spd import logm_spd, oas_covariance, upper_weighted
@@ -45,7 +46,9 @@ class TangentSpaceLR(Decoder):
         n_components = n_classes * min(self.n_filters, n_channels) if self.xdawn else 0
         return make_tangent_space_module(n_channels, spec.n_times, n_components, n_classes)
 
-    def train_module(self, module, train: TrialSet, valid: TrialSet, **_: Any) -> None:
+    def train_module(
+        self, module: torch.nn.Module, train: TrialSet, valid: TrialSet, run: TrainingRun
+    ) -> None:
         """Fit on training and validation trials together: nothing is selected on validation."""
         import torch
         from pyriemann.estimation import Covariances, XdawnCovariances

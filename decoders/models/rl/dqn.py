@@ -17,15 +17,13 @@ episodes without improvement.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from decoders.history import History
+from decoders.history import QUIET, History, TrainingRun
 from decoders.training.state import ResumableState
 
 from .replay import ReplayBuffer
@@ -73,10 +71,7 @@ def train_dqn(
     valid_states: Tensor,
     valid_labels: Tensor,
     config: DqnConfig,
-    *,
-    progress: bool = False,
-    on_epoch: Callable[[int, History], None] | None = None,
-    checkpoint: Path | None = None,
+    run: TrainingRun = QUIET,
 ) -> History:
     """Train ``qnet`` by DQN on training trials; keep the episode best on validation.
 
@@ -88,9 +83,9 @@ def train_dqn(
         Trial banks (n_trials, ...), already in the Q-network's input space.
     train_labels, valid_labels : Tensor of int64
         Classes, which define the rewards.
-    checkpoint : Path, optional
-        File holding the complete training state, written after each episode; training
-        resumes from it when it exists.
+    run : TrainingRun
+        Progress reporting, and the checkpoint file holding the complete training state,
+        written after each episode (training resumes from it when it exists).
 
     Returns
     -------
@@ -104,12 +99,12 @@ def train_dqn(
     replay = ReplayBuffer(config.replay_size)
     optimizer = torch.optim.Adam(qnet.parameters(), lr=config.lr)
     state = ResumableState(qnet, optimizer, config.seed, {"target": target, "replay": replay})
-    state.resume(checkpoint)
+    state.resume(run.checkpoint)
     updates = state.counters.setdefault("updates", 0)
     n_trials = len(train_states)
     first = state.next_epoch
     episodes = range(first, first if state.stopped(config.patience) else config.episodes)
-    bar = tqdm(episodes, desc="episodes", unit="ep", disable=not progress, leave=False)
+    bar = tqdm(episodes, desc="episodes", unit="ep", disable=not run.progress, leave=False)
     for episode in bar:
         epsilon = config.epsilon(episode)
         order = torch.randperm(n_trials, generator=state.generator)
@@ -148,10 +143,9 @@ def train_dqn(
         }
         state.record(row, (valid_accuracy, -valid_loss))
         bar.set_postfix(valid_acc=f"{valid_accuracy:.2f}", epsilon=f"{epsilon:.2f}")
-        if checkpoint is not None:
-            state.save(checkpoint)
-        if on_epoch is not None:
-            on_epoch(episode, state.history)
+        if run.checkpoint is not None:
+            state.save(run.checkpoint)
+        run.epoch_done(episode, state.history)
         if state.stopped(config.patience):
             break
     return state.finish()

@@ -9,8 +9,7 @@ Q-network from labelled feedback trials inside a trust region; CSP stays frozen.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,7 +17,7 @@ import numpy as np
 from decoders.contract import Decoder, InputSpec, OutputSpec
 from decoders.datasets.errors import DataError
 from decoders.datasets.trials import TrialSet
-from decoders.history import History
+from decoders.history import History, TrainingRun
 from decoders.preprocessing import apply_to_trials
 
 from .settings import AdaptationSettings, DqnConfig
@@ -131,14 +130,7 @@ class RLEEGNet(Decoder):
         return RleegnetModule(CspSpace(n_channels, n_filters), qnet)
 
     def train_module(
-        self,
-        module,
-        train: TrialSet,
-        valid: TrialSet,
-        *,
-        progress: bool = False,
-        on_epoch: Callable[[int, History], None] | None = None,
-        checkpoint: Path | None = None,
+        self, module: torch.nn.Module, train: TrialSet, valid: TrialSet, run: TrainingRun
     ) -> History:
         """Fit CSP on ``train`` only, then train the Q-network by DQN, selected on ``valid``."""
         import torch
@@ -156,9 +148,7 @@ class RLEEGNet(Decoder):
             valid_states,
             torch.as_tensor(valid.labels, dtype=torch.long),
             self.dqn_config,
-            progress=progress,
-            on_epoch=on_epoch,
-            checkpoint=checkpoint,
+            run,
         )
 
     def streaming_module(self) -> torch.nn.Module:

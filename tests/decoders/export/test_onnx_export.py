@@ -40,7 +40,7 @@ class _TestDecoder(Decoder):
 
         return Module()
 
-    def train_module(self, module, train, valid, **_):
+    def train_module(self, module, train, valid, run):
         return None
 
 

@@ -3,9 +3,10 @@ from bci_app.models.registry import ModelRegistry
 from decoders import registry as decoders
 from decoders.export.publish import publish
 
+from .conftest import toy_trials
 
-def test_publish_exports_and_registers_the_next_version(tmp_path, make_trials):
-    toy_trials = make_trials
+
+def test_publish_exports_and_registers_the_next_version(tmp_path):
     decoder = decoders.create("csp-lda", n_components=2).fit(toy_trials(40, 0), toy_trials(20, 1))
     first = publish(decoder, tmp_path, "adaptive")
     second = publish(decoder, tmp_path, "adaptive")

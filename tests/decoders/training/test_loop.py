@@ -1,6 +1,7 @@
 import numpy as np
 
 from decoders.datasets.trials import TrialSet
+from decoders.history import TrainingRun
 from decoders.training.loop import TrainConfig, fit_classifier
 
 
@@ -39,9 +40,11 @@ def test_resumed_training_equals_uninterrupted_training(tmp_path):
     checkpoint = tmp_path / "state.pt"
     interrupted = make_module(0)
     short = TrainConfig(max_epochs=3, patience=100, lr=0.01, batch_size=8, seed=3)
-    fit_classifier(interrupted, train, valid, short, checkpoint=checkpoint)
+    fit_classifier(interrupted, train, valid, short, TrainingRun(checkpoint=checkpoint))
     resumed_module = make_module(42)  # weights come from the checkpoint, not from here
-    resumed = fit_classifier(resumed_module, train, valid, config, checkpoint=checkpoint)
+    resumed = fit_classifier(
+        resumed_module, train, valid, config, TrainingRun(checkpoint=checkpoint)
+    )
 
     assert [e["epoch"] for e in resumed.epochs] == list(range(8))
     assert np.allclose(

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from decoders.history import TrainingRun
 from decoders.models.rl.dqn import epsilon_greedy, rewards, train_dqn
 from decoders.models.rl.replay import ReplayBuffer
 from decoders.models.rl.settings import DqnConfig
@@ -65,8 +66,10 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path):
     resumed, checkpoint = qnet(), tmp_path / "dqn.pt"
     torch.manual_seed(5)
     with pytest.raises(Interrupted):
-        train_dqn(resumed, *arguments, on_epoch=stop_after_three, checkpoint=checkpoint)
+        train_dqn(
+            resumed, *arguments, TrainingRun(on_epoch=stop_after_three, checkpoint=checkpoint)
+        )
     torch.manual_seed(123)  # whatever happened meanwhile, the checkpoint restores the RNG
-    history = train_dqn(qnet(), *arguments, checkpoint=checkpoint)
+    history = train_dqn(qnet(), *arguments, TrainingRun(checkpoint=checkpoint))
     assert history.to_dict() == expected.to_dict()
     assert len(history.epochs) == 8
