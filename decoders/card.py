@@ -36,6 +36,9 @@ class DecoderCard:
         Per-epoch training history of the kept model, when trained by gradient descent.
     extra : dict
         Decoder-specific facts (synaptic operations and energy for spiking decoders, ...).
+    initialization : dict
+        Where the weights started from when not from scratch (pretrained weights: origin,
+        sha256, licence).
     """
 
     decoder: str
@@ -46,6 +49,7 @@ class DecoderCard:
     evaluation: dict[str, Any] = field(default_factory=dict)
     history: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    initialization: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=software_versions)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     format: int = CARD_FORMAT
@@ -60,6 +64,7 @@ class DecoderCard:
             input=decoder.input_spec_.to_dict(),
             output=decoder.output_spec_.to_dict(),
             history=history,
+            initialization=getattr(decoder, "initialization_", {}),
             **fields,
         )
 

@@ -201,6 +201,20 @@ class Decoder(ABC):
         state to ``run.checkpoint`` after each one, resuming from it when it exists.
         """
 
+    def initialize(self, module: torch.nn.Module, source: Path) -> dict[str, Any]:
+        """Load pretrained weights from ``source`` into the untrained ``module``.
+
+        Returns the provenance written to the card (origin, sha256, licence, what was
+        loaded). Decoders that can start from pretrained weights override it; the others
+        refuse.
+
+        Raises
+        ------
+        DataError
+            Here always; in overrides, when ``source`` does not fit the module.
+        """
+        raise DataError(str(source), f"{self.name} does not start from pretrained weights")
+
     def preprocessing(self) -> tuple[dict[str, Any], ...]:
         """Return the declared causal steps: the band-pass of a ``band`` option, if any.
 
@@ -226,10 +240,12 @@ class Decoder(ABC):
         progress: bool = False,
         on_epoch: Callable[[int, History], None] | None = None,
         checkpoint: Path | None = None,
+        init: Path | None = None,
     ) -> Decoder:
         """Fit on ``train`` with ``valid`` for early stopping and selection; return self.
 
-        ``checkpoint`` (a file) makes an interrupted training resumable.
+        ``checkpoint`` (a file) makes an interrupted training resumable; ``init`` (pretrained
+        weights, see :meth:`initialize`) is where the module starts from.
         """
         import torch
 
@@ -243,6 +259,7 @@ class Decoder(ABC):
         train, valid = self._preprocessed(train), self._preprocessed(valid)
         torch.manual_seed(self.seed)
         self.module_ = self.build(self.input_spec_, self.output_spec_)
+        self.initialization_ = {} if init is None else self.initialize(self.module_, Path(init))
         self.history_ = self.train_module(
             self.module_, train, valid, TrainingRun(progress, on_epoch, checkpoint)
         )

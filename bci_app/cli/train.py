@@ -44,6 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="deploy a decoder refitted on every training trial after the evaluation "
         "(default: the one fitted in the first seed and fold)",
     )
+    parser.add_argument(
+        "--init",
+        metavar="PRETRAINED",
+        help="start every fit from these pretrained weights (a local checkpoint or weights "
+        "folder; what a decoder accepts is in its documentation); recorded in the card",
+    )
     parser.add_argument("--out", type=Path, help="run folder (default runs/DECODER-DATA)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(handler=run)
@@ -81,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         options=parse_options(args.options),
         valid_fraction=args.valid_fraction,
         refit=args.refit,
+        init=args.init,
     )
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(args.data).name or args.data).strip("-")
     out = args.out or Path("runs") / f"{args.decoder}-{slug}"

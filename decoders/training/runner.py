@@ -44,6 +44,7 @@ class TrainingJob:
     options: dict[str, Any] = field(default_factory=dict)
     valid_fraction: float = 0.2
     refit: bool = False
+    init: str | None = None
 
     def identity(self) -> dict[str, Any]:
         """Return what must match for a run folder to be resumed."""
@@ -57,6 +58,7 @@ class TrainingJob:
             "options": self.options,
             "valid_fraction": self.valid_fraction,
             "refit": self.refit,
+            "init": self.init,
         }
 
 
@@ -72,7 +74,11 @@ def train(job: TrainingJob, out: Path, *, progress: bool = True) -> ResultRecord
     first_run = (job.seeds[0], next(protocol.folds(data, job.seeds[0])).name)
 
     def fit_options(seed: int, fold: str) -> dict[str, Any]:
-        return {"progress": progress, "checkpoint": partial / f"seed{seed}-{fold}.pt"}
+        return {
+            "progress": progress,
+            "checkpoint": partial / f"seed{seed}-{fold}.pt",
+            "init": job.init,
+        }
 
     def on_fitted(run: FittedRun) -> None:
         if (run.seed, run.fold) == first_run and not job.refit:
@@ -122,7 +128,8 @@ def _refitted(job: TrainingJob, data) -> tuple[Any, dict[str, Any]]:
     train = data.train if isinstance(data, OfficialSplit) else data
     seed = job.seeds[0]
     fit, valid = validation_split(train, job.valid_fraction, seed)
-    decoder = registry.get(job.decoder).create(seed=seed, **job.options).fit(fit, valid)
+    decoder = registry.get(job.decoder).create(seed=seed, **job.options)
+    decoder.fit(fit, valid, init=job.init)
     return decoder, {"seed": seed, "refit_on_trials": train.n_trials}
 
 
@@ -165,7 +172,7 @@ def _size_curve(job: TrainingJob, data, seed: int) -> tuple[list[int], list[floa
         try:
             # ``valid`` stays unseen: decoders may merge their own validation part into training
             decoder = entry.create(seed=seed, **job.options)
-            decoder.fit(*validation_split(subset, job.valid_fraction, seed))
+            decoder.fit(*validation_split(subset, job.valid_fraction, seed), init=job.init)
         except (DataError, ValueError):
             continue  # too few trials of some class at this size
         proba = decoder.predict_proba(valid.data)

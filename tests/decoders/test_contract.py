@@ -102,3 +102,8 @@ def test_predict_runs_the_declared_pipeline_as_the_stream_does():
     with torch.no_grad():
         unfiltered = decoder.inference_module()(torch.tensor(trials, dtype=torch.float32)).numpy()
     assert not np.allclose(unfiltered, expected.numpy(), atol=1e-3)
+
+
+def test_a_decoder_without_pretrained_weights_refuses_an_init(tmp_path):
+    with pytest.raises(DataError, match="csp-lda does not start from pretrained weights"):
+        registry.create("csp-lda", n_components=2).fit(toy(), toy(seed=1), init=tmp_path)
