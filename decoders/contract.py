@@ -201,6 +201,15 @@ class Decoder(ABC):
         state to ``run.checkpoint`` after each one, resuming from it when it exists.
         """
 
+    @classmethod
+    def options_from(cls, source: Path) -> dict[str, Any]:
+        """Return the options a pretrained ``source`` implies (its architecture); none here.
+
+        ``bci-app train --init`` creates the decoder with these, then the user's options; a
+        conflict between them is caught by :meth:`initialize`.
+        """
+        return {}
+
     def initialize(self, module: torch.nn.Module, source: Path) -> dict[str, Any]:
         """Load pretrained weights from ``source`` into the untrained ``module``.
 

@@ -178,6 +178,15 @@ for _entry in (
         tiny={**_TRAINING_TINY, "width": 8, "n_blocks": 1, "max_steps": 8},
     ),
     DecoderEntry(
+        "eegformer",
+        "decoders.models.eegformer.classifier:EEGFormer",
+        "foundation",
+        "EEGFormer: spectral tokens per channel, Transformer encoder and VQ codebook "
+        "pretrained on unlabelled EEG (`bci-app pretrain`), linear head fine-tuned "
+        "(`--init`); explains decisions by its tokens",
+        tiny={**_TRAINING_TINY, "size": "tiny"},
+    ),
+    DecoderEntry(
         "fleeg-convnet",
         "decoders.models.fleeg.fleeg:FleegConvNet",
         "federated",

@@ -75,3 +75,51 @@ def write_toy_recording():
 def toy_recording(tmp_path):
     """Return the path of a small labelled FIF recording in a temporary folder."""
     return _write_toy_recording(tmp_path / "toy_raw.fif")
+
+
+def write_recording(
+    path: Path,
+    *,
+    seconds: float = 20.0,
+    sfreq: float = 250.0,
+    n_eeg: int = 4,
+    extra_types: tuple[str, ...] = (),
+    seed: int = 0,
+) -> Path:
+    """Write a FIF (or EDF, by suffix) recording of noise plus a 10 Hz rhythm, in volts."""
+    import mne
+
+    rng = np.random.default_rng(seed)
+    n_times = round(seconds * sfreq)
+    types = ["eeg"] * n_eeg + list(extra_types)
+    names = [f"EEG{index:02d}" for index in range(n_eeg)]
+    names += [f"{kind.upper()}{index:02d}" for index, kind in enumerate(extra_types)]
+    time = np.arange(n_times) / sfreq
+    data = rng.standard_normal((len(types), n_times)) * 10e-6
+    data[:n_eeg] += 20e-6 * np.sin(2 * np.pi * 10.0 * time + rng.uniform(0, 6, (n_eeg, 1)))
+    scales = {"mag": 1e-12, "grad": 1e-10, "stim": 0.0}
+    for row, kind in enumerate(extra_types, start=n_eeg):
+        data[row] = rng.standard_normal(n_times) * scales.get(kind, 10e-6)
+    raw = mne.io.RawArray(data, mne.create_info(names, sfreq, types), verbose="error")
+    if path.suffix == ".edf":
+        mne.export.export_raw(path, raw, fmt="edf", overwrite=True, verbose="error")
+    else:
+        raw.save(path, overwrite=True, verbose="error")
+    return path
+
+
+@pytest.fixture
+def make_recording():
+    """Return :func:`write_recording`."""
+    return write_recording
+
+
+@pytest.fixture(scope="session")
+def eeg_corpus(tmp_path_factory) -> Path:
+    """A folder of three short EEG recordings (FIF and EDF, 250 and 256 Hz)."""
+    folder = tmp_path_factory.mktemp("corpus")
+    write_recording(folder / "a_raw.fif", seconds=24, seed=0)
+    write_recording(folder / "b_raw.fif", seconds=16, sfreq=256.0, seed=1)
+    (folder / "sub").mkdir()
+    write_recording(folder / "sub" / "c.edf", seconds=20, seed=2)
+    return folder

@@ -50,6 +50,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="start every fit from these pretrained weights (a local checkpoint or weights "
         "folder; what a decoder accepts is in its documentation); recorded in the card",
     )
+    parser.add_argument(
+        "--label-fraction",
+        type=float,
+        default=1.0,
+        help="use the labels of this share of each fold's training trials (stratified; "
+        "validation is carved from it), for label-scarce runs",
+    )
     parser.add_argument("--out", type=Path, help="run folder (default runs/DECODER-DATA)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(handler=run)
@@ -88,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         valid_fraction=args.valid_fraction,
         refit=args.refit,
         init=args.init,
+        label_fraction=args.label_fraction,
     )
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(args.data).name or args.data).strip("-")
     out = args.out or Path("runs") / f"{args.decoder}-{slug}"

@@ -134,6 +134,30 @@ def validation_split(train: TrialSet, fraction: float, seed: int) -> tuple[Trial
     return train.subset(np.sort(fit)), train.subset(np.sort(valid))
 
 
+def labelled_share(train: TrialSet, fraction: float, seed: int) -> TrialSet:
+    """Return a stratified share ``fraction`` of training trials (label-scarce runs).
+
+    Every class keeps at least two trials (one to fit, one to validate); the test part of
+    the fold is untouched.
+
+    Raises
+    ------
+    ValueError
+        When ``fraction`` is not in (0, 1].
+    """
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"the label fraction must be in (0, 1], got {fraction}")
+    if fraction == 1.0:
+        return train
+    rng = np.random.default_rng([seed, 7])
+    kept = []
+    for label in range(train.n_classes):
+        members = np.flatnonzero(train.labels == label)
+        count = min(len(members), max(2, round(fraction * len(members))))
+        kept.append(rng.choice(members, count, replace=False))
+    return train.subset(np.sort(np.concatenate(kept)))
+
+
 def _pooled(data: TrialSet | OfficialSplit) -> TrialSet:
     if isinstance(data, OfficialSplit):
         raise DataError(

@@ -1,0 +1,85 @@
+"""What a self-supervised model offers the pretraining loop.
+
+A pretrainable model is a torch module built from a configuration (a plain JSON mapping with
+named sizes such as ``tiny`` or ``base``), which says what sequences it takes
+(:class:`~decoders.pretraining.segments.SegmentSpec`) and returns its losses on a
+micro-batch. Its vector quantisers are stepped by the loop once per optimisation step, with
+statistics summed over processes and micro-batches.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import torch
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from .segments import SegmentSpec
+    from .vq import VectorQuantizer
+
+
+@dataclass(frozen=True)
+class Losses:
+    """The losses of one micro-batch.
+
+    Attributes
+    ----------
+    total : Tensor
+        The scalar to minimise.
+    parts : dict of str to float
+        Its named terms (detached), for logs and curves.
+    """
+
+    total: Tensor
+    parts: dict[str, float]
+
+
+class PretrainingModel(torch.nn.Module):
+    """Base of the self-supervised models the pretraining loop trains.
+
+    Subclasses set ``sizes`` (named configurations) and implement :meth:`segment_spec`,
+    :meth:`losses` and :meth:`quantizers`; ``__init__`` takes the configuration's keys.
+    """
+
+    sizes: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    @classmethod
+    def configuration(cls, size: str, **overrides: Any) -> dict[str, Any]:
+        """Return the named configuration ``size`` updated by ``overrides``."""
+        if size not in cls.sizes:
+            raise ValueError(f"unknown size '{size}' (sizes: {', '.join(cls.sizes)})")
+        config = {**cls.sizes[size], **overrides}
+        unknown = sorted(set(overrides) - set(cls.sizes[size]))
+        if unknown:
+            raise ValueError(
+                f"{cls.__name__} has no setting {', '.join(unknown)} "
+                f"(settings: {', '.join(cls.sizes[size])})"
+            )
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> PretrainingModel:
+        """Build the model of a configuration returned by :meth:`configuration`."""
+        return cls(**config)
+
+    @staticmethod
+    @abstractmethod
+    def segment_spec(config: dict[str, Any]) -> SegmentSpec:
+        """Return the sequences a model of ``config`` is pretrained on."""
+
+    @abstractmethod
+    def losses(self, data: Tensor, weight: Tensor) -> Losses:
+        """Return the self-supervised losses of sequences ``data`` (weight 0: ignore)."""
+
+    @abstractmethod
+    def quantizers(self) -> list[VectorQuantizer]:
+        """Return the vector quantisers whose codebooks the loop updates each step."""
+
+    def forward(self, data: Tensor, weight: Tensor) -> tuple[Tensor, dict[str, float]]:
+        """Return the total loss and its parts (what data parallelism wraps)."""
+        losses = self.losses(data, weight)
+        return losses.total, losses.parts
