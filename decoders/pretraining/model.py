@@ -18,7 +18,7 @@ import torch
 if TYPE_CHECKING:
     from torch import Tensor
 
-    from .segments import SegmentSpec
+    from .segments import CorpusPlan, SegmentSpec
     from .vq import VectorQuantizer
 
 
@@ -71,15 +71,27 @@ class PretrainingModel(torch.nn.Module):
     def segment_spec(config: dict[str, Any]) -> SegmentSpec:
         """Return the sequences a model of ``config`` is pretrained on."""
 
+    def attach(self, plan: CorpusPlan) -> None:
+        """Adapt to the corpus before training (per-subject layers, ...); nothing here.
+
+        Called on every process with the same plan, before weights are moved, resumed or
+        averaged, so whatever it builds is identical everywhere.
+        """
+
     @abstractmethod
-    def losses(self, data: Tensor, weight: Tensor) -> Losses:
-        """Return the self-supervised losses of sequences ``data`` (weight 0: ignore)."""
+    def losses(self, data: Tensor, weight: Tensor, source: Tensor) -> Losses:
+        """Return the self-supervised losses of items ``data`` (weight 0: ignore them).
+
+        ``source`` holds each item's index into the corpus plan's files.
+        """
 
     @abstractmethod
     def quantizers(self) -> list[VectorQuantizer]:
         """Return the vector quantisers whose codebooks the loop updates each step."""
 
-    def forward(self, data: Tensor, weight: Tensor) -> tuple[Tensor, dict[str, float]]:
+    def forward(
+        self, data: Tensor, weight: Tensor, source: Tensor
+    ) -> tuple[Tensor, dict[str, float]]:
         """Return the total loss and its parts (what data parallelism wraps)."""
-        losses = self.losses(data, weight)
+        losses = self.losses(data, weight, source)
         return losses.total, losses.parts

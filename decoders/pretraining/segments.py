@@ -1,7 +1,8 @@
 """Fixed-length sequences of a corpus, streamed from disk with bounded memory.
 
 A :class:`SegmentSpec` says what a model takes: sequences of ``n_times`` samples at
-``sfreq`` from channels of some types. :func:`plan_corpus` keeps the files that can feed
+``sfreq`` from channels of some types, one item per channel (channel-independent models) or
+one item per segment with ``n_channels`` rows (the file's channels, zero-padded or cut). :func:`plan_corpus` keeps the files that can feed
 it (the others are reported with the reason) and cuts each into non-overlapping segments.
 
 Every epoch has one global order of segments, drawn from the seed and the epoch alone:
@@ -53,11 +54,26 @@ class SegmentSpec:
         Samples per sequence at that rate.
     ch_types : tuple of str
         MNE channel types the model takes (other channels are dropped, and said so).
+    n_channels : int, optional
+        None: every channel is an item of its own. Else each segment is one item of
+        ``n_channels`` rows: the file's first ``n_channels`` kept channels, zero-padded.
     """
 
     sfreq: float
     n_times: int
     ch_types: tuple[str, ...]
+    n_channels: int | None = None
+
+    def items(self, n_picks: int) -> int:
+        """Return the items a segment of ``n_picks`` kept channels gives."""
+        return n_picks if self.n_channels is None else 1
+
+    @property
+    def item_shape(self) -> tuple[int, ...]:
+        """Return the shape of one item."""
+        if self.n_channels is None:
+            return (self.n_times,)
+        return (self.n_channels, self.n_times)
 
     @property
     def seconds(self) -> float:
@@ -103,8 +119,8 @@ class CorpusPlan:
 
     @property
     def n_sequences(self) -> int:
-        """Return the number of single-channel sequences in one pass over the corpus."""
-        return sum(item.n_segments * len(item.picks) for item in self.files)
+        """Return the number of items (sequences) in one pass over the corpus."""
+        return sum(item.n_segments * self.spec.items(len(item.picks)) for item in self.files)
 
     def hours_used(self) -> dict[str, float]:
         """Return the channel-hours per type that the segments cover."""
@@ -182,17 +198,22 @@ class SegmentOrder:
         return cls(np.concatenate(files), np.concatenate(segments))
 
     def slot_sequences(self, plan: CorpusPlan, slot: int, n_slots: int) -> int:
-        """Return how many sequences slot ``slot`` of ``n_slots`` holds."""
-        channels = np.array([len(item.picks) for item in plan.files])
-        return int(channels[self.file[slot::n_slots]].sum())
+        """Return how many items slot ``slot`` of ``n_slots`` holds."""
+        items = np.array([plan.spec.items(len(item.picks)) for item in plan.files])
+        return int(items[self.file[slot::n_slots]].sum())
 
 
 @dataclass(frozen=True)
 class MicroBatch:
-    """Sequences (n, n_times) in SI units, with weight 0 for unusable ones."""
+    """Items (n, *item_shape) in SI units, their weights (0: unusable) and source files.
+
+    ``source`` holds each item's index into the plan's files (a model that keeps per-subject
+    layers finds the subject there).
+    """
 
     data: np.ndarray
     weight: np.ndarray
+    source: np.ndarray
 
 
 @dataclass
@@ -252,23 +273,40 @@ class SlotStream:
     def __iter__(self) -> Iterator[MicroBatch]:
         """Yield full micro-batches until the slot's segments run out."""
         spec = self.plan.spec
-        data = np.zeros((self.micro_batch, spec.n_times), np.float32)
+        data = np.zeros((self.micro_batch, *spec.item_shape), np.float32)
         weight = np.zeros(self.micro_batch, np.float32)
+        source = np.zeros(self.micro_batch, np.int64)
         filled = 0
         skip = self._skip
         for file_index, segment in zip(self.files, self.segments, strict=True):
-            n_channels = len(self.plan.files[file_index].picks)
-            if skip >= n_channels:
-                skip -= n_channels
+            n_items = spec.items(len(self.plan.files[file_index].picks))
+            if skip >= n_items:
+                skip -= n_items
                 continue
-            sequences, usable = self._read(int(file_index), int(segment))
-            for row in range(skip, n_channels):
-                data[filled], weight[filled] = sequences[row], usable[row]
+            items, usable = self._items(int(file_index), int(segment))
+            for row in range(skip, n_items):
+                data[filled], weight[filled] = items[row], usable[row]
+                source[filled] = file_index
                 filled += 1
                 if filled == self.micro_batch:
-                    yield MicroBatch(data.copy(), weight.copy())
+                    yield MicroBatch(data.copy(), weight.copy(), source.copy())
                     filled = 0
             skip = 0
+
+    def _items(self, file_index: int, segment: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return a segment's items and their weights: one per channel, or the segment whole.
+
+        A whole segment is usable when at least one of its channels is; its unusable
+        channels are zeros.
+        """
+        sequences, usable = self._read(file_index, segment)
+        rows = self.plan.spec.n_channels
+        if rows is None:
+            return sequences, usable
+        whole = np.zeros((1, rows, sequences.shape[1]), np.float32)
+        count = min(rows, len(sequences))
+        whole[0, :count] = sequences[:count]
+        return whole, np.array([float(usable[:count].any())])
 
     def _read(self, file_index: int, segment: int) -> tuple[np.ndarray, np.ndarray]:
         """Return a segment's sequences (channels, n_times) resampled, and their usability."""

@@ -194,6 +194,7 @@ class Pretrainer:
         settings, world = self.settings, self.world
         self.out.mkdir(parents=True, exist_ok=True)
         distributed.start(world, self.device)
+        self.model.attach(self.plan)
         model = self.model.to(self.device)
         optimizer = torch.optim.AdamW(
             model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay
@@ -265,9 +266,10 @@ class Pretrainer:
         for index, batch in enumerate(micro_batches):
             data = torch.from_numpy(batch.data).to(self.device, non_blocking=True)
             weight = torch.from_numpy(batch.weight).to(self.device, non_blocking=True)
+            source = torch.from_numpy(batch.source).to(self.device, non_blocking=True)
             last = index == len(micro_batches) - 1
             with self._sync(wrapped, last), self._autocast():
-                loss, parts = wrapped(data, weight)
+                loss, parts = wrapped(data, weight, source)
             scaler.scale(loss / len(micro_batches)).backward()
             for name, value in {"loss": float(loss.detach()), **parts}.items():
                 totals[name] = totals.get(name, 0.0) + value / len(micro_batches)

@@ -92,7 +92,7 @@ class EEGFormerPretraining(PretrainingModel):
         """Return ``segment_s`` of EEG at 250 Hz."""
         return SegmentSpec(config["sfreq"], round(config["segment_s"] * config["sfreq"]), CH_TYPES)
 
-    def losses(self, data: torch.Tensor, weight: torch.Tensor) -> Losses:
+    def losses(self, data: torch.Tensor, weight: torch.Tensor, source: torch.Tensor) -> Losses:
         """Return reconstruction + commitment losses of single-channel sequences ``data``."""
         reconstruction, commitment = self.backbone.reconstruction_loss(data, weight)
         total = reconstruction + commitment

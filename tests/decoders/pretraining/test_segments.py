@@ -145,3 +145,16 @@ def test_a_corpus_larger_than_the_memory_cap_streams(make_recording, tmp_path):
         [sys.executable, "-c", script, "load"], capture_output=True, text=True, env=environment
     )
     assert loaded.returncode != 0 and "MemoryError" in loaded.stderr
+
+
+def test_whole_segments_are_items_of_a_fixed_channel_count(eeg_corpus):
+    spec = SegmentSpec(250.0, 500, ("eeg",), n_channels=6)
+    plan = plan_corpus(scan_corpus([eeg_corpus]), spec)
+    assert plan.n_sequences == plan.n_segments  # one item per segment
+    stream = StepStream(plan, seed=0, micro_batch=5, prefetch=0)
+    (_, (batch,)) = next(stream.steps())
+    assert batch.data.shape == (5, 6, 500)
+    assert (batch.data[:, 4:] == 0).all() and (batch.data[:, :4] != 0).all()
+    assert batch.weight.tolist() == [1.0] * 5
+    order = stream.order(0)
+    assert batch.source.tolist() == order.file[:5].tolist()

@@ -21,7 +21,7 @@ def test_the_loss_decreases_on_a_fixed_batch():
     losses = []
     for _ in range(40):
         optimizer.zero_grad()
-        loss, _ = model(data, weight)
+        loss, _ = model(data, weight, torch.zeros(32, dtype=torch.long))
         loss.backward()
         optimizer.step()
         for quantizer in model.quantizers():
