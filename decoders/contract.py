@@ -236,6 +236,10 @@ class Decoder(ABC):
         """Return decoder-specific facts for the card (e.g. synaptic operations, energy)."""
         return {}
 
+    def save_figures(self, folder: Path) -> list[Path]:
+        """Write decoder-specific figures of the fitted decoder into ``folder``; none here."""
+        return []
+
     def streaming_module(self) -> torch.nn.Module | None:
         """Return a step module with explicit state for recurrent decoders, else None."""
         return None
