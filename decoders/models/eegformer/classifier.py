@@ -146,12 +146,15 @@ class EEGFormer(NetworkDecoder):
 
     def trained(self, module: torch.nn.Module, valid: TrialSet) -> None:
         """Fit the token detector on the training windows' codes; describe validation's."""
+        import torch
+
         from .interpret import TokenNaiveBayes, usage_by_class
 
         train, self._training_trials = self._training_trials, None
         n_codes = module.backbone.quantizer.n_codes
         train_codes, valid_codes = _codes(module, train.data), _codes(module, valid.data)
         detector = TokenNaiveBayes(n_codes).fit(train_codes, train.labels, train.n_classes)
+        module.evidence.copy_(torch.as_tensor(detector.evidence(), dtype=torch.float32))
         proba = detector.predict_proba(valid_codes)
         usage = usage_by_class(valid_codes, valid.labels, valid.n_classes, n_codes)
         examples = [int(np.flatnonzero(valid.labels == c)[0]) for c in np.unique(valid.labels)]
@@ -179,6 +182,26 @@ class EEGFormer(NetworkDecoder):
             },
             "code_evidence": np.round(found["detector"].evidence(), 4).tolist(),
         }
+
+    def explanation(self) -> dict[str, Any]:
+        """Return the description of the evidence map the graph outputs beside its decision."""
+        self._require_fitted()
+        return {
+            "kind": "token-evidence",
+            "axes": ["channel", "token"],
+            "rows": list(self.input_spec_.ch_names),
+            "step_s": self.architecture_config["stride"] / self.architecture_config["sfreq"],
+            "unit": "nats",
+            "about": "evidence of each token's code for the decided class (naive Bayes "
+            "over EEGFormer's codes, fitted on the training windows)",
+        }
+
+    def explaining_module(self) -> torch.nn.Module:
+        """Return the module of the exported graph: probabilities, then the evidence map."""
+        from .network import Explaining
+
+        self._require_fitted()
+        return Explaining(self.module_).eval()
 
     def save_figures(self, folder: Path) -> list[Path]:
         """Write the codebook usage per class and one token map per class (validation)."""
