@@ -252,6 +252,7 @@ class Pretrainer:
             if done or self.state.step % settings.checkpoint_every == 0:
                 self._checkpoint(model, optimizer, scaler)
         bar.close()
+        steps.close()
         self.stream_report = stream.report
         distributed.barrier(world)
         return self.state
