@@ -9,9 +9,7 @@ the objects' state from their timers.
 from __future__ import annotations
 
 import itertools
-from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +18,8 @@ from PySide6.QtCore import QObject, Signal
 from acquisition.markers import MarkerBuffer
 from acquisition.session import AcquisitionSession
 from bci_app.models.registry import ModelRegistry
+from bci_app.session.desk import ThreadTraining
+from bci_app.session.live import LiveDecoder
 from bci_app.session.metadata import SessionInfo, default_sessions_dir
 from bci_app.session.recording import SessionRecorder
 
@@ -31,21 +31,10 @@ if TYPE_CHECKING:
     from acquisition.player import Player
     from acquisition.recorder import RecordingResult
     from acquisition.streaminfo import StreamDescription
-    from bci_app.inference.engine import InferenceEngine
-    from bci_app.inference.prediction import Prediction
-    from bci_app.inference.runner import DecoderRunner
+    from bci_app.session.training import CalibrationJob
 
 OPERATOR_STREAM = "operator"
-
-
-@dataclass
-class LiveDecoder:
-    """One model decoding one stream: its engine, runner and the predictions not yet drawn."""
-
-    name: str
-    engine: InferenceEngine
-    runner: DecoderRunner
-    predictions: deque[Prediction] = field(default_factory=lambda: deque(maxlen=5000))
+__all__ = ["Controller", "LiveDecoder"]
 
 
 class Controller(QObject):
@@ -168,6 +157,7 @@ class Controller(QObject):
         source: str = "",
         connect: bool = True,
         done: Callable[[Player], None] | None = None,
+        failed: Callable[[BaseException], None] | None = None,
         **player_options: Any,
     ) -> None:
         """Load a recording with ``load()`` and stream it as ``name`` (in a worker).
@@ -186,6 +176,8 @@ class Controller(QObject):
             Open the stream (and its markers) once it plays.
         done : callable, optional
             Called with the started player.
+        failed : callable, optional
+            Called with the error when it cannot start (after the notice).
         **player_options
             Passed to :class:`~acquisition.player.Player`.
         """
@@ -209,10 +201,12 @@ class Controller(QObject):
             if done is not None:
                 done(player)
 
-        def failed(error: BaseException) -> None:
+        def not_started(error: BaseException) -> None:
             self.notice.emit("error", f"could not play {source or name}: {error}")
+            if failed is not None:
+                failed(error)
 
-        self.tasks.run(f"player {name}", start, done=started, failed=failed)
+        self.tasks.run(f"player {name}", start, done=started, failed=not_started)
 
     def stop_player(self, name: str) -> None:
         """Stop a player (in a worker): its streams disappear, as an amplifier unplugged."""
@@ -267,7 +261,7 @@ class Controller(QObject):
             except Exception:
                 engine.stop()
                 raise
-            live = LiveDecoder(runner_name, engine, runner)
+            live = LiveDecoder(runner_name, engine, runner, locked=markers is not None)
             engine.subscribe(live.predictions.append)
             engine.start()
             return live
@@ -311,7 +305,11 @@ class Controller(QObject):
         """Return True while recording."""
         return self.session is not None and self.session.recording
 
-    def start_recording(self, done: Callable[[Path], None] | None = None) -> None:
+    def start_recording(
+        self,
+        done: Callable[[Path], None] | None = None,
+        failed: Callable[[BaseException], None] | None = None,
+    ) -> None:
         """Start recording every open stream (in a worker)."""
         if self.session is None:
             self.notice.emit("error", "start a session before recording")
@@ -323,9 +321,13 @@ class Controller(QObject):
             if done is not None:
                 done(path)
 
-        self.tasks.run("start recording", self.session.start, done=started)
+        self.tasks.run("start recording", self.session.start, done=started, failed=failed)
 
-    def stop_recording(self, done: Callable[[RecordingResult], None] | None = None) -> None:
+    def stop_recording(
+        self,
+        done: Callable[[RecordingResult], None] | None = None,
+        failed: Callable[[BaseException], None] | None = None,
+    ) -> None:
         """Stop the recording cleanly (footers, FIF copies) in a worker."""
         session = self.session
         if session is None or session.recorder is None:
@@ -339,7 +341,25 @@ class Controller(QObject):
             if done is not None:
                 done(result)
 
-        self.tasks.run("stop recording", session.stop, done=stopped)
+        self.tasks.run("stop recording", session.stop, done=stopped, failed=failed)
+
+    # -- training -------------------------------------------------------------------------------
+
+    def train(
+        self,
+        label: str,
+        job: CalibrationJob,
+        *,
+        progress: Callable[[str], None],
+        done: Callable[[Any], None],
+        failed: Callable[[BaseException], None],
+    ) -> ThreadTraining:
+        """Run the training ``job`` in a worker; ``done`` receives its result."""
+        return ThreadTraining(self.tasks, label, job, done, failed)
+
+    def notify(self, level: str, text: str) -> None:
+        """Tell the user (``info``, ``warning``, ``error``): the log and the status bar."""
+        self.notice.emit(level, text)
 
     def marker(self, text: str) -> None:
         """Send an operator marker (into the recording when recording), drawn on the traces."""

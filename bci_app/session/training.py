@@ -109,6 +109,49 @@ def train_calibration(
     )
 
 
+@dataclass(frozen=True)
+class CalibrationJob:
+    """A calibration training to run: :func:`train_calibration` with these arguments.
+
+    Parameters
+    ----------
+    recording : Path
+        The calibration recording (FIF).
+    plan : CalibrationPlan
+        Classes and training window.
+    decoder : str
+        Registered decoder name.
+    name : str
+        Model name in the registry.
+    out : Path
+        The training run folder.
+    registry_dir : Path, optional
+        The model registry (default registry when None).
+    band : tuple of float, optional
+        Band-pass of decoders that declare one (see :func:`band_options`).
+    """
+
+    recording: Path
+    plan: CalibrationPlan
+    decoder: str
+    name: str
+    out: Path
+    registry_dir: Path | None = None
+    band: tuple[float, float] | None = None
+
+    def __call__(self) -> CalibrationResult:
+        """Train, export and register; return the result."""
+        return train_calibration(
+            self.recording,
+            self.plan,
+            decoder=self.decoder,
+            name=self.name,
+            out=self.out,
+            registry_dir=self.registry_dir,
+            options=band_options(self.decoder, self.band),
+        )
+
+
 MIN_TRIALS_PER_CLASS = 8
 """Fewest trials per class the training machinery can fit, validate and cross-validate."""
 
