@@ -13,12 +13,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from acquisition.markers import MarkerBuffer
 from acquisition.session import AcquisitionSession
 from bci_app.models.registry import ModelRegistry
-from bci_app.session.desk import ThreadTraining
+from bci_app.session.child import ChildTask
 from bci_app.session.live import LiveDecoder
 from bci_app.session.metadata import SessionInfo, default_sessions_dir
 from bci_app.session.recording import SessionRecorder
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from acquisition.player import Player
     from acquisition.recorder import RecordingResult
     from acquisition.streaminfo import StreamDescription
-    from bci_app.session.training import CalibrationJob
+    from bci_app.session.staging import StagedJob
 
 OPERATOR_STREAM = "operator"
 __all__ = ["Controller", "LiveDecoder"]
@@ -55,6 +55,7 @@ class Controller(QObject):
     decoders_changed = Signal()
     recording_changed = Signal()
     session_changed = Signal()
+    trainings_changed = Signal()  # a training started, progressed or ended
     notice = Signal(str, str)  # level (info, warning, error), text
 
     def __init__(self, settings: Settings, *, buffer_seconds: float = 60.0) -> None:
@@ -71,6 +72,9 @@ class Controller(QObject):
         self.recorder_options: dict[str, Any] = {}
         self.discovered: list[StreamDescription] = []
         self.pending: set[str] = set()  # streams being opened
+        self.trainings: list[ChildTask] = []
+        self._training_timer = QTimer(self)
+        self._training_timer.timeout.connect(self._poll_trainings)
         self._log_numbers = itertools.count(1)
 
     # -- paths ----------------------------------------------------------------------------------
@@ -348,14 +352,44 @@ class Controller(QObject):
     def train(
         self,
         label: str,
-        job: CalibrationJob,
+        job: StagedJob,
         *,
-        progress: Callable[[str], None],
+        progress: Callable[[str], None] | None = None,
         done: Callable[[Any], None],
-        failed: Callable[[BaseException], None],
-    ) -> ThreadTraining:
-        """Run the training ``job`` in a worker; ``done`` receives its result."""
-        return ThreadTraining(self.tasks, label, job, done, failed)
+        failed: Callable[[BaseException], None] | None = None,
+    ) -> ChildTask:
+        """Run the training ``job`` in a child process, polled from a timer on this thread.
+
+        The desktop keeps drawing and acquiring meanwhile; :attr:`trainings_changed` tells
+        the panels of its progress. A failure (or the child's death) becomes an error notice
+        before ``failed`` is called.
+        """
+
+        def progressed(text: str) -> None:
+            if progress is not None:
+                progress(text)
+            self.trainings_changed.emit()
+
+        def broke(error: BaseException) -> None:
+            self.notice.emit("error", f"training {label}: {error}")
+            if failed is not None:
+                failed(error)
+
+        task = ChildTask(label, job, progress=progressed, done=done, failed=broke)
+        self.trainings.append(task)
+        self._training_timer.start(100)
+        self.trainings_changed.emit()
+        return task
+
+    def _poll_trainings(self) -> None:
+        for task in self.trainings:
+            task.poll()
+        running = [task for task in self.trainings if task.running]
+        if len(running) != len(self.trainings):
+            self.trainings = running
+            self.trainings_changed.emit()
+        if not running:
+            self._training_timer.stop()
 
     def notify(self, level: str, text: str) -> None:
         """Tell the user (``info``, ``warning``, ``error``): the log and the status bar."""
@@ -379,7 +413,14 @@ class Controller(QObject):
     # -- shutdown -------------------------------------------------------------------------------
 
     def shutdown(self) -> None:
-        """Stop everything (a recording must have been stopped cleanly before)."""
+        """Stop everything (a recording must have been stopped cleanly before).
+
+        A training under way is killed: nothing of it reaches the registry.
+        """
+        self._training_timer.stop()
+        for task in self.trainings:
+            task.cancel()
+        self.trainings.clear()
         for name in list(self.decoders):
             live = self.decoders.pop(name)
             live.engine.stop()

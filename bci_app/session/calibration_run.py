@@ -151,7 +151,7 @@ class Jobs(Protocol):
 
 
 class Training(Protocol):
-    """A training under way."""
+    """A training under way (in a child process: see :class:`~.child.ChildTask`)."""
 
     def cancel(self) -> None:
         """Stop it; nothing it would have registered is registered."""
@@ -218,7 +218,10 @@ class CalibrationDesk(Protocol):
         done: Done,
         failed: Failed,
     ) -> Training:
-        """Train, export and register as ``job`` says; ``done`` receives its result."""
+        """Train, export and register as ``job`` says, away from the driving thread's process.
+
+        ``progress`` receives short texts; ``done`` the :class:`CalibrationResult`.
+        """
 
     def notify(self, level: str, text: str) -> None:
         """Tell the user (``info``, ``warning``, ``error``)."""
@@ -461,7 +464,7 @@ class CalibrationRun:
         text = f"training {request.decoder} on {fif.name}…"
         self._set(Stage.TRAINING, text)
         self._training = self.desk.train(
-            "calibration training",
+            "calibration model",
             job,
             progress=self._guard(lambda step: self._tell(f"{text} {step}")),
             done=self._guard(self._trained),
@@ -513,24 +516,23 @@ class CalibrationRun:
         return build_schedule(feedback_plan)[:count], now + START_DELAY_S
 
     def _start_adaptation(self) -> None:
-        from .adaptation import OnlineAdaptation, adapts_online, feedback_epochs
+        from .adaptation import OnlineAdaptation, feedback_epochs
 
-        decoder, result, plan = self.request.decoder, self.result, self.request.plan
+        result, plan = self.result, self.request.plan
         inlet, cues = self.desk.inlet(self.stream), self.desk.inlet(self.cue_name)
-        if not isinstance(inlet, SignalInlet) or not isinstance(cues, MarkerInlet):
+        if not result.adapts_online or not isinstance(inlet, SignalInlet):
+            return
+        if not isinstance(cues, MarkerInlet):
             return
         card, registry = self.live.runner.card, self.desk.registry.root
 
-        def prepare() -> tuple[OnlineAdaptation, Any] | None:
-            if not adapts_online(decoder):
-                return None
+        def prepare() -> tuple[OnlineAdaptation, Any]:
             adaptation = OnlineAdaptation(result.folder, result.record.name, registry)
             return adaptation, feedback_epochs(inlet.buffer, cues.markers, card, plan)
 
-        def ready(prepared: tuple[OnlineAdaptation, Any] | None) -> None:
-            if prepared is not None:
-                self._adaptation = prepared
-                self._tell(f"{self.status}; adapting online after each trial")
+        def ready(prepared: tuple[OnlineAdaptation, Any]) -> None:
+            self._adaptation = prepared
+            self._tell(f"{self.status}; adapting online after each trial")
 
         self.desk.tasks.run(
             "online adaptation",

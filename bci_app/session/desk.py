@@ -1,9 +1,9 @@
 """The headless desk: streams, players, a session's recording and live decoders, without Qt.
 
 What the desktop's controller does for its panels, for a script or a test driving a
-:class:`~.calibration_run.CalibrationRun`: blocking actions run in threads, and their
-callbacks wait in a queue until :meth:`Desk.deliver` runs them on the driving thread (as Qt's
-queued signals run them on the GUI thread).
+:class:`~.calibration_run.CalibrationRun`: blocking actions run in threads and trainings in
+child processes, and their callbacks wait until :meth:`Desk.deliver` runs them on the driving
+thread (as Qt's queued signals and timers run them on the GUI thread).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from acquisition.session import AcquisitionSession
 from bci_app.models.registry import ModelRegistry
 
+from .child import ChildTask
 from .live import LiveDecoder
 from .recording import SessionRecorder
 
@@ -26,9 +27,9 @@ if TYPE_CHECKING:
     from acquisition.inlet import Inlet
     from acquisition.player import Player
 
-    from .calibration_run import CalibrationRun, Done, Failed, Jobs
+    from .calibration_run import CalibrationRun, Done, Failed
     from .metadata import SessionInfo
-    from .training import CalibrationJob
+    from .staging import StagedJob
 
 
 class ThreadJobs:
@@ -85,25 +86,6 @@ class ThreadJobs:
                 self.errors.append((label, value))
 
 
-class ThreadTraining:
-    """A training in a thread of this process (its result is dropped once cancelled)."""
-
-    def __init__(
-        self, jobs: Jobs, label: str, job: CalibrationJob, done: Done, failed: Failed
-    ) -> None:
-        self.cancelled = False
-        jobs.run(
-            label, job, done=self._unless_cancelled(done), failed=self._unless_cancelled(failed)
-        )
-
-    def _unless_cancelled(self, callback: Callable[[Any], None]) -> Callable[[Any], None]:
-        return lambda value: None if self.cancelled else callback(value)
-
-    def cancel(self) -> None:
-        """Drop its result."""
-        self.cancelled = True
-
-
 class Desk:
     """The application of a headless calibration run.
 
@@ -121,6 +103,7 @@ class Desk:
         self.players: dict[str, Player] = {}
         self.decoders: dict[str, LiveDecoder] = {}
         self.session: SessionRecorder | None = None
+        self.trainings: list[ChildTask] = []
         self.notices: list[tuple[str, str]] = []
         self._registry_dir = registry_dir
 
@@ -225,22 +208,27 @@ class Desk:
     def train(
         self,
         label: str,
-        job: CalibrationJob,
+        job: StagedJob,
         *,
         progress: Callable[[str], None],
         done: Done,
         failed: Failed,
-    ) -> ThreadTraining:
-        """Run the training ``job``; ``done`` receives its result."""
-        return ThreadTraining(self.tasks, label, job, done, failed)
+    ) -> ChildTask:
+        """Run the training ``job`` in a child process; ``done`` receives its result."""
+        task = ChildTask(label, job, progress=progress, done=done, failed=failed)
+        self.trainings.append(task)
+        return task
 
     def notify(self, level: str, text: str) -> None:
         """Keep a notice for the user."""
         self.notices.append((level, text))
 
     def deliver(self) -> None:
-        """Run the callbacks of every action finished so far."""
+        """Run the callbacks of every action finished so far, and of the trainings."""
         self.tasks.deliver()
+        for task in self.trainings:
+            task.poll()
+        self.trainings = [task for task in self.trainings if task.running]
 
     def drive(
         self,
@@ -266,7 +254,9 @@ class Desk:
             time.sleep(period)
 
     def close(self) -> None:
-        """Stop the decoders, the recording, the players and the streams."""
+        """Stop the trainings, the decoders, the recording, the players and the streams."""
+        for task in self.trainings:
+            task.cancel()
         for name in list(self.decoders):
             self.stop_decoder(name)
         if self.recording:

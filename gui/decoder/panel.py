@@ -61,6 +61,7 @@ class DecoderPanel(QWidget):
         controller.stream_opened.connect(lambda _: self._fill_streams())
         controller.stream_closed.connect(lambda _: self._fill_streams())
         controller.decoders_changed.connect(self._decoders_changed)
+        controller.trainings_changed.connect(self._show_trainings)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
         self.timer.start(100)
@@ -73,6 +74,9 @@ class DecoderPanel(QWidget):
         refresh.clicked.connect(self.refresh_models)
         self.card_view = QTextBrowser()
         self.card_view.setMinimumHeight(120)
+        self.trainings = QLabel()
+        self.trainings.setWordWrap(True)
+        self.trainings.hide()
         self.stream_box = QComboBox()
         self.marker_box = QComboBox()
         self.marker_box.setToolTip("Decode the window after each marker instead of every hop")
@@ -115,6 +119,7 @@ class DecoderPanel(QWidget):
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addLayout(models)
+        top_layout.addWidget(self.trainings)
         top_layout.addWidget(self.card_view, 1)
         top_layout.addLayout(stream_row)
         top_layout.addWidget(self.marker_values)
@@ -157,11 +162,23 @@ class DecoderPanel(QWidget):
         self.model_box.setCurrentIndex(max(index, 0) if records else -1)
         if records:
             self._model_chosen()
+        elif self.controller.trainings:
+            self.card_view.setPlainText(
+                f"{self.trainings.text()}\nThe model appears here once trained and registered."
+            )
         else:
             self.card_view.setPlainText(
                 f"No model in the registry {self.controller.registry.root}. Train and export one "
                 "(bci-app train, bci-app export --register NAME) or run a calibration."
             )
+
+    def _show_trainings(self) -> None:
+        """Show the trainings under way (a model is coming), or list the models they made."""
+        lines = [f"training {task.label}: {task.progress}" for task in self.controller.trainings]
+        self.trainings.setText("\n".join(lines))
+        self.trainings.setVisible(bool(lines))
+        if self.model_box.count() == 0:
+            self.refresh_models()
 
     def select_model(self, ref: str) -> None:
         """Choose the model ``name:version``."""

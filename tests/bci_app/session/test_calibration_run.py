@@ -45,9 +45,11 @@ class Recorder:
 
     def __init__(self):
         self.stages: list[Stage] = []
+        self.texts: list[str] = []
         self.views = []
 
     def stage(self, stage, text):
+        self.texts.append(text)
         if not self.stages or self.stages[-1] is not stage:
             self.stages.append(stage)
 
@@ -116,6 +118,9 @@ def test_a_whole_calibration_runs_headless_through_every_stage(desk, tmp_path):
         Stage.FEEDBACK,
         Stage.DONE,
     ]
+    training = [text for text in seen.texts if text.startswith("training csp-lda on ")]
+    assert any("cross-validation: fit " in text for text in training)  # from the child
+    assert training[-1].endswith("exporting to ONNX (parity check)")
     calibration = [v for v in seen.views if v.progress.startswith("calibration")]
     assert {Phase.FIXATION, Phase.CUE, Phase.IMAGERY, Phase.REST} <= {
         v.state.phase for v in calibration
