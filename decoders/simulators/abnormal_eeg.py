@@ -118,8 +118,8 @@ class AbnormalEEGSimulator:
     ----------
     seed : int
         Same seed and options give identical output. A subject's anatomy, physiology and lesion
-        depend only on the seed, its index and its sampling rate; which subjects are patients
-        depends on the seed, ``n_subjects`` and ``abnormal_fraction``.
+        depend only on the seed and its index; which subjects are patients depends on the seed,
+        ``n_subjects`` and ``abnormal_fraction``.
     **options
         Fields of :class:`AbnormalEEGOptions`.
     """
