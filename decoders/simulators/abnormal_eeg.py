@@ -33,8 +33,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from decoders.datasets.trials import TrialSet
-
 from .abnormal_options import MIN_DURATION_S, TASK, AbnormalEEGOptions
 from .abnormal_recording import ABNORMAL, CLASSES, NORMAL, AbnormalRecording
 from .abnormalities import Abnormality, Lesion, simulate_abnormality
@@ -42,11 +40,14 @@ from .artifacts import blink_pattern, blinks, line_noise, muscle_bursts, muscle_
 from .errors import SimulatorError
 from .forward import head_model, lead_field, place_dipoles
 from .montages import electrode_positions
+from .recording import eeg_trials
 from .registry import register
 from .resting_eeg import RestingEEG, RestingPhysiology
 
 if TYPE_CHECKING:
     import mne
+
+    from decoders.datasets.trials import TrialSet
 
 # Focus candidates: (electrode, relative chance); temporal foci are the most common.
 _FOCI = {
@@ -193,18 +194,15 @@ class AbnormalEEGSimulator:
                 labels += [CLASSES.index(self.labels[subject])] * count
                 groups += [subject] * count
                 blocks += [index] * count
-        positions = lead_field(self.ch_names).ch_pos
-        return TrialSet(
-            data=np.concatenate(data),
-            labels=np.array(labels),
-            classes=CLASSES,
-            sfreq=sfreq,
-            ch_names=self.ch_names,
-            ch_types=("eeg",) * len(self.ch_names),
-            name=f"simulated/{TASK}",
-            groups=np.array(groups),
-            blocks=np.array(blocks),
-            ch_pos=dict(zip(self.ch_names, positions, strict=True)),
+        return eeg_trials(
+            TASK,
+            np.concatenate(data),
+            np.array(labels),
+            CLASSES,
+            sfreq,
+            self.ch_names,
+            np.array(groups),
+            np.array(blocks),
         )
 
     def raw(self, duration_s: float = 60.0, subject: int = 0) -> mne.io.RawArray:

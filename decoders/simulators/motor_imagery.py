@@ -38,8 +38,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from decoders.datasets.trials import TrialSet
-
 from .artifacts import blink_pattern, blinks, line_noise
 from .background import Background, random_dipoles
 from .errors import SimulatorError
@@ -47,12 +45,14 @@ from .forward import head_model, lead_field, place_dipoles
 from .montages import electrode_positions, select_channels
 from .options import options_from
 from .paradigm import CueTiming, Schedule, schedule_duration, schedule_labels
-from .recording import SimulatedRecording
+from .recording import SimulatedRecording, eeg_trials
 from .registry import register
 from .signals import band_fraction, fine_frequencies, frequencies, peak_spectrum, shaped_noise
 
 if TYPE_CHECKING:
     import mne
+
+    from decoders.datasets.trials import TrialSet
 
 TASK = "motor_imagery"
 CLASSES = ("left_hand", "right_hand", "feet", "tongue")
@@ -328,18 +328,15 @@ class MotorImagerySimulator:
                 labels.append(recording.schedule.labels)
                 groups.append(np.full(recording.schedule.n_trials, subject))
                 blocks.append(np.full(recording.schedule.n_trials, run))
-        positions = lead_field(self.ch_names).ch_pos
-        return TrialSet(
-            data=np.concatenate(data),
-            labels=np.concatenate(labels),
-            classes=self.classes,
-            sfreq=self.sfreq,
-            ch_names=self.ch_names,
-            ch_types=("eeg",) * len(self.ch_names),
-            name=f"simulated/{TASK}",
-            groups=np.concatenate(groups),
-            blocks=np.concatenate(blocks),
-            ch_pos=dict(zip(self.ch_names, positions, strict=True)),
+        return eeg_trials(
+            TASK,
+            np.concatenate(data),
+            np.concatenate(labels),
+            self.classes,
+            self.sfreq,
+            self.ch_names,
+            np.concatenate(groups),
+            np.concatenate(blocks),
         )
 
     def raw(self, duration_s: float = 60.0, subject: int = 0) -> mne.io.RawArray:

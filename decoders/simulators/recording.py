@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from decoders.datasets.trials import TrialSet
+
 from .montages import electrode_positions
 from .paradigm import Schedule
 from .signals import BAND_HZ, band_power
@@ -126,3 +128,32 @@ def eeg_raw(
     info["line_freq"] = line_freq
     info["description"] = description
     return mne.io.RawArray(signals, info, verbose="error")
+
+
+def eeg_trials(
+    task: str,
+    data: np.ndarray,
+    labels: np.ndarray,
+    classes: tuple[str, ...],
+    sfreq: float,
+    ch_names: tuple[str, ...],
+    groups: np.ndarray,
+    blocks: np.ndarray,
+) -> TrialSet:
+    """Return simulated EEG trials (volts) of ``task`` with the electrodes' montage positions.
+
+    ``groups`` holds the subject and ``blocks`` the run or recording of each trial.
+    """
+    positions = electrode_positions()
+    return TrialSet(
+        data=data,
+        labels=labels,
+        classes=classes,
+        sfreq=sfreq,
+        ch_names=ch_names,
+        ch_types=("eeg",) * len(ch_names),
+        name=f"simulated/{task}",
+        groups=groups,
+        blocks=blocks,
+        ch_pos={name: positions[name] for name in ch_names},
+    )
