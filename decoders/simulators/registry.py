@@ -3,7 +3,8 @@
 Each task lives in one module of this package that registers a simulator class with
 :func:`register`; :data:`TASK_MODULES` lists those modules, imported on first use so that this
 registry stays light. A simulator class is built as ``cls(seed=..., **options)`` and offers
-``trials()`` and ``raw(duration_s, subject)`` (the :class:`Simulator` protocol).
+``trials()`` and ``raw(duration_s, subject)`` (the :class:`Simulator` protocol); one that can
+also write its recordings as files on disk offers ``write_corpus(root)`` (:func:`write_corpus`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from .errors import SimulatorError
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
 
     from decoders.datasets.trials import TrialSet
 
-TASK_MODULES = ("decoders.simulators.motor_imagery",)
+TASK_MODULES = ("decoders.simulators.motor_imagery", "decoders.simulators.abnormal_eeg")
 """Modules that register a simulated task when imported; add one line per new task."""
 
 
@@ -122,6 +124,40 @@ def simulate_raw(
         paradigm as annotations (the class names mark the cues).
     """
     return make_simulator(task, seed=seed, **options).raw(duration_s=duration_s, subject=subject)
+
+
+def corpus_tasks() -> list[str]:
+    """Return the names of the tasks that write their recordings as a corpus of files, sorted."""
+    _load_tasks()
+    return sorted(name for name, task in _TASKS.items() if hasattr(task.factory, "write_corpus"))
+
+
+def write_corpus(task: str, root: str | Path, *, seed: int = 0, **options: object) -> Path:
+    """Simulate ``task`` and write its recordings as files under ``root`` (a new folder).
+
+    Parameters
+    ----------
+    task : str
+        One of :func:`corpus_tasks`.
+    root : str | Path
+        New or empty folder.
+    seed : int
+        Same seed and options give identical files.
+    **options
+        Task options.
+
+    Returns
+    -------
+    root : Path
+        The corpus folder, with the task's layout and its ground truth.
+    """
+    simulator = make_simulator(task, seed=seed, **options)
+    if not hasattr(simulator, "write_corpus"):
+        known = ", ".join(corpus_tasks())
+        raise SimulatorError(
+            f"simulated task '{task}'", f"writes no corpus of files (tasks that do: {known})"
+        )
+    return simulator.write_corpus(root)
 
 
 def _task(task: str) -> SimulatedTask:
