@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         refit=args.refit,
         init=args.init,
     )
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(args.data).name or args.data).strip("-")
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(request.source).name or request.source).strip("-")
     out = args.out or Path("runs") / f"{args.decoder}-{slug}"
     record = train(job, out, progress=not args.no_progress)
     print(f"\n{args.decoder} on {record.dataset} - {record.protocol_description}")
@@ -100,4 +100,5 @@ def run(args: argparse.Namespace) -> int:
         f"saved in {out}/ (weights.pt, card.json, result.json, learning_curve.png, "
         "confusion_matrix.png)"
     )
+    print(f"next: bci-app export {out}   (ONNX, parity checked, registered for bci-app run)")
     return 0

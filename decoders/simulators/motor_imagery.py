@@ -33,6 +33,7 @@ simulated montage and sampling rate equals it (:meth:`SimulatedRecording.snr_db`
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
@@ -159,8 +160,16 @@ class MotorImageryOptions:
         known = [f.name for f in fields(cls) if f.init]
         unknown = sorted(set(options) - set(known))
         if unknown:
+            nearest = [difflib.get_close_matches(name, known, n=1, cutoff=0.6) for name in unknown]
+            hints = [
+                f"{name} -> {match[0]}"
+                for name, match in zip(unknown, nearest, strict=True)
+                if match
+            ]
+            hint = f"; did you mean {', '.join(hints)}?" if hints else ""
             raise SimulatorError(
-                TASK, f"unknown option(s) {', '.join(unknown)} (options: {', '.join(known)})"
+                TASK,
+                f"unknown option(s) {', '.join(unknown)} (options: {', '.join(known)}){hint}",
             )
         return cls(**options)  # type: ignore[arg-type]
 
