@@ -105,9 +105,12 @@ def find_stream(
 def visible_streams_hint(name: str, *, timeout: float = 1.0) -> str:
     """Return a sentence listing the visible streams and the one nearest to ``name``.
 
-    Meant to follow "no stream named ``name``": waits ``timeout`` seconds for answers.
+    Meant to follow "no stream named ``name``": waits ``timeout`` seconds for answers, and
+    returns "" when a stream of that name is visible after all.
     """
     found = find_streams(timeout=timeout)
+    if any(stream.name == name for stream in found):
+        return ""
     if not found:
         return "; no LSL stream is visible on this host (is the amplifier or player running?)"
     shown = ", ".join(

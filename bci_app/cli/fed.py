@@ -315,17 +315,27 @@ def _register(args: argparse.Namespace) -> int:
             check=False,
         )
         registered = re.search(r"SuperNode (\d+) registered", result.stdout)
+        said = _flower_message(result.stderr) or _flower_message(result.stdout)
         if result.returncode == 0 and registered:
             print(f"{site}: registered as SuperNode {registered.group(1)} (key {key})")
-            continue
-        status = result.returncode or 1
-        said = (result.stdout + result.stderr).strip().splitlines()
-        print(
-            f"bci-app: error: {site} (key {key}) not registered: "
-            f"{said[-1] if said else 'flwr gave no reason'}",
-            file=sys.stderr,
-        )
+        elif "Public key already in use" in said:
+            print(f"{site}: already registered (key {key})")
+        else:
+            status = result.returncode or 1
+            reason = said or f"flwr exited with status {result.returncode}"
+            print(f"bci-app: error: {site} (key {key}) not registered: {reason}", file=sys.stderr)
     return status
+
+
+def _flower_message(text: str) -> str:
+    """Return what Flower's CLI said, without its box drawing and connection banner."""
+    lines = (line.strip(" \t│╭╮╰╯─") for line in text.splitlines())
+    kept = [
+        line
+        for line in lines
+        if line and line != "Error" and not line.startswith(("Using SuperLink", "─ Error"))
+    ]
+    return " ".join(kept)
 
 
 def _run(args: argparse.Namespace) -> int:

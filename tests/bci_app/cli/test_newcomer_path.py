@@ -80,15 +80,15 @@ def test_the_readme_simulator_command_gives_the_readme_figure(tmp_path, bci_app)
     line = next(
         line
         for line in README.read_text().splitlines()
-        if line.startswith('bci-app train csp-lda --data "simulate:')
+        if line.startswith('bci-app train csp-lda --data "simulate:') and "# accuracy" in line
     )
     command, _, comment = line.partition("#")
     figure = re.search(r"accuracy (\d\.\d{3})", comment).group(1)
     # The same command with --sim-option instead of the query string.
-    base, _, query = shlex.split(command)[3].partition("?")
+    arguments = shlex.split(command)[1:]  # train csp-lda --data DATA ...
+    base, _, query = arguments[3].partition("?")
     options = [item for pair in query.split("&") for item in ("--sim-option", pair)]
-    arguments = shlex.split(command)[1:]
-    arguments[2] = base
+    arguments[3] = base
 
     trained = bci_app(*arguments, *options, "--no-progress", "--out", tmp_path / "run",
                       cwd=tmp_path)  # fmt: skip

@@ -39,6 +39,8 @@ def test_the_example_runs_on_one_host_with_three_supernodes(tmp_path, capsys):
         assert registered.returncode == 0, registered.stderr
         for site in SITES:
             assert f"{site}: registered as SuperNode " in registered.stdout
+        again = deployment.register(["site-a"])
+        assert again.returncode == 0 and "site-a: already registered (key " in again.stdout
         for site in SITES:  # three SuperNodes on one host, no --port given
             deployment.start_supernode(site, folder / "simulated" / f"{site}.toml")
         result = deployment.run(folder / "federation.toml", "--set", "rounds=1", timeout=480)
