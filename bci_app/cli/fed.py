@@ -37,7 +37,13 @@ LOOPBACK = "127.0.0.1"
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``fed`` command and its subcommands."""
-    parser = subparsers.add_parser("fed", help="federated training on Flower")
+    parser = subparsers.add_parser(
+        "fed",
+        help="federated training on Flower",
+        description="Federated training on Flower, over TLS with authenticated SuperNodes. "
+        "Start with `bci-app fed init DIR`: it writes a working example and prints the "
+        "commands that run it on this host (federated/README.md: on several hosts).",
+    )
     commands = parser.add_subparsers(dest="fed_command", required=True, metavar="SUBCOMMAND")
 
     init = commands.add_parser(
