@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 from pathlib import Path
 
 _SIMULATE_HELP = """\
@@ -28,7 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fetch = actions.add_parser("fetch", help="download, verify and extract the recordings")
     fetch.add_argument("keys", nargs="*", help="archives to fetch (default: all)")
     fetch.set_defaults(handler=run_fetch)
-    listing = actions.add_parser("list", help="list the recordings and whether they are here")
+    listing = actions.add_parser(
+        "list", help="list the recordings (and whether they are here) and the simulated tasks"
+    )
     listing.set_defaults(handler=run_list)
     simulate = actions.add_parser(
         "simulate",
@@ -82,6 +85,7 @@ def run_list(args: argparse.Namespace) -> int:
         state = "fetched" if is_fetched(entry.archive) else "not fetched"
         print(f"{entry.name:24s} {entry.kind:10s} {state:12s} {entry.description}")
         print(f"{'':24s} from {entry.archive.requirement} ({entry.archive.license})")
+    _list_simulators()
     return 0
 
 
@@ -95,3 +99,24 @@ def run_simulate(args: argparse.Namespace) -> int:
     count = sum(1 for path in root.rglob("*") if path.is_file())
     print(f"{args.task} (seed {args.seed}): {count} files in {root}")
     return 0
+
+
+def _list_simulators() -> None:
+    """Print each simulated task, how to pass its options, and their defaults."""
+    from decoders.simulators.registry import available_tasks, default_options, describe_task
+
+    print(
+        "\nsimulated tasks: --data simulate:TASK, with options as "
+        "'simulate:TASK?KEY=VALUE&KEY=VALUE' or --sim-option KEY=VALUE (lists as a,b or "
+        "JSON; seed=N seeds the simulation, default 0)"
+    )
+    for task in available_tasks():
+        print(f"simulate:{task:15s} {describe_task(task)}")
+        defaults = " ".join(f"{key}={_text(value)}" for key, value in default_options(task).items())
+        print(textwrap.fill(defaults, 96, initial_indent=" " * 4, subsequent_indent=" " * 4))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, tuple | list):
+        return ",".join(str(item) for item in value)
+    return str(value)

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         init=args.init,
         label_fraction=args.label_fraction,
     )
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(args.data).name or args.data).strip("-")
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(request.source).name or request.source).strip("-")
     out = args.out or Path("runs") / f"{args.decoder}-{slug}"
     record = train(job, out, progress=not args.no_progress)
     print(f"\n{args.decoder} on {record.dataset} - {record.protocol_description}")
@@ -108,4 +108,5 @@ def run(args: argparse.Namespace) -> int:
         f"saved in {out}/ (weights.pt, card.json, result.json, learning_curve.png, "
         "confusion_matrix.png)"
     )
+    print(f"next: bci-app export {out}   (ONNX, parity checked, registered for bci-app run)")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import difflib
 from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any, TypeVar
@@ -14,6 +15,8 @@ _Options = TypeVar("_Options")
 
 def options_from(cls: type[_Options], options: Mapping[str, object], task: str) -> _Options:
     """Return the options dataclass ``cls`` built from ``options``, naming any unknown one.
+
+    An unknown name gets the nearest known one as a hint.
 
     Parameters
     ----------
@@ -27,8 +30,14 @@ def options_from(cls: type[_Options], options: Mapping[str, object], task: str) 
     known = [f.name for f in fields(cls) if f.init]  # type: ignore[arg-type]
     unknown = sorted(set(options) - set(known))
     if unknown:
+        hints = [
+            f"{name} -> {match[0]}"
+            for name in unknown
+            if (match := difflib.get_close_matches(name, known, n=1, cutoff=0.6))
+        ]
+        hint = f"; did you mean {', '.join(hints)}?" if hints else ""
         raise SimulatorError(
-            task, f"unknown option(s) {', '.join(unknown)} (options: {', '.join(known)})"
+            task, f"unknown option(s) {', '.join(unknown)} (options: {', '.join(known)}){hint}"
         )
     return cls(**options)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .errors import SimulatorError
 
@@ -27,9 +27,14 @@ TASK_MODULES = ("decoders.simulators.motor_imagery", "decoders.simulators.abnorm
 
 
 class Simulator(Protocol):
-    """What a registered simulator offers."""
+    """What a registered simulator offers.
+
+    ``options`` is a dataclass of the task's options (its init fields are the keyword
+    options of the registry calls).
+    """
 
     classes: tuple[str, ...]
+    options: Any
 
     def trials(self) -> TrialSet:
         """Return the simulated trial set of every subject and run."""
@@ -70,6 +75,12 @@ def available_tasks() -> list[str]:
 def describe_task(task: str) -> str:
     """Return the one-line description of ``task``."""
     return _task(task).description
+
+
+def default_options(task: str) -> dict[str, Any]:
+    """Return the options of ``task`` with their default values."""
+    options = make_simulator(task).options
+    return {item.name: getattr(options, item.name) for item in fields(options) if item.init}
 
 
 def make_simulator(task: str, *, seed: int = 0, **options: object) -> Simulator:
