@@ -13,7 +13,7 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         "--data",
         required=True,
         help="catalog name (bci-app data list), simulate:TASK, a recording, a BIDS folder, "
-        "or a folder of class sub-folders",
+        "a folder of class sub-folders, or a CHB-MIT folder (chbNN/ with its summary)",
     )
     group.add_argument("--classes", nargs="+", help="event names used as classes")
     group.add_argument("--label-file", type=Path, help="CSV/TSV with onset,label columns")
@@ -21,6 +21,14 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--tmax", type=float, default=1.0, help="epoch end after events (s)")
     group.add_argument(
         "--window-s", type=float, default=2.0, help="window length for class folders (s)"
+    )
+    group.add_argument(
+        "--forecast",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="seizure-forecasting setting for seizure recordings (sph_s, sop_s, "
+        "interictal_gap_s, monitoring_s, k, n, threshold, ...; see the README)",
     )
     group.add_argument(
         "--crop",
@@ -35,6 +43,8 @@ def data_request(args: argparse.Namespace):
     """Return the :class:`~decoders.training.sources.DataRequest` the options describe."""
     from decoders.training.sources import DataRequest
 
+    from .train import parse_options
+
     return DataRequest(
         source=args.data,
         classes=tuple(args.classes) if args.classes else None,
@@ -43,4 +53,5 @@ def data_request(args: argparse.Namespace):
         tmax=args.tmax,
         window_s=args.window_s,
         crop=tuple(args.crop) if args.crop else None,
+        forecast=parse_options(getattr(args, "forecast", [])),
     )

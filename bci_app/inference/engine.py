@@ -15,8 +15,10 @@ from typing import Any
 from acquisition.inlet import MarkerInlet, SignalInlet
 from acquisition.session import AcquisitionSession
 from bci_app.errors import LiveError
+from bci_app.models.alarm import AlarmPolicy
 from bci_app.models.registry import ModelRegistry
 
+from .alarm_outlet import AlarmOutlet
 from .follow import ModelFollower
 from .log import PredictionLog
 from .model import OnnxModel
@@ -39,7 +41,8 @@ class InferenceEngine:
     log_path : Path, optional
         JSON-lines log of every prediction and event.
     publish : bool
-        Publish each runner's predictions as an LSL stream ``bci-app-<runner>``.
+        Publish each runner's predictions as an LSL stream ``bci-app-<runner>`` (and, for
+        seizure forecasters, their alarm status as ``bci-app-<runner>-alarm``).
     stream_timeout : float
         Seconds to wait for a stream to be found when it is added.
 
@@ -138,6 +141,15 @@ class InferenceEngine:
                 source_id=f"bci-app-predictions:{name}",
                 model=record.ref,
             )
+        policy = AlarmPolicy.from_card(loaded.card.card)
+        alarm_outlet = None
+        if self.publish and policy is not None:
+            alarm_outlet = AlarmOutlet(
+                f"bci-app-{name}-alarm",
+                policy,
+                source_id=f"bci-app-alarm:{name}",
+                model=record.ref,
+            )
         runner = DecoderRunner(
             loaded,
             record.ref,
@@ -150,6 +162,7 @@ class InferenceEngine:
             channel_map=channel_map,
             outlet=outlet,
             log=self.log,
+            alarm_outlet=alarm_outlet,
         )
         self.runners[name] = runner
         if follow and ":" not in model:

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from bci_app.models.alarm import AlarmStatus
+
 from .tracing import LatencyTrace
 
 
@@ -34,6 +36,8 @@ class Prediction:
         LSL time of that marker.
     gap : bool
         True when samples were missing inside the window (stream loss).
+    alarm : AlarmStatus, optional
+        The seizure alarm after this window, for models that carry an alarm policy.
     """
 
     runner: str
@@ -45,6 +49,7 @@ class Prediction:
     marker: str | None = None
     marker_time: float | None = None
     gap: bool = False
+    alarm: AlarmStatus | None = None
 
     @property
     def label(self) -> str:
@@ -64,4 +69,5 @@ class Prediction:
             "marker_time": self.marker_time,
             "gap": self.gap,
             "latency_ms": self.trace.to_dict(),
+            **({"alarm": self.alarm.to_dict()} if self.alarm is not None else {}),
         }

@@ -1,11 +1,13 @@
-"""Training data from a name or a path: trial sets, recordings, labelled folders, simulators."""
+"""Training data from a name or a path: trials, recordings, folders, simulators, seizures."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from decoders.datasets.errors import DataError
+from decoders.datasets.seizures import SeizureCorpus
 from decoders.datasets.trials import OfficialSplit, TrialSet
 
 from .epoching import crop_trials, epochs_from_annotations, read_label_file
@@ -29,9 +31,12 @@ class DataRequest:
     tmin, tmax : float
         Epoch window around each event, seconds.
     window_s : float
-        Window length for folders labelled by class.
+        Window length for folders labelled by class and for seizure forecasting.
     crop : tuple of float, optional
         Part of each trial kept (start, stop in seconds).
+    forecast : dict
+        Seizure-forecasting settings (fields of
+        :class:`~decoders.datasets.forecast_windows.ForecastSettings`) for seizure recordings.
     """
 
     source: str
@@ -41,12 +46,18 @@ class DataRequest:
     tmax: float = 1.0
     window_s: float = 2.0
     crop: tuple[float, float] | None = None
+    forecast: dict[str, Any] = field(default_factory=dict)
 
 
-def load_training_data(request: DataRequest) -> TrialSet | OfficialSplit:
-    """Return the labelled trials the request names (an official split where one exists)."""
+def load_training_data(request: DataRequest) -> TrialSet | OfficialSplit | SeizureCorpus:
+    """Return the labelled trials the request names (an official split where one exists).
+
+    Seizure recordings (a CHB-MIT folder, ``simulate:seizure``) come back as a
+    :class:`~decoders.datasets.seizures.SeizureCorpus`, windowed per fold by the forecasting
+    evaluation.
+    """
     data = _load(request)
-    if request.crop is None:
+    if request.crop is None or isinstance(data, SeizureCorpus):
         return data
     start, stop = request.crop
     if isinstance(data, OfficialSplit):
@@ -61,9 +72,10 @@ def _load(request: DataRequest) -> TrialSet | OfficialSplit:
 
     source = request.source
     if source.startswith(SIMULATOR_PREFIX):
-        from decoders.simulators.registry import simulate_trials
+        from decoders.simulators.registry import make_simulator
 
-        return simulate_trials(source.removeprefix(SIMULATOR_PREFIX))
+        simulator = make_simulator(source.removeprefix(SIMULATOR_PREFIX))
+        return simulator.corpus() if hasattr(simulator, "corpus") else simulator.trials()
     entry = CATALOG.get(source)
     if entry is not None and entry.kind == "trials":
         from decoders.datasets.loaders import load_trial_set
@@ -75,6 +87,10 @@ def _load(request: DataRequest) -> TrialSet | OfficialSplit:
         raw = {"meg-eeg": load_meg_eeg, "ecog-lfp": load_ecog_lfp}[source]()
         return _epochs(raw, request, source)
     path = Path(source)
+    from decoders.datasets.chbmit import is_chbmit, read_chbmit
+
+    if is_chbmit(path):
+        return read_chbmit(path)
     if path.is_dir() and not (path / "dataset_description.json").is_file():
         from decoders.datasets.labelled_folders import find_labelled_files, labelled_windows
 
