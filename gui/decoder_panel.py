@@ -34,10 +34,12 @@ from PySide6.QtWidgets import (
 
 from acquisition.inlet import MarkerInlet, SignalInlet
 from bci_app.errors import ChannelMismatchError, LiveError
+from bci_app.models.alarm import AlarmPolicy
 from bci_app.models.format import ModelCard
 from bci_app.session.models import read_card, summarize_card
 
 from .controller import Controller, LiveDecoder
+from .seizure_alarm import SeizureAlarmBanner
 from .theme import Theme
 
 HISTORY_S = 20.0
@@ -91,6 +93,7 @@ class DecoderPanel(QWidget):
         self.stop_button.clicked.connect(self.stop)
         self.stop_button.setEnabled(False)
 
+        self.alarm_banner = SeizureAlarmBanner(self.theme)
         self.decision = QLabel("-")
         self.decision.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._style_decision()
@@ -144,6 +147,7 @@ class DecoderPanel(QWidget):
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.addWidget(self.alarm_banner)
         bottom_layout.addWidget(self.decision)
         bottom_layout.addWidget(self.outputs, 1)
         bottom_layout.addWidget(QLabel("Latency per stage (last 1000 predictions)"))
@@ -284,6 +288,7 @@ class DecoderPanel(QWidget):
         self.last_prediction = None
         self.stop_button.setEnabled(True)
         self._setup_outputs(live.runner.card, locked=self.marker_box.currentText() != "(every hop)")
+        self.alarm_banner.follow(AlarmPolicy.from_card(live.runner.card.card))
         self.counts.setText(f"decoding '{live.runner.stream}' with {live.runner.ref}")
 
     def _failed(self, error: BaseException) -> None:
@@ -386,6 +391,7 @@ class DecoderPanel(QWidget):
         if new:
             self._draw_outputs(card, newest)
             self._draw_decision(card)
+            self.alarm_banner.show_status(new[-1].alarm)
         now = time.monotonic()
         if now - self._last_latency >= 1.0:
             self._last_latency = now
@@ -444,6 +450,7 @@ class DecoderPanel(QWidget):
         """Recolour for ``theme``."""
         self.theme = theme
         self.output_plot.setBackground(theme.plot_background)
+        self.alarm_banner.set_theme(theme)
         self._style_decision()
 
     def _style_decision(self) -> None:

@@ -244,6 +244,10 @@ def write_chbmit_subject(
     ]
     for number, segment in enumerate(subject.segments, start=1):
         name = f"{subject.name}_{number:02d}.edf"
+        if abs(segment.duration_s - round(segment.duration_s)) > 1e-9:
+            raise ValueError(
+                f"{segment.name} lasts {segment.duration_s} s: EDF files here last whole seconds"
+            )
         data = segment.read()[rows] * 1e6
         inside = [s for s in subject.seizures if segment.start_s <= s.onset_s < segment.end_s]
         signals = [

@@ -117,7 +117,7 @@ class SeizureOptions:
     file_s : float
         Nominal length of a file (longer when a seizure would straddle two).
     file_gap_s : tuple of float
-        Gap between files.
+        Gap between files (rounded to whole seconds, as files last whole seconds).
     sfreq : float
         Sampling rate (at least 64 Hz).
     snr_db : float
@@ -538,7 +538,7 @@ def _schedule(
         t += rng.uniform(*options.seizure_interval_s)
         onsets.append(t)
     durations = rng.uniform(*options.seizure_duration_s, len(onsets))
-    gaps = rng.uniform(*options.file_gap_s, 10_000)
+    gaps = np.round(rng.uniform(*options.file_gap_s, 10_000))  # clock times are whole seconds
     seizures = [(onset, onset + length) for onset, length in zip(onsets, durations, strict=True)]
     total = seizures[-1][1] + options.postictal_s + 60.0
     files, start, margin = [], 0.0, 5.0
@@ -549,6 +549,7 @@ def _schedule(
                 end = stop + margin
         if total - end < options.file_s / 4:
             end = max(end, total)
+        end = float(np.ceil(end))  # EDF records of one second
         files.append((start, end - start))
         start = end + gaps[len(files) - 1]
     named = tuple(Seizure(float(onset), float(stop), "simulated") for onset, stop in seizures)
