@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from .errors import SimulatorError
@@ -122,6 +123,18 @@ def simulate_raw(
         paradigm as annotations (the class names mark the cues).
     """
     return make_simulator(task, seed=seed, **options).raw(duration_s=duration_s, subject=subject)
+
+
+def write_corpus(task: str, out: str | Path, *, seed: int = 0, **options: object) -> list[Path]:
+    """Write the simulated recordings of ``task`` as files under ``out``; return what it wrote.
+
+    Tasks whose simulator writes a file corpus (``seizure``: the CHB-MIT layout, EDF files and
+    summaries) offer it; the others are refused with a clear message.
+    """
+    simulator = make_simulator(task, seed=seed, **options)
+    if not hasattr(simulator, "write_corpus"):
+        raise SimulatorError(f"simulated task '{task}'", "writes no file corpus")
+    return simulator.write_corpus(Path(out))
 
 
 def _task(task: str) -> SimulatedTask:

@@ -98,7 +98,7 @@ def test_a_count_of_seizures_that_disagrees_with_the_times_is_refused(tmp_path):
     folder = write_chbmit_subject(tmp_path, subject, LAYOUT)
     _edit_summary(folder, "Number of Seizures in File: 1", "Number of Seizures in File: 2")
 
-    with pytest.raises(DataError, match="chb01_01.edf declares 2 seizure.s. but lists 1"):
+    with pytest.raises(DataError, match=r"chb01_01.edf declares 2 seizure\(s\) but lists 1"):
         read_chbmit(folder)
 
 

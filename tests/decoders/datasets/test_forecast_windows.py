@@ -107,7 +107,7 @@ def test_trials_are_refused_by_the_seizure_protocol():
 
 
 def test_settings_are_checked_and_unknown_ones_named():
-    with pytest.raises(DataError, match="unknown setting.s. sop \\(settings: window_s"):
+    with pytest.raises(DataError, match=r"unknown setting\(s\) sop \(settings: window_s"):
         ForecastSettings.from_options({"sop": 5})
     with pytest.raises(DataError, match="k of n needs"):
         ForecastSettings(k=5, n=3)
