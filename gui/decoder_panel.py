@@ -343,6 +343,7 @@ class DecoderPanel(QWidget):
     def _decoders_changed(self) -> None:
         if self.live is not None and self.live.name not in self.controller.decoders:
             self.live = None
+            self.alarm_banner.follow(None)
             self.stop_button.setEnabled(False)
             self.start_button.setEnabled(True)
 
