@@ -33,7 +33,7 @@ simulated montage and sampling rate equals it (:meth:`SimulatedRecording.snr_db`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,6 +45,7 @@ from .background import Background, random_dipoles
 from .errors import SimulatorError
 from .forward import HeadModel, head_model, lead_field
 from .montages import electrode_positions, select_channels
+from .options import level_problems, options_from
 from .paradigm import CueTiming, Schedule, schedule_duration, schedule_labels
 from .recording import SimulatedRecording
 from .registry import register
@@ -156,13 +157,7 @@ class MotorImageryOptions:
     @classmethod
     def from_options(cls, options: dict[str, object]) -> MotorImageryOptions:
         """Return the options from keyword arguments, naming any unknown one."""
-        known = [f.name for f in fields(cls) if f.init]
-        unknown = sorted(set(options) - set(known))
-        if unknown:
-            raise SimulatorError(
-                TASK, f"unknown option(s) {', '.join(unknown)} (options: {', '.join(known)})"
-            )
-        return cls(**options)  # type: ignore[arg-type]
+        return options_from(cls, TASK, options)
 
     @property
     def timing(self) -> CueTiming:
@@ -189,9 +184,7 @@ class MotorImageryOptions:
         if not 0 < self.rest_s[0] <= self.rest_s[1]:
             problems.append(f"rest_s must be an increasing positive range, got {self.rest_s}")
         levels = ("background_uv", "sensor_noise_uv", "line_noise_uv", "blinks_per_min", "blink_uv")
-        problems += [f"{name} must not be negative" for name in levels if getattr(self, name) < 0]
-        if self.background_uv <= 0 and self.sensor_noise_uv <= 0:
-            problems.append("background_uv or sensor_noise_uv must be positive")
+        problems += level_problems(self, levels)
         if problems:
             raise SimulatorError(TASK, "; ".join(problems))
 

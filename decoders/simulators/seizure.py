@@ -58,6 +58,7 @@ from .background import Background, random_dipoles
 from .errors import SimulatorError
 from .forward import HeadModel, head_model, lead_field
 from .montages import electrode_positions
+from .options import level_problems, options_from
 from .registry import register
 from .signals import (
     band_fraction,
@@ -180,13 +181,7 @@ class SeizureOptions:
     @classmethod
     def from_options(cls, options: dict[str, object]) -> SeizureOptions:
         """Return the options from keyword arguments, naming any unknown one."""
-        known = [f.name for f in fields(cls) if f.init]
-        unknown = sorted(set(options) - set(known))
-        if unknown:
-            raise SimulatorError(
-                TASK, f"unknown option(s) {', '.join(unknown)} (options: {', '.join(known)})"
-            )
-        return cls(**options)  # type: ignore[arg-type]
+        return options_from(cls, TASK, options)
 
     def _check(self) -> None:
         problems = []
@@ -221,9 +216,7 @@ class SeizureOptions:
             "blinks_per_min",
             "blink_uv",
         )
-        problems += [f"{name} must not be negative" for name in levels if getattr(self, name) < 0]
-        if self.background_uv <= 0 and self.sensor_noise_uv <= 0:
-            problems.append("background_uv or sensor_noise_uv must be positive")
+        problems += level_problems(self, levels)
         if problems:
             raise SimulatorError(TASK, "; ".join(problems))
 
