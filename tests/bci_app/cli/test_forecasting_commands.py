@@ -63,6 +63,10 @@ def test_a_simulated_chbmit_copy_trains_stan_with_alarms_and_exports_them(tmp_pa
         3, 5, 10.0, 60.0, 70.0
     )  # fmt: skip
 
+    evaluated = bci_app("evaluate", tmp_path / "run", "--data", tmp_path / "db", cwd=tmp_path)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "auroc" in evaluated.stdout  # its windows, labelled with the card's settings
+
     exported = bci_app("export", tmp_path / "run", "-o", tmp_path / "stan.onnx", cwd=tmp_path)
     assert exported.returncode == 0, exported.stderr
     onnx_card = read_card(tmp_path / "stan.onnx", "stan.onnx")
