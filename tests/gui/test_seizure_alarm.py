@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bci_app.models.alarm import AlarmPolicy, AlarmStatus
-from gui.seizure_alarm import SeizureAlarmBanner
+from gui.decoder.seizure_alarm import SeizureAlarmBanner
 from gui.theme import THEMES
 
 POLICY = AlarmPolicy(k=1, n=1, threshold=1e-6, refractory_s=600.0, sph_s=60.0, sop_s=300.0)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bci_app.models.alarm import AlarmPolicy, AlarmStatus
 
-from .theme import Theme
-from .widgets import Banner
+from ..theme import Theme
+from ..widgets import Banner
 
 
 class SeizureAlarmBanner(Banner):
