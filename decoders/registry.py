@@ -187,6 +187,23 @@ for _entry in (
         tiny={**_TRAINING_TINY, "size": "tiny"},
     ),
     DecoderEntry(
+        "bandpower-lr",
+        "decoders.models.classical.bandpower:BandPowerLR",
+        "classical",
+        "log band power (delta to low gamma) per channel, class-balanced logistic regression; "
+        "the classical seizure forecaster",
+    ),
+    DecoderEntry(
+        "stan",
+        "decoders.models.forecasting.stan:Stan",
+        "forecasting",
+        "STAN: cascaded spatial/temporal attention over channel x patch tokens, trained with "
+        "a WGAN-GP critic on (representation, label) pairs; seizure alarms from its "
+        "preictal probability (k of n windows, refractory period)",
+        defaults={"max_epochs": 40, "patience": 8, "batch_size": 64, "weight_decay": 1e-2},
+        tiny={**_TRAINING_TINY, "dim": 8, "heads": 2, "depth": 1, "n_filters": 2},
+    ),
+    DecoderEntry(
         "fleeg-convnet",
         "decoders.models.fleeg.fleeg:FleegConvNet",
         "federated",

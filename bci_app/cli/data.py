@@ -17,14 +17,20 @@ n_subjects, recordings_per_subject, recording_s, window_s, channels, sfreq (one 
 given to subjects in turn), abnormal_fraction, kinds, snr_db, spikes_per_min, line_freq,
 eval_fraction.
 
+seizure: hours of scalp EEG per subject with interictal background, preictal changes of a
+focal rhythm and seizures spreading from the focus, in the CHB-MIT layout: DIR/chbNN/chbNN_MM.edf
+plus DIR/chbNN/chbNN-summary.txt (options: bci-app data list).
+
 example: bci-app data simulate abnormal_eeg --out corpus --seed 1 --set n_subjects=20 \
 sfreq=[250,256]
 """
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``data`` command and its ``fetch``/``list`` actions."""
-    parser = subparsers.add_parser("data", help="fetch and list the real recordings")
+    """Add the ``data`` command and its ``fetch``/``list``/``simulate`` actions."""
+    parser = subparsers.add_parser(
+        "data", help="fetch and list the real recordings, write simulated ones as files"
+    )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     fetch = actions.add_parser("fetch", help="download, verify and extract the recordings")
     fetch.add_argument("keys", nargs="*", help="archives to fetch (default: all)")
@@ -39,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=_SIMULATE_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    simulate.add_argument("task", metavar="TASK", help="simulated task (abnormal_eeg)")
+    simulate.add_argument("task", metavar="TASK", help="simulated task (abnormal_eeg, seizure)")
     simulate.add_argument(
         "--out", type=Path, required=True, metavar="DIR", help="new or empty folder"
     )

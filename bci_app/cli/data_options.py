@@ -14,7 +14,8 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="catalog name (bci-app data list), simulate:TASK or "
         "'simulate:TASK?KEY=VALUE&KEY=VALUE' (options: bci-app data list), a recording, a "
-        "BIDS folder, or a folder of class sub-folders",
+        "BIDS folder, a folder of class sub-folders, or a CHB-MIT folder (chbNN/ with its "
+        "summary)",
     )
     group.add_argument(
         "--sim-option",
@@ -31,6 +32,14 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         "--window-s", type=float, default=2.0, help="window length for class folders (s)"
     )
     group.add_argument(
+        "--forecast",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="seizure-forecasting setting for seizure recordings (sph_s, sop_s, "
+        "interictal_gap_s, monitoring_s, k, n, threshold, ...; see the README)",
+    )
+    group.add_argument(
         "--crop",
         nargs=2,
         type=float,
@@ -43,6 +52,8 @@ def data_request(args: argparse.Namespace):
     """Return the :class:`~decoders.training.sources.DataRequest` the options describe."""
     from decoders.training.sources import DataRequest, with_simulator_options
 
+    from .train import parse_options
+
     return DataRequest(
         source=with_simulator_options(args.data, args.sim_option),
         classes=tuple(args.classes) if args.classes else None,
@@ -51,4 +62,5 @@ def data_request(args: argparse.Namespace):
         tmax=args.tmax,
         window_s=args.window_s,
         crop=tuple(args.crop) if args.crop else None,
+        forecast=parse_options(getattr(args, "forecast", [])),
     )

@@ -13,7 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="decode LSL streams live with registered ONNX models",
         description=(
             "Decode LSL signal streams live with models of the registry, publish each "
-            "runner's predictions as an LSL stream 'bci-app-<model>', print them with their "
+            "runner's predictions as an LSL stream 'bci-app-<model>' (and the seizure-alarm "
+            "state of forecasting models as 'bci-app-<model>-alarm'), print them with their "
             "latency, and a latency summary at the end."
         ),
     )
@@ -141,9 +142,14 @@ def _print_prediction(prediction) -> None:
     trace = prediction.trace
     marker = f" [{prediction.marker}]" if prediction.marker is not None else ""
     values = " ".join(f"{v:.3f}" for v in prediction.outputs[:6])
+    alarm = prediction.alarm
+    state = ""
+    if alarm is not None:
+        state = f"  ALARM {'RAISED' if alarm.raised else 'on'}" if alarm.active else "  no alarm"
+        state += f" ({alarm.positives} positive)"
     print(
         f"{prediction.timestamp:.3f} {prediction.runner}{marker}: {prediction.label} ({values})"
-        f"  e2e {trace.e2e:.1f} ms, inference {trace.inference:.2f} ms",
+        f"{state}  e2e {trace.e2e:.1f} ms, inference {trace.inference:.2f} ms",
         flush=True,
     )
 

@@ -25,8 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--protocol",
         default="auto",
-        help="official, kfold (kfoldN), loso, blocks; auto: official where the data has one, "
-        "else kfold",
+        help="official, kfold (kfoldN), loso, blocks, seizures; auto: official where the data "
+        "has one, seizures for seizure recordings, else kfold",
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--valid-fraction", type=float, default=0.2)
@@ -78,6 +78,7 @@ def parse_options(pairs: list[str]) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     """Train, evaluate and save; print the summary."""
+    from decoders.datasets.seizures import SeizureCorpus
     from decoders.datasets.trials import OfficialSplit
     from decoders.training.runner import TrainingJob, train
     from decoders.training.sources import load_training_data
@@ -85,7 +86,14 @@ def run(args: argparse.Namespace) -> int:
     request = data_request(args)
     protocol = args.protocol
     if protocol == "auto":
-        protocol = "official" if isinstance(load_training_data(request), OfficialSplit) else "kfold"
+        data = load_training_data(request)
+        protocol = (
+            "official"
+            if isinstance(data, OfficialSplit)
+            else "seizures"
+            if isinstance(data, SeizureCorpus)
+            else "kfold"
+        )
     job = TrainingJob(
         decoder=args.decoder,
         request=request,
@@ -104,9 +112,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"seeds {record.seeds}; folds {[f.name for f in record.folds]}")
     for name, summary in record.metrics.items():
         print(f"  {name:18s} {summary.mean:.3f} ± {summary.sd:.3f}")
-    print(
-        f"saved in {out}/ (weights.pt, card.json, result.json, learning_curve.png, "
-        "confusion_matrix.png)"
-    )
+    figure = "alarms.png" if record.protocol == "seizures" else "confusion_matrix.png"
+    print(f"saved in {out}/ (weights.pt, card.json, result.json, learning_curve.png, {figure})")
     print(f"next: bci-app export {out}   (ONNX, parity checked, registered for bci-app run)")
     return 0

@@ -16,8 +16,10 @@ from acquisition.discovery import visible_streams_hint
 from acquisition.inlet import MarkerInlet, SignalInlet
 from acquisition.session import AcquisitionSession
 from bci_app.errors import LiveError
+from bci_app.models.alarm import AlarmPolicy
 from bci_app.models.registry import ModelRegistry
 
+from .alarm_outlet import AlarmOutlet
 from .follow import ModelFollower
 from .log import PredictionLog
 from .model import OnnxModel
@@ -40,7 +42,8 @@ class InferenceEngine:
     log_path : Path, optional
         JSON-lines log of every prediction and event.
     publish : bool
-        Publish each runner's predictions as an LSL stream ``bci-app-<runner>``.
+        Publish each runner's predictions as an LSL stream ``bci-app-<runner>`` (and, for
+        seizure forecasters, their alarm status as ``bci-app-<runner>-alarm``).
     stream_timeout : float
         Seconds to wait for a stream to be found when it is added.
 
@@ -147,6 +150,15 @@ class InferenceEngine:
                 source_id=f"bci-app-predictions:{name}",
                 model=record.ref,
             )
+        policy = AlarmPolicy.from_card(loaded.card.card)
+        alarm_outlet = None
+        if self.publish and policy is not None:
+            alarm_outlet = AlarmOutlet(
+                f"bci-app-{name}-alarm",
+                policy,
+                source_id=f"bci-app-alarm:{name}",
+                model=record.ref,
+            )
         try:
             runner = DecoderRunner(
                 loaded,
@@ -161,10 +173,12 @@ class InferenceEngine:
                 allow_type_change=allow_type_change,
                 outlet=outlet,
                 log=self.log,
+                alarm_outlet=alarm_outlet,
             )
         except LiveError:
-            if outlet is not None:
-                outlet.close()
+            for opened in (outlet, alarm_outlet):
+                if opened is not None:
+                    opened.close()
             raise
         self.runners[name] = runner
         if follow and model == record.name:

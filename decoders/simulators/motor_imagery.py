@@ -43,7 +43,7 @@ from .background import Background, random_dipoles
 from .errors import SimulatorError
 from .forward import head_model, lead_field, place_dipoles
 from .montages import electrode_positions, select_channels
-from .options import options_from
+from .options import level_problems, options_from
 from .paradigm import CueTiming, Schedule, schedule_duration, schedule_labels
 from .recording import SimulatedRecording, eeg_trials
 from .registry import register
@@ -184,9 +184,7 @@ class MotorImageryOptions:
         if not 0 < self.rest_s[0] <= self.rest_s[1]:
             problems.append(f"rest_s must be an increasing positive range, got {self.rest_s}")
         levels = ("background_uv", "sensor_noise_uv", "line_noise_uv", "blinks_per_min", "blink_uv")
-        problems += [f"{name} must not be negative" for name in levels if getattr(self, name) < 0]
-        if self.background_uv <= 0 and self.sensor_noise_uv <= 0:
-            problems.append("background_uv or sensor_noise_uv must be positive")
+        problems += level_problems(self, levels)
         if problems:
             raise SimulatorError(TASK, "; ".join(problems))
 

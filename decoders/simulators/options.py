@@ -78,3 +78,11 @@ def as_number(value: object, kind: type[int] | type[float], name: str, task: str
             raise SimulatorError(task, f"{name} must be a whole number, got {value!r}")
         return int(number)
     return number
+
+
+def level_problems(options: Any, levels: tuple[str, ...]) -> list[str]:
+    """Return what is wrong with noise levels: negative ones, or no background nor sensor noise."""
+    problems = [f"{name} must not be negative" for name in levels if getattr(options, name) < 0]
+    if options.background_uv <= 0 and options.sensor_noise_uv <= 0:
+        problems.append("background_uv or sensor_noise_uv must be positive")
+    return problems

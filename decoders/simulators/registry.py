@@ -22,7 +22,11 @@ if TYPE_CHECKING:
 
     from decoders.datasets.trials import TrialSet
 
-TASK_MODULES = ("decoders.simulators.motor_imagery", "decoders.simulators.abnormal_eeg")
+TASK_MODULES = (
+    "decoders.simulators.motor_imagery",
+    "decoders.simulators.abnormal_eeg",
+    "decoders.simulators.seizure",
+)
 """Modules that register a simulated task when imported; add one line per new task."""
 
 

@@ -21,6 +21,7 @@ from decoders import registry
 from decoders.card import DecoderCard
 from decoders.checkpoint import save_decoder
 from decoders.datasets.errors import DataError
+from decoders.datasets.seizures import SeizureCorpus
 from decoders.datasets.trials import OfficialSplit
 from decoders.evaluation.harness import FittedRun, evaluate
 from decoders.evaluation.protocols import labelled_share, make_protocol, validation_split
@@ -76,6 +77,10 @@ def train(job: TrainingJob, out: Path, *, progress: bool = True) -> ResultRecord
     out = Path(out)
     entry = registry.get(job.decoder)
     data = load_training_data(job.request)
+    if isinstance(data, SeizureCorpus):
+        from .forecasting import train_forecaster
+
+        return train_forecaster(job, data, out, progress=progress)
     protocol = make_protocol(job.protocol)
     state = _Progress.open(out, job)
     partial = out / "partial"

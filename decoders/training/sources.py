@@ -1,13 +1,15 @@
-"""Training data from a name or a path: trial sets, recordings, labelled folders, simulators."""
+"""Training data from a name or a path: trials, recordings, folders, simulators, seizures."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 from decoders.datasets.errors import DataError
+from decoders.datasets.seizures import SeizureCorpus
 from decoders.datasets.trials import OfficialSplit, TrialSet
 
 from .epoching import crop_trials, epochs_from_annotations, read_label_file
@@ -34,9 +36,12 @@ class DataRequest:
     tmin, tmax : float
         Epoch window around each event, seconds.
     window_s : float
-        Window length for folders labelled by class.
+        Window length for folders labelled by class and for seizure forecasting.
     crop : tuple of float, optional
         Part of each trial kept (start, stop in seconds).
+    forecast : dict
+        Seizure-forecasting settings (fields of
+        :class:`~decoders.datasets.forecast_windows.ForecastSettings`) for seizure recordings.
     """
 
     source: str
@@ -46,12 +51,18 @@ class DataRequest:
     tmax: float = 1.0
     window_s: float = 2.0
     crop: tuple[float, float] | None = None
+    forecast: dict[str, Any] = field(default_factory=dict)
 
 
-def load_training_data(request: DataRequest) -> TrialSet | OfficialSplit:
-    """Return the labelled trials the request names (an official split where one exists)."""
+def load_training_data(request: DataRequest) -> TrialSet | OfficialSplit | SeizureCorpus:
+    """Return the labelled trials the request names (an official split where one exists).
+
+    Seizure recordings (a CHB-MIT folder, ``simulate:seizure``) come back as a
+    :class:`~decoders.datasets.seizures.SeizureCorpus`, windowed per fold by the forecasting
+    evaluation.
+    """
     data = _load(request)
-    if request.crop is None:
+    if request.crop is None or isinstance(data, SeizureCorpus):
         return data
     start, stop = request.crop
     if isinstance(data, OfficialSplit):
@@ -66,13 +77,14 @@ def _load(request: DataRequest) -> TrialSet | OfficialSplit:
 
     source = request.source
     if source.startswith(SIMULATOR_PREFIX):
-        from decoders.simulators.registry import simulate_trials
+        from decoders.simulators.registry import make_simulator
 
         task, options = parse_simulator_source(source)
         seed = int(options.pop("seed", 0))  # type: ignore[call-overload]
-        trials = simulate_trials(task, seed=seed, **options)
+        simulator = make_simulator(task, seed=seed, **options)
+        data = simulator.corpus() if hasattr(simulator, "corpus") else simulator.trials()
         query = source.partition("?")[2]
-        return replace(trials, name=f"{trials.name}?{query}") if query else trials
+        return replace(data, name=f"{data.name}?{query}") if query else data
     entry = CATALOG.get(source)
     if entry is not None and entry.kind == "trials":
         from decoders.datasets.loaders import load_trial_set
@@ -84,6 +96,10 @@ def _load(request: DataRequest) -> TrialSet | OfficialSplit:
         raw = {"meg-eeg": load_meg_eeg, "ecog-lfp": load_ecog_lfp}[source]()
         return _epochs(raw, request, source)
     path = Path(source)
+    from decoders.datasets.chbmit import is_chbmit, read_chbmit
+
+    if is_chbmit(path):
+        return read_chbmit(path)
     if path.is_dir() and not (path / "dataset_description.json").is_file():
         from decoders.datasets.labelled_folders import find_labelled_files, labelled_windows
 

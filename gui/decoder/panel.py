@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from acquisition.inlet import MarkerInlet, SignalInlet
 from bci_app.errors import ChannelMismatchError, LiveError
 from bci_app.inference.prediction import Prediction
+from bci_app.models.alarm import AlarmPolicy
 from bci_app.models.format import ModelCard
 from bci_app.session.models import read_card, summarize_card
 
@@ -36,6 +37,7 @@ from ..controller import Controller, LiveDecoder
 from ..theme import Theme
 from .channel_map import ChannelMapDialog
 from .plots import HISTORY_S, DecisionLabel, LatencyTable, OutputsView
+from .seizure_alarm import SeizureAlarmBanner
 
 _EVERY_HOP = "(every hop)"
 
@@ -91,6 +93,7 @@ class DecoderPanel(QWidget):
         self.stop_button.clicked.connect(self.stop)
         self.stop_button.setEnabled(False)
 
+        self.alarm_banner = SeizureAlarmBanner(self.theme)
         self.decision = DecisionLabel(self.theme)
         self.outputs = OutputsView(self.theme)
         self.latency = LatencyTable()
@@ -128,6 +131,7 @@ class DecoderPanel(QWidget):
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.addWidget(self.alarm_banner)
         bottom_layout.addWidget(self.decision)
         bottom_layout.addWidget(self.outputs, 1)
         bottom_layout.addWidget(QLabel("Latency per stage (last 1000 predictions)"))
@@ -300,6 +304,7 @@ class DecoderPanel(QWidget):
             self.marker_box.setCurrentText(_EVERY_HOP)
             self.marker_values.clear()
         self.outputs.setup(runner.card, locked=live.locked)
+        self.alarm_banner.follow(AlarmPolicy.from_card(runner.card.card))
         self.decision.setText("-")
         self.latency.clear_figures()
         self._last_latency = 0.0
@@ -368,6 +373,7 @@ class DecoderPanel(QWidget):
             self.stop_button.setEnabled(False)
             self.start_button.setEnabled(True)
             self.decision.setText("-")
+            self.alarm_banner.follow(None)
             self.outputs.clear()
             self.latency.clear_figures()
             self.counts.setText(f"{stopped.runner.ref} stopped")
@@ -395,6 +401,7 @@ class DecoderPanel(QWidget):
         if new:
             self.outputs.draw(card, self.history)
             self.decision.show_prediction(card, self.last_prediction)
+            self.alarm_banner.show_status(self.last_prediction.alarm)
         now = time.monotonic()
         if now - self._last_latency >= 1.0:
             self._last_latency = now
@@ -419,6 +426,7 @@ class DecoderPanel(QWidget):
         self.theme = theme
         self.outputs.set_theme(theme)
         self.decision.set_theme(theme)
+        self.alarm_banner.set_theme(theme)
 
 
 def _refill(box: QComboBox, items: list[str]) -> None:
