@@ -33,12 +33,14 @@ def pretrain(
     *,
     size: str = "small",
     overrides: dict[str, Any] | None = None,
+    init: Path | None = None,
     progress: bool = True,
     say: Callable[[str], None] = print,
 ) -> Path | None:
     """Pretrain ``model`` of ``size`` on the corpus ``sources`` into ``out``.
 
-    Returns the pretrained weights' path on the main process (None on the others).
+    Returns the pretrained weights' path on the main process (None on the others). ``init``
+    (a pretrained folder) is a model to start from, for objectives pretrained in stages.
 
     Raises
     ------
@@ -51,7 +53,10 @@ def pretrain(
     out.mkdir(parents=True, exist_ok=True)
     world = distributed.from_environment()
     cls = pretrainable(model).load_class()
-    config = cls.configuration(size, **(overrides or {}))
+    try:
+        config = cls.configuration(size, **(overrides or {}))
+    except ValueError as error:
+        raise DataError(model, str(error)) from error
     distributed.start(world, resolve_device(settings.device, world))
     try:
         index = _index(sources, out, world, say)
@@ -62,9 +67,15 @@ def pretrain(
 
         torch.manual_seed(settings.seed)
         network = cls.from_config(config)
+        start = None
+        if init is not None:
+            from .checkpoint import load_pretrained
+
+            start = network.start_from(load_pretrained(Path(init)))
         identity = {
             "model": model,
             "config": config,
+            "init": start,
             "corpus": index.fingerprint(),
             "settings": {k: v for k, v in asdict(settings).items() if k not in NOT_IDENTITY},
         }
@@ -107,6 +118,10 @@ def _describe(plan: CorpusPlan, say) -> None:
     )
     if plan.dropped:
         say(plan.describe_dropped())
+    rates = sorted({item.file.sfreq for item in plan.files if item.file.sfreq != plan.spec.sfreq})
+    if rates:
+        listed = ", ".join(f"{rate:g}" for rate in rates)
+        say(f"files sampled at {listed} Hz are resampled to the model's {plan.spec.sfreq:g} Hz")
 
 
 def _report(plan: CorpusPlan, report: StreamReport, steps: int, out: Path, say) -> None:
