@@ -113,7 +113,7 @@ def _describe(plan: CorpusPlan, say) -> None:
     hours = ", ".join(f"{kind} {value:.2f} h" for kind, value in plan.hours_used().items())
     say(
         f"corpus: {len(plan.files)} file(s), {plan.n_segments} segments of "
-        f"{plan.spec.seconds:g} s, {plan.n_sequences} single-channel sequences per epoch "
+        f"{plan.spec.seconds:g} s, {plan.n_sequences} {_items(plan)} per epoch "
         f"(channel-hours: {hours})"
     )
     if plan.dropped:
@@ -122,6 +122,12 @@ def _describe(plan: CorpusPlan, say) -> None:
     if rates:
         listed = ", ".join(f"{rate:g}" for rate in rates)
         say(f"files sampled at {listed} Hz are resampled to the model's {plan.spec.sfreq:g} Hz")
+
+
+def _items(plan: CorpusPlan) -> str:
+    if plan.spec.n_channels is None:
+        return "single-channel sequences"
+    return f"segments of up to {plan.spec.n_channels} channels"
 
 
 def _report(plan: CorpusPlan, report: StreamReport, steps: int, out: Path, say) -> None:

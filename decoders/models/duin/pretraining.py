@@ -69,7 +69,7 @@ SIZES = {
         **_PAPER,
         "sfreq": 200.0,
         "segment_s": 1.0,
-        "max_channels": 16,
+        "max_channels": 96,
         "n_channels": 8,
         "patch": 20,
         "filters": [8, 8, 4],
