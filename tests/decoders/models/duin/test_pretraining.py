@@ -41,7 +41,7 @@ def train(model, batch, steps):
     history = []
     for _ in range(steps):
         optimizer.zero_grad()
-        loss, parts = model(data, weight, source)
+        loss, _ = model(data, weight, source)
         loss.backward()
         optimizer.step()
         for quantizer in model.quantizers():
