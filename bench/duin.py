@@ -231,8 +231,8 @@ def main() -> None:
     args.subjects = 3 if quick else 6
     args.evaluated = 1 if quick else args.subjects
     args.repeats = 10 if quick else 20
-    args.steps = 60 if quick else 600
-    args.epochs, args.patience = (25, 6) if quick else (100, 15)
+    args.steps = 100 if quick else 600
+    args.epochs, args.patience = (15, 4) if quick else (100, 15)
     from decoders.simulators.seeg_words import SeegWords
 
     simulator = SeegWords(seed=0, n_subjects=args.subjects, repeats=args.repeats, sfreq=500.0)

@@ -59,7 +59,7 @@ _PAPER = {
     "code_dim": 64,
     "beta": 1.0,
     "decay": 0.99,
-    "dead_threshold": 0.1,
+    "dead_threshold": 0.5,
     "mask_ratio": 0.5,
     "dropout": 0.2,
     "seed": 0,
