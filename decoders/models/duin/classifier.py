@@ -126,11 +126,10 @@ class DuIN(NetworkDecoder):
         """Load a pretrained Du-IN encoder and, for a patient it knows, the patient's layer."""
         from decoders.pretraining.checkpoint import load_pretrained
 
-        from .pretraining import WEIGHT_KEYS
         from .subjects import layer_key
 
         pretrained = load_pretrained(source)
-        self._check_pretrained(pretrained, WEIGHT_KEYS)
+        self._check_pretrained(pretrained)
         encoder = {
             key.removeprefix("encoder."): value
             for key, value in pretrained.state.items()
@@ -161,7 +160,9 @@ class DuIN(NetworkDecoder):
             "pretraining_steps": pretrained.card.get("steps"),
         }
 
-    def _check_pretrained(self, pretrained, weight_keys: tuple[str, ...]) -> None:
+    def _check_pretrained(self, pretrained) -> None:
+        from .pretraining import require_architecture
+
         if pretrained.model != "duin":
             raise DataError(pretrained.path, f"is a pretrained {pretrained.model}, not a duin")
         stage = pretrained.config.get("stage")
@@ -177,18 +178,13 @@ class DuIN(NetworkDecoder):
                 f"is a stage-{STAGE_NUMBER.get(stage, '?')} ({stage}) Du-IN model where stage "
                 f"{STAGE_NUMBER[self.pretraining]} ({self.pretraining}) is expected: {hint}",
             )
-        mismatched = [
-            f"{key} {pretrained.config[key]} (asked: {self.architecture_config[key]})"
-            for key in weight_keys
-            if pretrained.config[key] != self.architecture_config[key]
-        ]
-        if mismatched:
-            raise DataError(
-                pretrained.path,
-                "its architecture does not fit the decoder asked for: "
-                + ", ".join(mismatched)
-                + " (leave size and architecture unset to take the pretrained model's)",
-            )
+        require_architecture(
+            pretrained,
+            self.architecture_config,
+            "its architecture does not fit the decoder asked for",
+            "asked",
+            "leave size and architecture unset to take the pretrained model's",
+        )
 
     def _check_contacts(self, subject: str, contacts: tuple[str, ...], source: Path) -> None:
         here = self.input_spec_.ch_names

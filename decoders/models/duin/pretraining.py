@@ -103,6 +103,19 @@ WEIGHT_KEYS = (*ENCODER_KEYS, "sfreq", "decoder_depth", "n_codes", "code_dim")
 """Settings that shape the weights: a pretrained model fits a model that agrees on them."""
 
 
+def require_architecture(
+    pretrained: Pretrained, config: dict[str, Any], problem: str, side: str, remedy: str
+) -> None:
+    """Raise a :class:`DataError` naming the weight-shaping settings ``pretrained`` differs on."""
+    mismatched = [
+        f"{key} {pretrained.config[key]} ({side}: {config[key]})"
+        for key in WEIGHT_KEYS
+        if pretrained.config[key] != config[key]
+    ]
+    if mismatched:
+        raise DataError(pretrained.path, f"{problem}: {', '.join(mismatched)} ({remedy})")
+
+
 def encoder_of(config: dict[str, Any]) -> DuINEncoder:
     """Return an untrained encoder (tokenizer and Transformer) for a configuration."""
     return DuINEncoder(
@@ -228,18 +241,13 @@ class DuINPretraining(PretrainingModel):
                 f"is {what} model; stage mae starts from a stage-1 (vqvae) Du-IN model "
                 "(bci-app pretrain duin --stage vqvae)",
             )
-        mismatched = [
-            f"{key} {pretrained.config[key]} (here: {self.config[key]})"
-            for key in WEIGHT_KEYS
-            if pretrained.config[key] != self.config[key]
-        ]
-        if mismatched:
-            raise DataError(
-                pretrained.path,
-                "its architecture differs from stage 2's: "
-                + ", ".join(mismatched)
-                + " (give stage 2 the same --size and settings as stage 1)",
-            )
+        require_architecture(
+            pretrained,
+            self.config,
+            "its architecture differs from stage 2's",
+            "here",
+            "give stage 2 the same --size and settings as stage 1",
+        )
         self._start = pretrained
         return {"source": str(pretrained.path), "sha256": pretrained.sha256, "stage": stage}
 
