@@ -102,8 +102,6 @@ class PretrainingModel(torch.nn.Module):
         DataError
             Here always; in overrides, when ``pretrained`` is not a model to start from.
         """
-        from decoders.datasets.errors import DataError
-
         raise DataError(pretrained.path, f"{type(self).__name__} does not start from a model")
 
     def card(self) -> dict[str, Any]:

@@ -53,10 +53,7 @@ def pretrain(
     out.mkdir(parents=True, exist_ok=True)
     world = distributed.from_environment()
     cls = pretrainable(model).load_class()
-    try:
-        config = cls.configuration(size, **(overrides or {}))
-    except ValueError as error:
-        raise DataError(model, str(error)) from error
+    config = cls.configuration(size, **(overrides or {}))
     distributed.start(world, resolve_device(settings.device, world))
     try:
         index = _index(sources, out, world, say)

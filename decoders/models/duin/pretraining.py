@@ -164,10 +164,28 @@ class DuINPretraining(PretrainingModel):
 
     sizes: ClassVar[dict[str, dict[str, Any]]] = SIZES
 
+    @classmethod
+    def check(cls, config: dict[str, Any]) -> None:
+        """Refuse an unknown stage, segments shorter than a token, widths heads cannot split."""
+        if config["stage"] not in STAGES:
+            raise DataError(
+                "duin", f"unknown stage '{config['stage']}' (stages: {', '.join(STAGES)})"
+            )
+        n_times = round(config["segment_s"] * config["sfreq"])
+        if n_times < config["patch"]:
+            raise DataError(
+                "duin",
+                f"segments of {config['segment_s']:g} s ({n_times} samples at {config['sfreq']:g} "
+                f"Hz) are shorter than one token of {config['patch']} samples",
+            )
+        width = config["filters"][-1] * config["patch"] // math.prod(config["strides"])
+        if width % config["heads"]:
+            raise DataError(
+                "duin", f"a token width of {width} does not split into {config['heads']} heads"
+            )
+
     def __init__(self, **config: Any) -> None:
         super().__init__()
-        if config["stage"] not in STAGES:
-            raise ValueError(f"unknown stage '{config['stage']}' (stages: {', '.join(STAGES)})")
         self.config = dict(config)
         self.stage = config["stage"]
         self.subjects: dict[str, tuple[str, ...]] = {}
