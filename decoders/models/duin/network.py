@@ -1,9 +1,15 @@
 """Du-IN's layers: per-subject channel mixing, the spatial-fusion tokenizer, the encoder.
 
 Every layer is written with operations that export to ONNX and run identically in ONNX
-Runtime. Normalisation inside the tokenizer is GroupNorm, not the paper's BatchNorm: batch
+Runtime. The tokenizer has no normalisation layer, unlike the paper's BatchNorm: batch
 statistics would make a data-parallel run differ from one process with the same global batch
-(the framework's guarantee) and would differ between training and a live window of one.
+(the framework's guarantee) and differ between training and a live window of one, and a
+per-patch normalisation (GroupNorm, tried first) erases the amplitude differences between
+patches that carry the responses (the decoder stayed at chance on an 8-word task that LDA
+solved). The input is z-scored per channel over the window and the convolutions start with
+He initialisation, so tokens start at unit scale, comparable to the position codes added to
+them (with PyTorch's default initialisation they were 20 times smaller, and the encoder saw
+little but the positions).
 """
 
 from __future__ import annotations
@@ -27,11 +33,6 @@ def standardise(x: torch.Tensor) -> torch.Tensor:
 def mix_channels(layer: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
     """Apply a channel-mixing ``layer`` to windows (batch, channels, times)."""
     return layer(x.transpose(1, 2)).transpose(1, 2)
-
-
-def _group_count(width: int) -> int:
-    """Return the largest group count of at most 8 dividing ``width``."""
-    return max(g for g in range(1, 9) if width % g == 0)
 
 
 class SpatialFusionTokenizer(torch.nn.Module):
@@ -69,11 +70,10 @@ class SpatialFusionTokenizer(torch.nn.Module):
         width = n_channels
         for out, kernel, stride in zip(filters, kernels, strides, strict=True):
             padding = math.ceil((kernel - stride) / 2)
-            layers += [
-                torch.nn.Conv1d(width, out, kernel, stride, padding),
-                torch.nn.GroupNorm(_group_count(out), out),
-                torch.nn.GELU(),
-            ]
+            conv = torch.nn.Conv1d(width, out, kernel, stride, padding)
+            torch.nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
+            torch.nn.init.zeros_(conv.bias)
+            layers += [conv, torch.nn.GELU()]
             width = out
         self.convs = torch.nn.Sequential(*layers)
         self.patch = patch
