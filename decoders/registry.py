@@ -204,6 +204,16 @@ for _entry in (
         tiny={**_TRAINING_TINY, "dim": 8, "heads": 2, "depth": 1, "n_filters": 2},
     ),
     DecoderEntry(
+        "duin",
+        "decoders.models.duin.classifier:DuIN",
+        "foundation",
+        "Du-IN for sEEG/ECoG: contacts ranked on training trials, per-patient layer, "
+        "spatial-fusion tokenizer, Transformer; pretrained across subjects (`bci-app pretrain "
+        "duin --stage vqvae`, then `--stage mae`), fine-tuned per patient (`--init`)",
+        defaults={"lr": 5e-4, "weight_decay": 0.01, "max_epochs": 100, "patience": 15},
+        tiny={**_TRAINING_TINY, "size": "tiny", "n_select": 4},
+    ),
+    DecoderEntry(
         "fleeg-convnet",
         "decoders.models.fleeg.fleeg:FleegConvNet",
         "federated",

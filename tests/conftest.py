@@ -125,3 +125,13 @@ def eeg_corpus(tmp_path_factory) -> Path:
     (folder / "sub").mkdir()
     write_recording(folder / "sub" / "c.edf", seconds=20, seed=2)
     return folder
+
+
+@pytest.fixture(scope="session")
+def seeg_bids(tmp_path_factory) -> Path:
+    """A small BIDS-iEEG data set of the word-reading simulator: 2 subjects, 4 words, 400 Hz."""
+    from decoders.simulators.seeg_words import SeegWords
+
+    root = tmp_path_factory.mktemp("seeg_bids")
+    SeegWords(seed=0, n_subjects=2, n_words=4, repeats=4, sfreq=400.0).write_bids(root, rest_s=14)
+    return root

@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Writes pretrained.pt (weights only) and its card pretrained.json into --out, for "
         "`bci-app train MODEL --init OUT`.",
     )
-    parser.add_argument("model", help="eegformer")
+    parser.add_argument("model", help="eegformer, duin")
     parser.add_argument("--data", nargs="+", required=True, help="files and folders")
     parser.add_argument("--out", type=Path, required=True, help="run folder")
     parser.add_argument("--size", choices=SIZES, default="small")
@@ -39,6 +39,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="model setting (e.g. segment_s=4, dropout=0)",
+    )
+    parser.add_argument(
+        "--stage",
+        help="the stage of a model pretrained in stages (duin: vqvae, then mae with --init); "
+        "the same as --set stage=STAGE",
+    )
+    parser.add_argument(
+        "--init",
+        type=Path,
+        metavar="PRETRAINED",
+        help="start from this pretrained folder (duin --stage mae: the stage-1 run's --out)",
     )
     parser.add_argument("--steps", type=int, default=1000, help="optimisation steps")
     parser.add_argument(
@@ -91,13 +102,17 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         precision=args.precision,
     )
+    overrides = parse_options(args.overrides)
+    if args.stage is not None:
+        overrides["stage"] = args.stage
     pretrain(
         args.model,
         args.data,
         args.out,
         settings,
         size=args.size,
-        overrides=parse_options(args.overrides),
+        overrides=overrides,
+        init=args.init,
         progress=not args.no_progress,
     )
     return 0

@@ -20,6 +20,7 @@ from decoders.datasets.errors import DataError
 if TYPE_CHECKING:
     from torch import Tensor
 
+    from .checkpoint import Pretrained
     from .segments import CorpusPlan, SegmentSpec
     from .vq import VectorQuantizer
 
@@ -90,6 +91,22 @@ class PretrainingModel(torch.nn.Module):
         Called on every process with the same plan, before weights are moved, resumed or
         averaged, so whatever it builds is identical everywhere.
         """
+
+    def start_from(self, pretrained: Pretrained) -> dict[str, Any]:
+        """Start from an earlier pretrained model (a later stage of a staged objective).
+
+        Called before :meth:`attach`; returns the provenance to record. Refused here.
+
+        Raises
+        ------
+        DataError
+            Here always; in overrides, when ``pretrained`` is not a model to start from.
+        """
+        raise DataError(pretrained.path, f"{type(self).__name__} does not start from a model")
+
+    def card(self) -> dict[str, Any]:
+        """Return what the pretrained card records of the model beyond its configuration."""
+        return {}
 
     @abstractmethod
     def losses(self, data: Tensor, weight: Tensor, source: Tensor) -> Losses:

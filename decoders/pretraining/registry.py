@@ -33,6 +33,13 @@ PRETRAINABLE: dict[str, PretrainableEntry] = {
             "EEGFormer: spectral patches per channel, Transformer encoder, VQ codebook, "
             "Transformer decoder reconstructing the spectra",
         ),
+        PretrainableEntry(
+            "duin",
+            "decoders.models.duin.pretraining:DuINPretraining",
+            "Du-IN: per-subject input layers, spatial-fusion tokenizer, Transformer encoder; "
+            "--stage vqvae (cosine codebook, signal reconstruction) then --stage mae --init "
+            "STAGE1 (masked code prediction), on sEEG/ECoG",
+        ),
     )
 }
 

@@ -33,12 +33,14 @@ def pretrain(
     *,
     size: str = "small",
     overrides: dict[str, Any] | None = None,
+    init: Path | None = None,
     progress: bool = True,
     say: Callable[[str], None] = print,
 ) -> Path | None:
     """Pretrain ``model`` of ``size`` on the corpus ``sources`` into ``out``.
 
-    Returns the pretrained weights' path on the main process (None on the others).
+    Returns the pretrained weights' path on the main process (None on the others). ``init``
+    (a pretrained folder) is a model to start from, for objectives pretrained in stages.
 
     Raises
     ------
@@ -62,9 +64,15 @@ def pretrain(
 
         torch.manual_seed(settings.seed)
         network = cls.from_config(config)
+        start = None
+        if init is not None:
+            from .checkpoint import load_pretrained
+
+            start = network.start_from(load_pretrained(Path(init)))
         identity = {
             "model": model,
             "config": config,
+            "init": start,
             "corpus": index.fingerprint(),
             "settings": {k: v for k, v in asdict(settings).items() if k not in NOT_IDENTITY},
         }
@@ -102,11 +110,21 @@ def _describe(plan: CorpusPlan, say) -> None:
     hours = ", ".join(f"{kind} {value:.2f} h" for kind, value in plan.hours_used().items())
     say(
         f"corpus: {len(plan.files)} file(s), {plan.n_segments} segments of "
-        f"{plan.spec.seconds:g} s, {plan.n_sequences} single-channel sequences per epoch "
+        f"{plan.spec.seconds:g} s, {plan.n_sequences} {_items(plan)} per epoch "
         f"(channel-hours: {hours})"
     )
     if plan.dropped:
         say(plan.describe_dropped())
+    rates = sorted({item.file.sfreq for item in plan.files if item.file.sfreq != plan.spec.sfreq})
+    if rates:
+        listed = ", ".join(f"{rate:g}" for rate in rates)
+        say(f"files sampled at {listed} Hz are resampled to the model's {plan.spec.sfreq:g} Hz")
+
+
+def _items(plan: CorpusPlan) -> str:
+    if plan.spec.n_channels is None:
+        return "single-channel sequences"
+    return f"segments of up to {plan.spec.n_channels} channels"
 
 
 def _report(plan: CorpusPlan, report: StreamReport, steps: int, out: Path, say) -> None:

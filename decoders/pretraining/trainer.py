@@ -445,6 +445,7 @@ class Pretrainer:
             "versions": software_versions(),
             "host_cpus": os.cpu_count(),
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            **self.model.card(),
         }
         return save_pretrained(self.out, self.model.state_dict(), card)
 

@@ -26,6 +26,7 @@ TASK_MODULES = (
     "decoders.simulators.motor_imagery",
     "decoders.simulators.abnormal_eeg",
     "decoders.simulators.seizure",
+    "decoders.simulators.seeg_words",
 )
 """Modules that register a simulated task when imported; add one line per new task."""
 
