@@ -16,6 +16,12 @@ Parts (``PARTS``; each returns its results and markdown, merged into
 
     python -m bench.seeds [--quick] [--part seizure ...]
 
+``meg-gpt``
+    MEG-GPT pretrained on the real VectorView recording and simulated rest, its generated
+    spectra against the real ones, zero-shot and fine-tuned decoding across sessions and
+    subjects of the MEG simulator and on HandMovementDirection, against the same network from
+    scratch and the best baseline (:mod:`bench.seeds_meggpt` has the protocol).
+
 ``--quick`` (under 15 minutes on 2 idle cores): 3 simulated subjects with 3 seizures each,
 2.5-3 h apart (about 25 hours of EEG) at 64 Hz, preictal training windows every 6 s, networks
 up to 12 epochs, one seed; otherwise 4 subjects with 4 seizures at 128 Hz, preictal windows
@@ -36,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from .output import RESULTS_DIR, save_results
+from .seeds_meggpt import bench_meggpt
 
 NAME = "seeds"
 
@@ -314,7 +321,10 @@ def _mean_sd(summary: dict) -> str:
 
 # -- the script ---------------------------------------------------------------------------------
 
-PARTS: dict[str, Callable[[bool, Path], tuple[dict, str]]] = {"seizure": bench_seizure}
+PARTS: dict[str, Callable[[bool, Path], tuple[dict, str]]] = {
+    "seizure": bench_seizure,
+    "meg-gpt": bench_meggpt,
+}
 """Benchmark parts by name; each takes (quick, scratch folder), returns (results, markdown)."""
 
 

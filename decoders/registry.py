@@ -214,6 +214,16 @@ for _entry in (
         tiny={**_TRAINING_TINY, "size": "tiny", "n_select": 4},
     ),
     DecoderEntry(
+        "meg-gpt",
+        "decoders.models.meggpt.classifier:MEGGPT",
+        "foundation",
+        "MEG-GPT: one learnt token per sample of each parcel or channel, causal Transformer "
+        "pretrained by next-token prediction (`bci-app pretrain meg-gpt --stage tokeniser`, "
+        "then `--stage gpt`), fine-tuned with pooled hidden states and a linear head (`--init`)",
+        defaults={"lr": 5e-4, "weight_decay": 0.01, "max_epochs": 100, "patience": 15},
+        tiny={**_TRAINING_TINY, "size": "tiny"},
+    ),
+    DecoderEntry(
         "fleeg-convnet",
         "decoders.models.fleeg.fleeg:FleegConvNet",
         "federated",

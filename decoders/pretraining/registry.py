@@ -40,6 +40,13 @@ PRETRAINABLE: dict[str, PretrainableEntry] = {
             "--stage vqvae (cosine codebook, signal reconstruction) then --stage mae --init "
             "STAGE1 (masked code prediction), on sEEG/ECoG",
         ),
+        PretrainableEntry(
+            "meg-gpt",
+            "decoders.models.meggpt.pretraining:MEGGPTPretraining",
+            "MEG-GPT: sensor-space parcels (or channels), --stage tokeniser (one learnt token "
+            "per sample, reconstructing the waveform) then --stage gpt --init STAGE1 (causal "
+            "Transformer predicting every channel's next token), on MEG or EEG",
+        ),
     )
 }
 
