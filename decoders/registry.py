@@ -178,6 +178,14 @@ for _entry in (
         tiny={**_TRAINING_TINY, "width": 8, "n_blocks": 1, "max_steps": 8},
     ),
     DecoderEntry(
+        "nalsm",
+        "decoders.models.spiking.nalsm:Nalsm",
+        "spiking",
+        "liquid state machine: recurrent LIF reservoir tuned without gradients by "
+        "astrocyte-gated STDP towards a branching factor of 1, linear readout of its spikes",
+        tiny={"n_neurons": 32, "max_steps": 8, "plasticity_epochs": 1},
+    ),
+    DecoderEntry(
         "eegformer",
         "decoders.models.eegformer.classifier:EEGFormer",
         "foundation",
