@@ -25,7 +25,7 @@ from .trials import SpeechTrials
 if TYPE_CHECKING:
     import mne
 
-BRAIN_TYPES = ("meg", "eeg", "seeg", "ecog", "dbs")
+BRAIN_TYPES = ("mag", "grad", "eeg", "seeg", "ecog", "dbs")
 """Channel types kept as brain signals."""
 
 
