@@ -23,6 +23,15 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         "--window-s", type=float, default=2.0, help="window length for class folders (s)"
     )
     group.add_argument(
+        "--speech",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="the data are speech listening (a BIDS folder whose events name sound files, or "
+        "simulate:speech_meg/speech_eeg): pair brain windows with the speech heard; options "
+        "window_s, lag_s, hop_s, sfreq, sound_channel, kind (mel, envelope, mel+envelope, "
+        "wav2vec), frame_rate, n_mels, wav2vec (a local checkpoint), layers",
+    )
+    group.add_argument(
         "--crop",
         nargs=2,
         type=float,
@@ -35,6 +44,8 @@ def data_request(args: argparse.Namespace):
     """Return the :class:`~decoders.training.sources.DataRequest` the options describe."""
     from decoders.training.sources import DataRequest
 
+    from .train import parse_options
+
     return DataRequest(
         source=args.data,
         classes=tuple(args.classes) if args.classes else None,
@@ -43,4 +54,5 @@ def data_request(args: argparse.Namespace):
         tmax=args.tmax,
         window_s=args.window_s,
         crop=tuple(args.crop) if args.crop else None,
+        speech=parse_options(args.speech) if args.speech is not None else None,
     )

@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--protocol",
         default="auto",
         help="official, kfold (kfoldN), loso, blocks; auto: official where the data has one, "
-        "else kfold",
+        "blocks for speech, else kfold",
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--valid-fraction", type=float, default=0.2)
@@ -57,6 +57,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="use the labels of this share of each fold's training trials (stratified; "
         "validation is carved from it), for label-scarce runs",
     )
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        help="speech data: rank each test window's segment among this many candidates "
+        "(default: every distinct segment of the test part)",
+    )
     parser.add_argument("--out", type=Path, help="run folder (default runs/DECODER-DATA)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(handler=run)
@@ -85,7 +91,10 @@ def run(args: argparse.Namespace) -> int:
     request = data_request(args)
     protocol = args.protocol
     if protocol == "auto":
-        protocol = "official" if isinstance(load_training_data(request), OfficialSplit) else "kfold"
+        if isinstance(load_training_data(request), OfficialSplit):
+            protocol = "official"
+        else:  # speech: no sentence in both training and test
+            protocol = "blocks" if request.speech is not None else "kfold"
     job = TrainingJob(
         decoder=args.decoder,
         request=request,
@@ -96,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         refit=args.refit,
         init=args.init,
         label_fraction=args.label_fraction,
+        n_candidates=args.candidates,
     )
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(args.data).name or args.data).strip("-")
     out = args.out or Path("runs") / f"{args.decoder}-{slug}"
@@ -104,8 +114,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"seeds {record.seeds}; folds {[f.name for f in record.folds]}")
     for name, summary in record.metrics.items():
         print(f"  {name:18s} {summary.mean:.3f} ± {summary.sd:.3f}")
-    print(
-        f"saved in {out}/ (weights.pt, card.json, result.json, learning_curve.png, "
-        "confusion_matrix.png)"
-    )
+    figure = "rank_histogram.png" if job.request.speech is not None else "confusion_matrix.png"
+    print(f"saved in {out}/ (weights.pt, card.json, result.json, learning_curve.png, {figure})")
     return 0

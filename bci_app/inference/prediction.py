@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .ranking import Ranking
 from .tracing import LatencyTrace
 
 
@@ -34,6 +35,8 @@ class Prediction:
         LSL time of that marker.
     gap : bool
         True when samples were missing inside the window (stream loss).
+    ranking : Ranking, optional
+        The best speech candidates, for a speech model run with a candidate set.
     """
 
     runner: str
@@ -45,6 +48,7 @@ class Prediction:
     marker: str | None = None
     marker_time: float | None = None
     gap: bool = False
+    ranking: Ranking | None = None
 
     @property
     def label(self) -> str:
@@ -64,4 +68,5 @@ class Prediction:
             "marker_time": self.marker_time,
             "gap": self.gap,
             "latency_ms": self.trace.to_dict(),
+            **({"ranking": self.ranking.to_dict()} if self.ranking is not None else {}),
         }

@@ -29,6 +29,7 @@ from .log import PredictionLog
 from .model import OnnxModel
 from .outlet import PredictionOutlet
 from .prediction import Prediction
+from .ranking import CandidateRanker, RankingOutlet
 from .sources import WindowSource, window_source
 from .tracing import LatencyTrace, LatencyTracker
 
@@ -97,6 +98,10 @@ class DecoderRunner:
         Where predictions are published.
     log : PredictionLog, optional
         Where predictions and events are written.
+    ranker : CandidateRanker, optional
+        For speech models: rank a candidate set by each window's embedding.
+    ranking_outlet : RankingOutlet, optional
+        Where the rankings are published.
 
     Attributes
     ----------
@@ -124,6 +129,8 @@ class DecoderRunner:
         channel_map: Mapping[str, str] | None = None,
         outlet: PredictionOutlet | None = None,
         log: PredictionLog | None = None,
+        ranker: CandidateRanker | None = None,
+        ranking_outlet: RankingOutlet | None = None,
     ) -> None:
         card = model.card
         source = f"stream '{stream}' for model {ref}"
@@ -144,6 +151,7 @@ class DecoderRunner:
         self.model, self.ref = model, ref
         self.pipeline_spec = spec
         self.outlet, self.log = outlet, log
+        self.ranker, self.ranking_outlet = ranker, ranking_outlet
         self.latency = LatencyTracker()
         self.counts = RunnerCounts()
         self.events: deque[tuple[float, str]] = deque(maxlen=1000)
@@ -196,8 +204,9 @@ class DecoderRunner:
 
     def close(self) -> None:
         """Close the prediction stream."""
-        if self.outlet is not None:
-            self.outlet.close()
+        for outlet in (self.outlet, self.ranking_outlet):
+            if outlet is not None:
+                outlet.close()
 
     def _decode(self, window: Window, picked: float, ready: float) -> Prediction | None:
         import pylsl
@@ -213,11 +222,15 @@ class DecoderRunner:
             self.counts.non_finite_outputs += 1
             self.note("prediction not published: non-finite outputs", timestamp=window.last_time)
             return None
+        ranking = self.ranker.rank(outputs) if self.ranker is not None else None
+        ranked = pylsl.local_clock() if ranking is not None else None
         if self.outlet is not None:
             self.outlet.push(outputs, window.last_time)
+        if self.ranking_outlet is not None and ranking is not None:
+            self.ranking_outlet.push(ranking, window.last_time)
         published = pylsl.local_clock()
         trace = LatencyTrace.from_instants(
-            window.last_time, window.arrival, picked, ready, inferred, published
+            window.last_time, window.arrival, picked, ready, inferred, published, ranked
         )
         self.latency.add(trace)
         self.counts.published += 1
@@ -233,6 +246,7 @@ class DecoderRunner:
             marker.value if marker else None,
             marker.timestamp if marker else None,
             window.gap,
+            ranking,
         )
         if self.log is not None:
             self.log.prediction(prediction)

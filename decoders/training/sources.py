@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from decoders.datasets.errors import DataError
 from decoders.datasets.trials import OfficialSplit, TrialSet
@@ -32,6 +33,10 @@ class DataRequest:
         Window length for folders labelled by class.
     crop : tuple of float, optional
         Part of each trial kept (start, stop in seconds).
+    speech : dict, optional
+        The source is a speech-listening data set (a BIDS folder or a listening simulator):
+        pair brain windows with the speech heard, with these options of
+        :meth:`~decoders.speech.pairing.PairingSettings.from_options` (empty: the defaults).
     """
 
     source: str
@@ -41,6 +46,7 @@ class DataRequest:
     tmax: float = 1.0
     window_s: float = 2.0
     crop: tuple[float, float] | None = None
+    speech: dict[str, Any] | None = None
 
 
 def load_training_data(request: DataRequest) -> TrialSet | OfficialSplit:
@@ -60,6 +66,8 @@ def _load(request: DataRequest) -> TrialSet | OfficialSplit:
     from decoders.datasets.catalog import CATALOG
 
     source = request.source
+    if request.speech is not None:
+        return _speech(source, request.speech)
     if source.startswith(SIMULATOR_PREFIX):
         from decoders.simulators.registry import simulate_trials
 
@@ -86,6 +94,23 @@ def _load(request: DataRequest) -> TrialSet | OfficialSplit:
     from decoders.datasets.readers import read_recording
 
     return _epochs(read_recording(path), request, path.name)
+
+
+def _speech(source: str, options: dict[str, Any]) -> TrialSet:
+    """Return the (window, speech segment) pairs of a listening data set or simulator."""
+    from decoders.speech.bids import read_listening_bids
+    from decoders.speech.pairing import PairingSettings
+
+    settings = PairingSettings.from_options(options)
+    if source.startswith(SIMULATOR_PREFIX):
+        from decoders.simulators.registry import make_simulator
+        from decoders.simulators.speech_listening import SpeechListening
+
+        simulator = make_simulator(source.removeprefix(SIMULATOR_PREFIX))
+        if not isinstance(simulator, SpeechListening):
+            raise DataError(source, "is not a speech-listening simulator (speech_meg, speech_eeg)")
+        return simulator.trials(settings)
+    return read_listening_bids(Path(source), settings)
 
 
 def _epochs(raw, request: DataRequest, name: str) -> TrialSet:
