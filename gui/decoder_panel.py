@@ -38,6 +38,7 @@ from bci_app.models.format import ModelCard
 from bci_app.session.models import read_card, summarize_card
 
 from .controller import Controller, LiveDecoder
+from .ranking_view import RankingView
 from .theme import Theme
 
 HISTORY_S = 20.0
@@ -103,9 +104,11 @@ class DecoderPanel(QWidget):
         self.output_legend = self.output_plot.addLegend(offset=(-10, 5), labelTextSize="8pt")
         self.output_curves: list[pg.PlotDataItem] = []
         self.ranked = QListWidget()
+        self.ranking_view = RankingView()
         self.outputs = QStackedWidget()
         self.outputs.addWidget(self.output_plot)
         self.outputs.addWidget(self.ranked)
+        self.outputs.addWidget(self.ranking_view)
         self.latency = QTableWidget(len(_STAGES), 2)
         self.latency.setHorizontalHeaderLabels(["p50 ms", "p99 ms"])
         self.latency.setVerticalHeaderLabels(list(_STAGES))
@@ -165,6 +168,7 @@ class DecoderPanel(QWidget):
         """List the registry's models (newest version of each first, then the others)."""
         try:
             records = self.controller.registry.records()
+            self.ranking_view.refresh(self.controller.registry)
         except LiveError as error:
             self.card_view.setPlainText(str(error))
             return
@@ -274,6 +278,7 @@ class DecoderPanel(QWidget):
             channel_map=self.channel_map or None,
             markers=markers,
             marker_values=values,
+            candidates=self.ranking_view.chosen(),
             done=self._started,
             failed=self._failed,
         )
@@ -350,6 +355,8 @@ class DecoderPanel(QWidget):
         self.output_curves = []
         many = card.output_kind == "probabilities" and len(card.output_names) > _MAX_CURVES
         self.outputs.setCurrentIndex(1 if many else 0)
+        if self.ranking_view.chosen() is not None and card.output_kind == "embedding":
+            self.outputs.setCurrentIndex(2)
         if not many:
             for index, name in enumerate(card.output_names[:_MAX_CURVES]):
                 colour = pg.intColor(index, hues=max(len(card.output_names), 4))
@@ -379,6 +386,7 @@ class DecoderPanel(QWidget):
             self.history.append((prediction.timestamp, prediction.outputs))
         if new:
             self.last_prediction = new[-1]
+            self.ranking_view.show_ranking(new[-1])
         newest = self.history[-1][0] if self.history else 0.0
         while self.history and self.history[0][0] < newest - HISTORY_S:
             self.history.popleft()
@@ -394,6 +402,8 @@ class DecoderPanel(QWidget):
     def _draw_outputs(self, card: ModelCard, newest: float) -> None:
         times = np.array([t for t, _ in self.history]) - newest
         values = np.array([o for _, o in self.history])
+        if self.outputs.currentIndex() == 2:  # the ranking view draws itself
+            return
         if self.outputs.currentIndex() == 0:
             for column, curve in enumerate(self.output_curves):
                 curve.setData(times, values[:, column])

@@ -23,6 +23,7 @@ COMMANDS = (
     "zoo",
     "pretrain",
     "export",
+    "candidates",
     "run",
     "models",
     "fed",

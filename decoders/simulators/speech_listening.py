@@ -96,6 +96,8 @@ class SpeechListening:
         )
         self.sfreq, self.channels = float(sfreq), channels
         self.snr_db = SNR_DB[modality] if snr_db is None else float(snr_db)
+        self._drive_cache: dict[int, np.ndarray] = {}
+        self._subject_cache: dict[int, tuple[ResponseProfile, np.ndarray, np.ndarray]] = {}
         self.options = {
             "seed": seed,
             "modality": modality,
@@ -186,9 +188,6 @@ class SpeechListening:
 
     def _run(self, subject: int, block: int) -> tuple[mne.io.RawArray, np.ndarray, list[str]]:
         """Return one block's recording, its marker onsets (s) and the passages played."""
-        from decoders.speech.audio import resample
-        from decoders.speech.features import AUDIO_SFREQ
-
         rng = np.random.default_rng([self.seed, 1, subject, block])
         first = block * self.passages_per_block
         order = first + rng.permutation(self.passages_per_block)
@@ -201,37 +200,54 @@ class SpeechListening:
             cursor += len(audio) / sfreq + rest
         n_times = round((cursor + lead_in) * self.sfreq)
         drives = np.zeros((6, n_times))
-        sound = np.zeros(n_times)
         markers = []
         for index, onset in zip(order, onsets, strict=True):
-            audio = resample(*passages[index], AUDIO_SFREQ)
             start = round(onset * self.sfreq)
-            part = speech_drives(audio, self.sfreq)[:, : n_times - start]
+            part = self._drives(index)[:, : n_times - start]
             drives[:, start : start + part.shape[1]] += part
-            sound[start : start + part.shape[1]] += part[0]
             markers.append(onset - rng.normal(*DELIVERY_LATENCY_S))
-        geometry = _geometry(self.modality, self.channels)
-        anatomy = np.random.default_rng([self.seed, 2, subject])
-        profile = ResponseProfile.draw(anatomy)
-        points, orientations = geometry.auditory(anatomy)
+        profile, auditory, background_patterns = self._subject(subject)
         activity = dipole_activity(drives, profile, self.sfreq)
         activity *= DIPOLE_AM / np.abs(activity).max()
-        signal = geometry.project(points, orientations) @ activity
-        background = self._background(geometry, anatomy, rng, n_times)
-        signal += _scaled(background, signal, self.subject_snr_db(subject), geometry.kinds)
+        signal = auditory @ activity
+        background = self._background(background_patterns, rng, n_times)
+        signal += _scaled(background, signal, self.subject_snr_db(subject), self._geometry().kinds)
         names = [self._passage_names()[index] for index in order]
-        raw = geometry.raw(signal, sound * 1e-3 + rng.normal(0, 1e-6, n_times), self.sfreq)
+        sound = drives[0] * 1e-3 + rng.normal(0, 1e-6, n_times)  # the envelope as played
+        raw = self._geometry().raw(signal, sound, self.sfreq)
         raw.info["description"] = (
             f"speech_{self.modality} simulator, seed {self.seed}, subject {subject}, block "
             f"{block}, SNR {self.subject_snr_db(subject):g} dB"
         )
         return raw, np.array(markers), names
 
-    def _background(self, geometry, anatomy, rng, n_times: int) -> np.ndarray:
-        points, orientations = geometry.random_cortex(anatomy, N_BACKGROUND)
+    def _geometry(self) -> _Geometry:
+        return _geometry(self.modality, self.channels)
+
+    def _drives(self, index: int) -> np.ndarray:
+        """Return the stimulus drives of passage ``index`` at the recording rate (cached)."""
+        from decoders.speech.audio import resample
+        from decoders.speech.features import AUDIO_SFREQ
+
+        if index not in self._drive_cache:
+            audio = resample(*self._passages()[index], AUDIO_SFREQ)
+            self._drive_cache[index] = speech_drives(audio, self.sfreq)
+        return self._drive_cache[index]
+
+    def _subject(self, subject: int) -> tuple[ResponseProfile, np.ndarray, np.ndarray]:
+        """Return a subject's responses and the sensor patterns of its dipoles (cached)."""
+        if subject not in self._subject_cache:
+            geometry = self._geometry()
+            anatomy = np.random.default_rng([self.seed, 2, subject])
+            profile = ResponseProfile.draw(anatomy)
+            auditory = geometry.project(*geometry.auditory(anatomy))
+            background = geometry.project(*geometry.random_cortex(anatomy, N_BACKGROUND))
+            self._subject_cache[subject] = (profile, auditory, background)
+        return self._subject_cache[subject]
+
+    def _background(self, patterns: np.ndarray, rng: np.random.Generator, n_times: int):
         spectrum = pink_spectrum(frequencies(n_times, self.sfreq), 1.0)
-        activity = shaped_noise(rng, spectrum, N_BACKGROUND, n_times)
-        brain = geometry.project(points, orientations) @ activity
+        brain = patterns @ shaped_noise(rng, spectrum, N_BACKGROUND, n_times)
         spread = brain.std(axis=1, keepdims=True)
         return brain + 0.3 * spread * rng.standard_normal(brain.shape)
 

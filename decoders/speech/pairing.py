@@ -67,6 +67,12 @@ class PairingSettings:
         return {**asdict(self), "features": self.features.to_dict()}
 
     @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PairingSettings:
+        """Rebuild from :meth:`to_dict` output (extra keys, such as ``alignment``, ignored)."""
+        own = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "features"}
+        return cls(**own, features=FeatureSettings.from_dict(data["features"]))
+
+    @classmethod
     def from_options(cls, options: dict[str, Any]) -> PairingSettings:
         """Build from flat options (``window_s``, ``lag_s``, ..., and the feature settings')."""
         feature_keys = set(FeatureSettings.__dataclass_fields__)
@@ -128,7 +134,7 @@ def pair_runs(runs: Sequence[ListeningRun], settings: PairingSettings, name: str
         signals = raw.get_data().astype(np.float32)
         n_times = round(settings.window_s * settings.sfreq)
         for presentation in presentations:
-            for segment in range(_segment_count(presentation.sound, settings)):
+            for segment in range(segment_count(presentation.sound, settings)):
                 begin = presentation.onset_s + segment * settings.step_s
                 start = round((begin + settings.lag_s) * settings.sfreq)
                 if start < 0 or start + n_times > signals.shape[1]:
@@ -138,7 +144,7 @@ def pair_runs(runs: Sequence[ListeningRun], settings: PairingSettings, name: str
                     if key[0] not in audio:
                         sound = presentation.sound
                         audio[key[0]] = resample(sound.samples, sound.sfreq, AUDIO_SFREQ)
-                    cache[key] = _segment_features(audio[key[0]], segment, settings)
+                    cache[key] = segment_features(audio[key[0]], segment, settings)
                 parts["data"].append(signals[:, start : start + n_times])
                 parts["labels"].append(label_of[key[0]])
                 parts["segments"].append(segment)
@@ -198,13 +204,13 @@ def _prepared(run: ListeningRun, settings: PairingSettings) -> tuple[mne.io.Base
     return raw, presentations
 
 
-def _segment_count(sound: Sound, settings: PairingSettings) -> int:
-    """Return how many segments lie within ``sound``."""
+def segment_count(sound: Sound, settings: PairingSettings) -> int:
+    """Return how many segments of ``settings`` lie within ``sound``."""
     spare = sound.duration_s - settings.window_s
     return 0 if spare < -1e-9 else int(np.floor(spare / settings.step_s + 1e-9)) + 1
 
 
-def _segment_features(audio: np.ndarray, segment: int, settings: PairingSettings) -> np.ndarray:
+def segment_features(audio: np.ndarray, segment: int, settings: PairingSettings) -> np.ndarray:
     """Return the features of segment ``segment`` of a sound given at :data:`AUDIO_SFREQ`."""
     start = round(segment * settings.step_s * AUDIO_SFREQ)
     clip = audio[start : start + round(settings.window_s * AUDIO_SFREQ)]
