@@ -108,7 +108,6 @@ class DecoderPanel(QWidget):
         self.outputs = QStackedWidget()
         self.outputs.addWidget(self.output_plot)
         self.outputs.addWidget(self.ranked)
-        self.outputs.addWidget(self.ranking_view)
         self.latency = QTableWidget(len(_STAGES), 2)
         self.latency.setHorizontalHeaderLabels(["p50 ms", "p99 ms"])
         self.latency.setVerticalHeaderLabels(list(_STAGES))
@@ -143,6 +142,7 @@ class DecoderPanel(QWidget):
         top_layout.addLayout(stream_row)
         top_layout.addWidget(self.marker_values)
         top_layout.addLayout(mapping)
+        top_layout.addWidget(self.ranking_view)
         top_layout.addLayout(running)
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
@@ -355,8 +355,6 @@ class DecoderPanel(QWidget):
         self.output_curves = []
         many = card.output_kind == "probabilities" and len(card.output_names) > _MAX_CURVES
         self.outputs.setCurrentIndex(1 if many else 0)
-        if self.ranking_view.chosen() is not None and card.output_kind == "embedding":
-            self.outputs.setCurrentIndex(2)
         if not many:
             for index, name in enumerate(card.output_names[:_MAX_CURVES]):
                 colour = pg.intColor(index, hues=max(len(card.output_names), 4))
@@ -402,8 +400,6 @@ class DecoderPanel(QWidget):
     def _draw_outputs(self, card: ModelCard, newest: float) -> None:
         times = np.array([t for t, _ in self.history]) - newest
         values = np.array([o for _, o in self.history])
-        if self.outputs.currentIndex() == 2:  # the ranking view draws itself
-            return
         if self.outputs.currentIndex() == 0:
             for column, curve in enumerate(self.output_curves):
                 curve.setData(times, values[:, column])

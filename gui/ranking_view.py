@@ -36,6 +36,7 @@ class RankingView(QWidget):
         self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels(["candidate", "score"])
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setVisible(False)  # until a speech model ranks
         self.status = QLabel()
         form = QFormLayout()
         form.addRow("Candidates", self.sets)
@@ -68,6 +69,7 @@ class RankingView(QWidget):
         ranking = prediction.ranking
         if ranking is None:
             return
+        self.table.setVisible(True)
         self.table.setRowCount(len(ranking.names))
         for row, (name, score) in enumerate(zip(ranking.names, ranking.scores, strict=True)):
             for column, text in enumerate((f"{row + 1}. {name}", f"{score:.3f}")):
