@@ -14,8 +14,11 @@ ONSETS = [1.0, 6.0, 11.0]
 SETTINGS = PairingSettings(window_s=2.0, features=FeatureSettings("mel", n_mels=8))
 
 
-def write_dataset(root, sounds, subjects=("01", "02"), runs=(1, 2)):
-    """A BIDS EEG listening data set: each run plays the three sounds in its own order."""
+def write_dataset(root, sounds, subjects=("01", "02"), runs=(1, 2), blocks=False):
+    """A BIDS EEG listening data set: each run plays three sounds in its own order.
+
+    Every run plays the same three sounds, or with ``blocks`` run ``r`` its own three.
+    """
     import mne_bids
     import pandas as pd
 
@@ -23,7 +26,8 @@ def write_dataset(root, sounds, subjects=("01", "02"), runs=(1, 2)):
         write_sound(root / "stimuli" / f"s{index}.wav", samples, declared=SOUND_RATE)
     for number, subject in enumerate(subjects):
         for run in runs:
-            order = np.random.default_rng([number, run]).permutation(len(sounds))
+            first = 3 * (run - 1) if blocks else 0
+            order = first + np.random.default_rng([number, run]).permutation(3)
             raw = listening_raw([sounds[i] for i in order], ONSETS, seed=number)
             samples = np.round(np.array(ONSETS) * raw.info["sfreq"]).astype(int)
             events = np.column_stack([samples, np.zeros(3, int), np.ones(3, int)])
