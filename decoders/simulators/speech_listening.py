@@ -43,7 +43,7 @@ TASK = "listening"
 SOUND_CHANNEL = "AUDIO"
 DELIVERY_LATENCY_S = (0.030, 0.003)
 """Mean and sd of the delay between a marker and the sound reaching the ear."""
-SNR_DB = {"meg": -8.0, "eeg": -12.0}
+SNR_DB = {"meg": -20.0, "eeg": -24.0}
 """Signal-to-noise ratio of the first subject; each further subject is 2 dB lower."""
 SNR_STEP_DB = -2.0
 N_BACKGROUND = 60
@@ -66,7 +66,7 @@ class SpeechListening:
     sfreq : float
         Sampling rate of the recordings.
     snr_db : float, optional
-        SNR of the first subject (default by modality: MEG -8 dB, EEG -12 dB); each further
+        SNR of the first subject (default by modality: MEG -20 dB, EEG -24 dB); each further
         subject is 2 dB lower.
     channels : int
         EEG electrodes (a standard layout of :mod:`.montages`).

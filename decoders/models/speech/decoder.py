@@ -102,6 +102,7 @@ class BrainSpeechDecoder(NetworkDecoder):
         self.hidden, self.n_blocks, self.kernel, self.dropout = hidden, n_blocks, kernel, dropout
         self.clip, self.shared_share, self.live_subject = clip, shared_share, live_subject
         self.subjects_: tuple[int, ...] = ()
+        self.positions_: np.ndarray | None = None
         self.layout_: np.ndarray | None = None
         self.speech_: dict[str, Any] = {}
 
@@ -116,8 +117,10 @@ class BrainSpeechDecoder(NetworkDecoder):
                 f"(subjects: {list(self.subjects_)})",
             )
         if self.spatial_attention:
-            positions = sensor_positions(train.ch_names, train.ch_pos, self.montage, train.name)
-            self.layout_ = layout_2d(positions)
+            self.positions_ = sensor_positions(
+                train.ch_names, train.ch_pos, self.montage, train.name
+            )
+            self.layout_ = layout_2d(self.positions_)
         self.speech_ = dict(train.speech) if isinstance(train, SpeechTrials) else {}
         return super().fit(train, valid, **options)
 
