@@ -52,21 +52,21 @@ class _Anchor:
     """braindecode's BrainModule behind the same decoder, loop and loss (bench only)."""
 
     @staticmethod
-    def create(seed: int, hidden: int, **options: Any):
-        """Return the anchor decoder with braindecode's network ``hidden`` wide."""
+    def create(seed: int, width: int, **options: Any):
+        """Return the anchor decoder with braindecode's network ``width`` wide."""
         from decoders.models.speech.decoder import BrainSpeechDecoder
 
         class BraindecodeBrainModule(BrainSpeechDecoder):
             def build(self, spec, output):
                 """Return braindecode's network for ``spec``."""
-                return _braindecode_module(self, spec, output, hidden)
+                return _braindecode_module(self, spec, output, width)
 
         decoder = BraindecodeBrainModule(seed=seed, **options)
         decoder.name = "braindecode-brainmodule"
         return decoder
 
 
-def _braindecode_module(decoder, spec, output, hidden: int):
+def _braindecode_module(decoder, spec, output, width: int):
     """Return braindecode's BrainModule wrapped with our input scaling and subject routing."""
     import torch
     from braindecode.models import BrainModule
@@ -82,7 +82,7 @@ def _braindecode_module(decoder, spec, output, hidden: int):
         n_times=spec.n_times,
         sfreq=spec.sfreq,
         chs_info=chs_info,
-        hidden_dim=hidden,
+        hidden_dim=width,
         depth=2 * decoder.n_blocks,
         use_merger=True,
         n_virtual_channels=decoder.n_virtual,
@@ -211,9 +211,9 @@ def matched_width(trials, quick: bool) -> int:
     ours.fit(small, valid)
     target = parameters(ours)
     counts = {}
-    for hidden in range(16, 257, 8):
-        anchor = _Anchor.create(0, hidden, **{**NETWORK, "max_epochs": 0})
-        counts[hidden] = parameters(anchor.fit(small, valid))
+    for width in range(16, 257, 8):
+        anchor = _Anchor.create(0, width, **{**NETWORK, "max_epochs": 0})
+        counts[width] = parameters(anchor.fit(small, valid))
     width = min(counts, key=lambda h: abs(counts[h] - target))
     return width, target, counts[width]
 
