@@ -88,6 +88,7 @@ def _braindecode_module(decoder, spec, output, width: int):
         n_virtual_channels=decoder.n_virtual,
         n_subjects=n_subjects + 1,
         subject_layers=True,
+        subject_dim=8,
     )
 
     class Wrapped(torch.nn.Module):
@@ -205,8 +206,7 @@ def matched_width(trials, quick: bool) -> int:
     """Return the braindecode width whose parameter count is closest to ours."""
     from decoders import registry
 
-    fit, valid = trials.split_by_sound(0.2, 0)
-    small = fit.subset(np.arange(min(8, fit.n_trials)))
+    small, valid = trials.split_by_sound(0.2, 0)
     ours = registry.create("brain-speech", **{**NETWORK, "max_epochs": 0})
     ours.fit(small, valid)
     target = parameters(ours)

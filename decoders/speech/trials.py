@@ -104,6 +104,14 @@ class SpeechTrials(TrialSet):
             segments=np.concatenate([self.segments, other.segments]),
         )
 
+    def require_classes(self, minimum: int = 2) -> None:
+        """Raise when fewer than ``minimum`` distinct segments are present (what is told apart)."""
+        distinct = len(np.unique(np.stack([self.labels, self.segments], axis=1), axis=0))
+        if distinct < minimum:
+            raise DataError(
+                self.name, f"holds {distinct} distinct speech segment(s); at least {minimum} needed"
+            )
+
     def candidates(self) -> tuple[np.ndarray, np.ndarray]:
         """Return the distinct segments' embeddings and, per window, the row of its segment.
 

@@ -85,3 +85,14 @@ def test_speech_trials_split_by_sound_and_refuse_a_sentence_in_train_and_test(so
     assert len(embeddings) == 12 and list(truth) == list(range(12)) * 2  # duplicates collapse
     assert np.allclose(np.linalg.norm(embeddings, axis=1), 1.0)
     assert np.allclose(embeddings, segment_embeddings(trials.features))
+
+
+def test_one_sound_with_several_segments_is_enough_to_learn_from(sounds):
+    settings = PairingSettings(window_s=1.0, features=FeatureSettings("envelope"))
+    run = ListeningRun(
+        listening_raw(sounds[:1], [1.0]), _presentations(sounds[:1], [1.0]), 0, 0, "r"
+    )
+    trials = pair_runs([run], settings, "toy")
+    trials.require_classes()  # four segments of one sound
+    with pytest.raises(DataError, match="holds 1 distinct speech segment"):
+        trials.subset(trials.segments == 0).require_classes()
