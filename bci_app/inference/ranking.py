@@ -79,6 +79,11 @@ class CandidateRanker:
                 )
         if top_k < 1:
             raise LiveError(source, f"top-k must be at least 1, got {top_k}")
+        from threadpoolctl import threadpool_limits
+
+        # One BLAS thread, as ONNX Runtime runs with one intra-op thread: a second thread
+        # gains nothing on a (1000 x d) product and costs tens of ms when the core is busy.
+        threadpool_limits(1, user_api="blas")
         self.names = candidates.names
         self.top_k = min(top_k, len(candidates.names))
         norms = np.linalg.norm(candidates.embeddings, axis=1, keepdims=True)
