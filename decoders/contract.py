@@ -236,6 +236,23 @@ class Decoder(ABC):
         """Return decoder-specific facts for the card (e.g. synaptic operations, energy)."""
         return {}
 
+    def explanation(self) -> dict[str, Any] | None:
+        """Return what the exported graph's ``explanation`` output holds (None: no such output).
+
+        A decoder that explains each decision returns the output's description (its
+        ``kind``, ``axes`` and what the live path needs to draw it) and implements
+        :meth:`explaining_module`.
+        """
+        return None
+
+    def explaining_module(self) -> torch.nn.Module:
+        """Return a module of (decision outputs, explanation): the graph's two outputs."""
+        raise NotImplementedError(f"{self.name} does not explain its decisions")
+
+    def save_figures(self, folder: Path) -> list[Path]:
+        """Write decoder-specific figures of the fitted decoder into ``folder``; none here."""
+        return []
+
     def streaming_module(self) -> torch.nn.Module | None:
         """Return a step module with explicit state for recurrent decoders, else None."""
         return None

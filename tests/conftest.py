@@ -1,5 +1,6 @@
 """Test-wide settings: everything the tests write goes to temporary directories, LSL stays on
-this host, Qt renders offscreen."""
+this host, Qt renders offscreen (or on the platform ``BCI_APP_TEST_QT_PLATFORM`` names: ``xcb``
+for the pass on a real X server, see ``make test-x11``)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ atexit.register(shutil.rmtree, _SANDBOX, ignore_errors=True)
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = "1"
 os.environ["LSLAPICFG"] = str(Path(__file__).with_name("lsl_api.cfg"))
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ["QT_QPA_PLATFORM"] = os.environ.get("BCI_APP_TEST_QT_PLATFORM", "offscreen")
 os.environ["MPLBACKEND"] = "Agg"
 os.environ["BCI_APP_DATA"] = str(_SANDBOX / "data")
 os.environ["XDG_CONFIG_HOME"] = str(_SANDBOX / "config")

@@ -22,6 +22,7 @@ COMMANDS = (
     "compare",
     "zoo",
     "pretrain",
+    "anomaly",
     "export",
     "candidates",
     "run",

@@ -33,6 +33,9 @@ from .ranking import CandidateRanker, RankingOutlet
 from .sources import WindowSource, window_source
 from .tracing import LatencyTrace, LatencyTracker
 
+EXPLAIN_EVERY_S = 5.0
+"""Seconds between two explained decisions on a continuous stream (each marker: always)."""
+
 
 @dataclass
 class RunnerCounts:
@@ -157,6 +160,7 @@ class DecoderRunner:
         self.events: deque[tuple[float, str]] = deque(maxlen=1000)
         self._pending: tuple[OnnxModel, str] | None = None
         self._lock = threading.Lock()
+        self._explained = -np.inf  # LSL time of the last explained window
 
     @property
     def card(self) -> ModelCard:
@@ -246,11 +250,27 @@ class DecoderRunner:
             marker.value if marker else None,
             marker.timestamp if marker else None,
             window.gap,
+            self._explanation(window),
             ranking,
         )
         if self.log is not None:
             self.log.prediction(prediction)
         return prediction
+
+    def _explanation(self, window: Window) -> dict[str, object] | None:
+        """Return the model's explanation of this window when it is due (always with markers).
+
+        A decision locked to a marker is always explained; on a continuous stream, one
+        decision every :data:`EXPLAIN_EVERY_S` seconds, which keeps the log small.
+        """
+        explanation = self.model.explain()
+        if explanation is None:
+            return None
+        if window.marker is None and window.last_time - self._explained < EXPLAIN_EVERY_S:
+            return None
+        self._explained = window.last_time
+        description = {k: v for k, v in self.model.card.explanation.items() if k != "output"}
+        return {**description, "values": explanation}
 
     def _swap_if_offered(self) -> None:
         with self._lock:

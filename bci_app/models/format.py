@@ -12,7 +12,8 @@ An exported ``.onnx`` file carries, besides its graph, text entries in ``metadat
     How the live path runs the graph: ``graph`` (``window`` or ``step``), input and output
     names, ``resample`` (may a stream at another rate be resampled to the model's),
     ``pipeline`` (the declared preprocessing: acquisition pipeline steps at the model's
-    rate) and, for step graphs, the state names and ``step_times``.
+    rate), for step graphs the state names and ``step_times``, and, for decoders that
+    explain their decisions, ``explanation`` (the second output's name, kind and axes).
 ``bci_app.export``
     Provenance of the file: opset, versions, parity report, quantization report.
 
@@ -44,6 +45,7 @@ KEY_EXPORT = "bci_app.export"
 WINDOW_INPUT = "window"
 STEP_INPUT = "block"
 OUTPUT = "output"
+EXPLANATION = "explanation"
 
 MIN_OPSET = 7
 """Oldest ONNX opset accepted (ONNX Runtime guarantees nothing below)."""
@@ -53,15 +55,27 @@ OPTIMIZATION_LEVELS = ("extended", "all")
 
 
 # ---------------------------------------------------------------------- writing the entries
-def window_live(pipeline: list[dict[str, Any]], *, allow_resample: bool) -> dict[str, Any]:
-    """Return the ``bci_app.live`` entry of a whole-window graph."""
-    return {
+def window_live(
+    pipeline: list[dict[str, Any]],
+    *,
+    allow_resample: bool,
+    explanation: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return the ``bci_app.live`` entry of a whole-window graph.
+
+    ``explanation`` describes the graph's second output, ``explanation`` (its ``kind``,
+    ``axes`` and labels), when the decoder explains each decision.
+    """
+    live = {
         "graph": "window",
         "input": WINDOW_INPUT,
         "output": OUTPUT,
         "resample": allow_resample,
         "pipeline": [dict(step) for step in pipeline],
     }
+    if explanation is not None:
+        live["explanation"] = {"output": EXPLANATION, **explanation}
+    return live
 
 
 def step_live(
@@ -256,6 +270,8 @@ class ModelCard:
         Export provenance (opset, parity, quantization).
     opset : int
         ONNX opset of the graph (0 when read from metadata alone).
+    explanation : dict, optional
+        The graph's explanation output (name, kind, axes), when it has one.
     """
 
     decoder: str
@@ -274,6 +290,7 @@ class ModelCard:
     card: dict[str, Any] = field(default_factory=dict, repr=False)
     export: dict[str, Any] = field(default_factory=dict, repr=False)
     opset: int = 0
+    explanation: dict[str, Any] | None = None
 
     @property
     def hop(self) -> int:
@@ -326,6 +343,7 @@ class ModelCard:
                 pipeline=list(live["pipeline"]),
                 card=card,
                 export=export,
+                explanation=live.get("explanation"),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise IncompatibleModelError(

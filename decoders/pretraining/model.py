@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
+from decoders.datasets.errors import DataError
+
 if TYPE_CHECKING:
     from torch import Tensor
 
@@ -49,17 +51,28 @@ class PretrainingModel(torch.nn.Module):
 
     @classmethod
     def configuration(cls, size: str, **overrides: Any) -> dict[str, Any]:
-        """Return the named configuration ``size`` updated by ``overrides``."""
+        """Return the named configuration ``size`` updated by ``overrides``.
+
+        Raises
+        ------
+        DataError
+            For an unknown size or setting, or settings that cannot work together.
+        """
         if size not in cls.sizes:
-            raise ValueError(f"unknown size '{size}' (sizes: {', '.join(cls.sizes)})")
-        config = {**cls.sizes[size], **overrides}
+            raise DataError(cls.__name__, f"unknown size '{size}' (sizes: {', '.join(cls.sizes)})")
         unknown = sorted(set(overrides) - set(cls.sizes[size]))
         if unknown:
-            raise ValueError(
-                f"{cls.__name__} has no setting {', '.join(unknown)} "
-                f"(settings: {', '.join(cls.sizes[size])})"
+            raise DataError(
+                cls.__name__,
+                f"has no setting {', '.join(unknown)} (settings: {', '.join(cls.sizes[size])})",
             )
+        config = {**cls.sizes[size], **overrides}
+        cls.check(config)
         return config
+
+    @classmethod
+    def check(cls, config: dict[str, Any]) -> None:
+        """Raise :class:`DataError` naming settings that cannot work together; none here."""
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> PretrainingModel:

@@ -470,23 +470,37 @@ class StepStream:
 
 
 def _prefetched(items: Iterator, depth: int) -> Iterator:
-    """Yield ``items`` read ahead by a daemon thread into a queue of ``depth``."""
+    """Yield ``items`` read ahead by a daemon thread into a queue of ``depth``.
+
+    Closing the returned generator stops the thread (at its next item).
+    """
     buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
     done = object()
 
     def fill() -> None:
         try:
             for item in items:
-                buffer.put(item)
+                while not stop.is_set():
+                    try:
+                        buffer.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
         except BaseException as error:  # handed to the consumer, raised there
             buffer.put(error)
         buffer.put(done)
 
     threading.Thread(target=fill, daemon=True).start()
-    while True:
-        item = buffer.get()
-        if item is done:
-            return
-        if isinstance(item, BaseException):
-            raise item
-        yield item
+    try:
+        while True:
+            item = buffer.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()

@@ -145,6 +145,104 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return types[precision]
 
 
+class StepRunner:
+    """One optimisation step at a time: forward/backward over micro-batches, codebooks, update.
+
+    Holds the model on its device (wrapped for data parallelism when there are several
+    processes), its optimiser and gradient scaler. :class:`Pretrainer` drives it through a
+    whole run with checkpoints; a federated site drives it for a few local steps a round.
+
+    Parameters
+    ----------
+    model : PretrainingModel
+        The model (moved to ``device``).
+    settings : PretrainSettings
+        Learning rate schedule, clipping, precision.
+    world : World
+        This process among the data-parallel ones.
+    device : torch.device
+        Where the model runs.
+    """
+
+    def __init__(
+        self, model: PretrainingModel, settings: PretrainSettings, world: World, device
+    ) -> None:
+        self.settings, self.world, self.device = settings, world, device
+        self.dtype = autocast_dtype(settings.precision, device)
+        self.model = model.to(device)
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay
+        )
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.dtype is torch.float16)
+        self.wrapped = self.model
+        if world.distributed:
+            self.wrapped = torch.nn.parallel.DistributedDataParallel(
+                self.model,
+                device_ids=[device.index] if device.type == "cuda" else None,
+                forward_sync_buffers=False,  # codebooks change identically on every process
+            )
+
+    def step(self, micro_batches: list, index: int) -> dict[str, float]:
+        """Run optimisation step ``index`` over this process's micro-batches; return its row."""
+        model, optimizer, scaler = self.model, self.optimizer, self.scaler
+        model.train()
+        for group in optimizer.param_groups:
+            group["lr"] = self.settings.learning_rate(index)
+        optimizer.zero_grad(set_to_none=True)
+        totals: dict[str, float] = {}
+        for position, batch in enumerate(micro_batches):
+            data = torch.from_numpy(batch.data).to(self.device, non_blocking=True)
+            weight = torch.from_numpy(batch.weight).to(self.device, non_blocking=True)
+            source = torch.from_numpy(batch.source).to(self.device, non_blocking=True)
+            last = position == len(micro_batches) - 1
+            with self._sync(last), self._autocast():
+                loss, parts = self.wrapped(data, weight, source)
+            scaler.scale(loss / len(micro_batches)).backward()
+            for name, value in {"loss": float(loss.detach()), **parts}.items():
+                totals[name] = totals.get(name, 0.0) + value / len(micro_batches)
+        self._update_codebooks()
+        if self.settings.max_grad_norm > 0:
+            scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), self.settings.max_grad_norm)
+        scaler.step(optimizer)
+        scaler.update()
+        row = self._averaged(totals)
+        for position, quantizer in enumerate(model.quantizers()):
+            suffix = "" if position == 0 else f"_{position}"
+            row[f"codebook_usage{suffix}"] = quantizer.usage
+            row[f"codebook_perplexity{suffix}"] = quantizer.perplexity
+        row["lr"] = optimizer.param_groups[0]["lr"]
+        return row
+
+    def _update_codebooks(self) -> None:
+        for quantizer in self.model.quantizers():
+            count, total = quantizer.statistics()
+            count = distributed.all_sum(count.clone(), self.world)
+            total = distributed.all_sum(total.clone(), self.world)
+            candidates = distributed.from_main(quantizer.candidates(), self.world)
+            quantizer.update(count, total, candidates)
+
+    def _averaged(self, totals: dict[str, float]) -> dict[str, float]:
+        """Return the step's losses averaged over processes."""
+        names = sorted(totals)
+        values = torch.tensor([totals[name] for name in names], dtype=torch.float64)
+        if self.world.distributed:
+            values = distributed.all_sum(values.to(self.device), self.world).cpu()
+        return {name: float(v) / self.world.size for name, v in zip(names, values, strict=True)}
+
+    def _sync(self, last: bool):
+        import contextlib
+
+        if self.world.distributed and not last:
+            return self.wrapped.no_sync()
+        return contextlib.nullcontext()
+
+    def _autocast(self):
+        return torch.autocast(
+            device_type=self.device.type, dtype=self.dtype, enabled=self.dtype is not None
+        )
+
+
 class Pretrainer:
     """Pretrain ``model`` on ``plan`` into the folder ``out``.
 
@@ -177,7 +275,7 @@ class Pretrainer:
         self.out, self.identity = Path(out), identity
         self.world = world or World()
         self.device = resolve_device(settings.device, self.world)
-        self.dtype = autocast_dtype(settings.precision, self.device)
+        self.dtype = autocast_dtype(settings.precision, self.device)  # refused early if unfit
         self.accumulation = settings.accumulation(self.world)
         self.state = RunState()
 
@@ -195,19 +293,8 @@ class Pretrainer:
         self.out.mkdir(parents=True, exist_ok=True)
         distributed.start(world, self.device)
         self.model.attach(self.plan)
-        model = self.model.to(self.device)
-        optimizer = torch.optim.AdamW(
-            model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay
-        )
-        scaler = torch.amp.GradScaler("cuda", enabled=self.dtype is torch.float16)
-        self._resume(optimizer, scaler)
-        wrapped = model
-        if world.distributed:
-            wrapped = torch.nn.parallel.DistributedDataParallel(
-                model,
-                device_ids=[self.device.index] if self.device.type == "cuda" else None,
-                forward_sync_buffers=False,  # codebooks change identically on every process
-            )
+        runner = StepRunner(self.model, settings, world, self.device)
+        self._resume(runner)
         stream = StepStream(
             self.plan,
             seed=settings.seed,
@@ -228,7 +315,7 @@ class Pretrainer:
         while self.state.step < settings.steps:
             started = time.perf_counter()
             epoch, micro_batches = next(steps)
-            row = self._step(wrapped, model, optimizer, scaler, micro_batches)
+            row = runner.step(micro_batches, self.state.step)
             elapsed = time.perf_counter() - started
             self.state.seconds += elapsed
             row |= {
@@ -250,75 +337,15 @@ class Pretrainer:
                 on_step(self.state.step, row)
             done = self.state.step == settings.steps
             if done or self.state.step % settings.checkpoint_every == 0:
-                self._checkpoint(model, optimizer, scaler)
+                self._checkpoint(runner)
         bar.close()
+        steps.close()
         self.stream_report = stream.report
         distributed.barrier(world)
         return self.state
 
-    def _step(self, wrapped, model, optimizer, scaler, micro_batches) -> dict[str, float]:
-        """Run one optimisation step over this process's micro-batches."""
-        model.train()
-        for group in optimizer.param_groups:
-            group["lr"] = self.settings.learning_rate(self.state.step)
-        optimizer.zero_grad(set_to_none=True)
-        totals: dict[str, float] = {}
-        for index, batch in enumerate(micro_batches):
-            data = torch.from_numpy(batch.data).to(self.device, non_blocking=True)
-            weight = torch.from_numpy(batch.weight).to(self.device, non_blocking=True)
-            source = torch.from_numpy(batch.source).to(self.device, non_blocking=True)
-            last = index == len(micro_batches) - 1
-            with self._sync(wrapped, last), self._autocast():
-                loss, parts = wrapped(data, weight, source)
-            scaler.scale(loss / len(micro_batches)).backward()
-            for name, value in {"loss": float(loss.detach()), **parts}.items():
-                totals[name] = totals.get(name, 0.0) + value / len(micro_batches)
-        self._update_codebooks(model)
-        if self.settings.max_grad_norm > 0:
-            scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), self.settings.max_grad_norm)
-        scaler.step(optimizer)
-        scaler.update()
-        row = self._averaged(totals)
-        for index, quantizer in enumerate(model.quantizers()):
-            suffix = "" if index == 0 else f"_{index}"
-            row[f"codebook_usage{suffix}"] = quantizer.usage
-            row[f"codebook_perplexity{suffix}"] = quantizer.perplexity
-        row["lr"] = optimizer.param_groups[0]["lr"]
-        return row
-
-    def _update_codebooks(self, model: PretrainingModel) -> None:
-        for quantizer in model.quantizers():
-            count, total = quantizer.statistics()
-            count = distributed.all_sum(count.clone(), self.world)
-            total = distributed.all_sum(total.clone(), self.world)
-            candidates = distributed.from_main(quantizer.candidates(), self.world)
-            quantizer.update(count, total, candidates)
-
-    def _averaged(self, totals: dict[str, float]) -> dict[str, float]:
-        """Return the step's losses averaged over processes."""
-        names = sorted(totals)
-        values = torch.tensor([totals[name] for name in names], dtype=torch.float64)
-        if self.world.distributed:
-            values = distributed.all_sum(values.to(self.device), self.world).cpu()
-        return {
-            name: float(value) / self.world.size for name, value in zip(names, values, strict=True)
-        }
-
-    def _sync(self, wrapped, last: bool):
-        import contextlib
-
-        if self.world.distributed and not last:
-            return wrapped.no_sync()
-        return contextlib.nullcontext()
-
-    def _autocast(self):
-        return torch.autocast(
-            device_type=self.device.type, dtype=self.dtype, enabled=self.dtype is not None
-        )
-
     # ------------------------------------------------------------------ files
-    def _resume(self, optimizer, scaler) -> None:
+    def _resume(self, runner: StepRunner) -> None:
         path = self.out / STATE_NAME
         if not path.is_file():
             torch.manual_seed(self.settings.seed)
@@ -332,8 +359,8 @@ class Pretrainer:
                 "--out folder to start anew (or the same settings to resume)",
             )
         self.model.load_state_dict(content["model"])
-        optimizer.load_state_dict(content["optimizer"])
-        scaler.load_state_dict(content["scaler"])
+        runner.optimizer.load_state_dict(content["optimizer"])
+        runner.scaler.load_state_dict(content["scaler"])
         states = content["torch_rng"]  # one per process of the interrupted run
         torch.set_rng_state(states[self.world.rank % len(states)])
         self.state = RunState(
@@ -347,7 +374,7 @@ class Pretrainer:
             lines = "".join(json.dumps(row) + "\n" for row in self.state.history)
             (self.out / LOG_NAME).write_text(lines)
 
-    def _checkpoint(self, model, optimizer, scaler) -> None:
+    def _checkpoint(self, runner: StepRunner) -> None:
         """Write the training state (main process) after gathering every process's RNG."""
         rng = torch.get_rng_state()
         states = [rng]
@@ -361,9 +388,9 @@ class Pretrainer:
             save_atomic(
                 {
                     "identity": json.loads(json.dumps(self.identity)),
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scaler": scaler.state_dict(),
+                    "model": runner.model.state_dict(),
+                    "optimizer": runner.optimizer.state_dict(),
+                    "scaler": runner.scaler.state_dict(),
                     "torch_rng": states,
                     "step": self.state.step,
                     "history": self.state.history,

@@ -167,6 +167,7 @@ def _save_deployed(decoder, job: TrainingJob, data, out: Path, provenance: dict[
         },
     )
     save_decoder(decoder, card, out)
+    decoder.save_figures(out)
     title = f"{job.decoder} on {data.name}"
     if decoder.history_ is not None and decoder.history_.epochs:
         history = decoder.history_

@@ -55,6 +55,18 @@ def export_recurrent(path: Path) -> Path:
     return path
 
 
+def export_explaining(path: Path) -> Path:
+    """Fit a tiny EEGFormer (which explains its decisions by its tokens) and export it."""
+    from decoders import registry
+    from decoders.export.onnx_export import export_decoder
+
+    entry = registry.get("eegformer")
+    decoder = entry.create(seed=0, **entry.tiny)
+    decoder.fit(toy_trials(40, 0), toy_trials(20, 100))
+    export_decoder(decoder, path)
+    return path
+
+
 @pytest.fixture
 def make_trials() -> Callable[..., TrialSet]:
     """Return :func:`toy_trials`."""
@@ -65,7 +77,7 @@ def make_trials() -> Callable[..., TrialSet]:
 def model_files(tmp_path_factory) -> dict[str, Path]:
     """Exported toy models: ``band`` (declared 4-30 Hz band-pass), ``band2`` (same input,
     other weights), ``plain`` (no preprocessing), ``fixed`` (no resampling allowed),
-    ``small`` (4 channels), ``recurrent`` (a LIF network, with its ``.step.onnx`` beside it)."""
+    ``small`` (4 channels)."""
     folder = tmp_path_factory.mktemp("models")
     return {
         "band": export_toy(folder / "band.onnx"),
@@ -73,8 +85,19 @@ def model_files(tmp_path_factory) -> dict[str, Path]:
         "plain": export_toy(folder / "plain.onnx", band=None),
         "fixed": export_toy(folder / "fixed.onnx", allow_resample=False),
         "small": export_toy(folder / "small.onnx", channels=CHANNELS[:4]),
-        "recurrent": export_recurrent(folder / "recurrent.onnx"),
     }
+
+
+@pytest.fixture(scope="session")
+def recurrent_model(tmp_path_factory) -> Path:
+    """A tiny exported LIF network, with its ``.step.onnx`` beside it."""
+    return export_recurrent(tmp_path_factory.mktemp("recurrent") / "recurrent.onnx")
+
+
+@pytest.fixture(scope="session")
+def explaining_model(tmp_path_factory) -> Path:
+    """A tiny exported EEGFormer whose graph also outputs each token's evidence."""
+    return export_explaining(tmp_path_factory.mktemp("explaining") / "explaining.onnx")
 
 
 @pytest.fixture

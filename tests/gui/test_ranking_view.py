@@ -6,7 +6,7 @@ from bci_app.inference.ranking import Ranking
 from bci_app.inference.tracing import LatencyTrace
 from bci_app.models.candidates import CandidateSet, CandidateStore
 from bci_app.models.registry import ModelRegistry
-from gui.ranking_view import NO_SET, RankingView
+from gui.decoder.ranking_view import NO_SET, RankingView
 
 pytestmark = pytest.mark.gui
 

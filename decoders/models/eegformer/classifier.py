@@ -142,19 +142,121 @@ class EEGFormer(NetworkDecoder):
         if self.tuning == "linear":
             for parameter in module.backbone.parameters():
                 parameter.requires_grad_(False)
+        self._training_trials = train
+
+    def trained(self, module: torch.nn.Module, valid: TrialSet) -> None:
+        """Fit the token detector on the training windows' codes; describe validation's."""
+        import torch
+
+        from .interpret import TokenNaiveBayes, usage_by_class
+
+        train, self._training_trials = self._training_trials, None
+        n_codes = module.backbone.quantizer.n_codes
+        train_codes, valid_codes = _codes(module, train.data), _codes(module, valid.data)
+        detector = TokenNaiveBayes(n_codes).fit(train_codes, train.labels, train.n_classes)
+        module.evidence.copy_(torch.as_tensor(detector.evidence(), dtype=torch.float32))
+        proba = detector.predict_proba(valid_codes)
+        usage = usage_by_class(valid_codes, valid.labels, valid.n_classes, n_codes)
+        examples = [int(np.flatnonzero(valid.labels == c)[0]) for c in np.unique(valid.labels)]
+        self.interpretation_ = {
+            "detector": detector,
+            "valid_accuracy": float(np.mean(proba.argmax(1) == valid.labels)),
+            "usage": usage,
+            "examples": [(int(valid.labels[i]), valid_codes[i]) for i in examples],
+        }
+
+    def card_extra(self) -> dict[str, Any]:
+        """Return the token detector's validation accuracy and the codebook's use."""
+        found = getattr(self, "interpretation_", None)
+        if found is None:
+            return {}
+        usage = found["usage"]
+        return {
+            "token_detector": {
+                "kind": "multinomial naive Bayes over code unigrams and bigrams",
+                "valid_accuracy": found["valid_accuracy"],
+            },
+            "codebook": {
+                "codes": int(usage.shape[1]),
+                "codes_used_in_validation": int((usage.sum(axis=0) > 0).sum()),
+            },
+            "code_evidence": np.round(found["detector"].evidence(), 4).tolist(),
+        }
+
+    def explanation(self) -> dict[str, Any]:
+        """Return the description of the evidence map the graph outputs beside its decision."""
+        self._require_fitted()
+        return {
+            "kind": "token-evidence",
+            "axes": ["channel", "token"],
+            "rows": list(self.input_spec_.ch_names),
+            "step_s": self.architecture_config["stride"] / self.architecture_config["sfreq"],
+            "unit": "nats",
+            "about": "evidence of each token's code for the decided class (naive Bayes "
+            "over EEGFormer's codes, fitted on the training windows)",
+        }
+
+    def explaining_module(self) -> torch.nn.Module:
+        """Return the module of the exported graph: probabilities, then the evidence map."""
+        from .network import Explaining
+
+        self._require_fitted()
+        return Explaining(self.module_).eval()
+
+    def save_figures(self, folder: Path) -> list[Path]:
+        """Write the codebook usage per class and one token map per class (validation)."""
+        from .interpret import plot_token_map, plot_usage, token_map
+
+        found = getattr(self, "interpretation_", None)
+        if found is None:
+            return []
+        classes = self.output_spec_.names
+        paths = [Path(folder) / "codebook_usage.png"]
+        plot_usage(found["usage"], classes, paths[0])
+        evidence = found["detector"].evidence()
+        token_s = self.architecture_config["stride"] / self.architecture_config["sfreq"]
+        for label, codes in found["examples"]:
+            path = Path(folder) / f"token_map_{_slug(classes[label])}.png"
+            plot_token_map(
+                token_map(codes, evidence, label),
+                codes,
+                self.input_spec_.ch_names,
+                token_s,
+                f"tokens of a validation window of class {classes[label]}: evidence for it",
+                path,
+            )
+            paths.append(path)
+        return paths
 
     def tokens(self, data: np.ndarray) -> np.ndarray:
         """Return the codebook index of every token of raw windows (n, channels, tokens)."""
-        import torch
-
         from decoders.preprocessing import apply_to_trials
 
         self._require_fitted()
         spec = self.input_spec_
-        data = apply_to_trials(spec.preprocessing, np.asarray(data), spec.sfreq)
-        with torch.no_grad():
-            codes = self.module_.codes(torch.as_tensor(data, dtype=torch.float32))
-        return codes.numpy()
+        return _codes(
+            self.module_, apply_to_trials(spec.preprocessing, np.asarray(data), spec.sfreq)
+        )
+
+
+def _codes(module: torch.nn.Module, data: np.ndarray) -> np.ndarray:
+    """Return the codes (n, channels, tokens) of preprocessed windows, in batches."""
+    import torch
+
+    module.eval()
+    with torch.no_grad():
+        return np.concatenate(
+            [
+                module.codes(torch.as_tensor(data[start : start + 128], dtype=torch.float32))
+                .cpu()
+                .numpy()
+                for start in range(0, len(data), 128)
+            ]
+        )
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name)
 
 
 def _size_of(config: dict[str, Any]) -> str:

@@ -52,6 +52,8 @@ class EEGFormerNet(torch.nn.Module):
         code_dim = backbone.quantizer.dim
         self.dropout = torch.nn.Dropout(dropout)
         self.head = torch.nn.Linear(n_channels * code_dim, n_classes)
+        # Each code's evidence for each class (naive Bayes over codes, fitted after training).
+        self.register_buffer("evidence", torch.zeros(n_classes, backbone.quantizer.n_codes))
 
     def sequences(self, x: torch.Tensor) -> torch.Tensor:
         """Return the windows as single-channel sequences at the backbone's rate."""
@@ -66,6 +68,34 @@ class EEGFormerNet(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the class logits of windows ``x``."""
-        tokens = self.backbone.encode(self.sequences(x)).vectors
-        channels = tokens.mean(dim=1).reshape(x.shape[0], -1)
-        return self.head(self.dropout(channels))
+        return self._decide(x)[0]
+
+    def explain(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the logits and each token's evidence for the decided class.
+
+        The evidence map is (batch, channels, tokens): the evidence of every token's code
+        for the class of largest logit.
+        """
+        logits, codes = self._decide(x)
+        rows = self.evidence[logits.argmax(dim=1)]  # (batch, n_codes)
+        table = rows[:, None, :].expand(-1, self.n_channels, -1)
+        return logits, torch.gather(table, 2, codes)
+
+    def _decide(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        quantised = self.backbone.encode(self.sequences(x))
+        channels = quantised.vectors.mean(dim=1).reshape(x.shape[0], -1)
+        codes = quantised.codes.reshape(x.shape[0], self.n_channels, -1)
+        return self.head(self.dropout(channels)), codes
+
+
+class Explaining(torch.nn.Module):
+    """The exported graph: class probabilities, then the token evidence map."""
+
+    def __init__(self, network: EEGFormerNet) -> None:
+        super().__init__()
+        self.network = network
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the softmax of the logits and the evidence of each token."""
+        logits, evidence = self.network.explain(x)
+        return torch.softmax(logits, dim=1), evidence

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from decoders.datasets.errors import DataError
 from decoders.pretraining.model import Losses, PretrainingModel
 from decoders.pretraining.segments import SegmentSpec
 from decoders.pretraining.vq import VectorQuantizer
@@ -86,6 +87,23 @@ class EEGFormerPretraining(PretrainingModel):
         super().__init__()
         self.config = dict(config)
         self.backbone = backbone_of(config)
+
+    @classmethod
+    def check(cls, config: dict[str, Any]) -> None:
+        """Refuse segments shorter than one patch, and widths the heads cannot split."""
+        n_times = round(config["segment_s"] * config["sfreq"])
+        if n_times < config["patch"]:
+            raise DataError(
+                "eegformer",
+                f"segments of {config['segment_s']:g} s ({n_times} samples at "
+                f"{config['sfreq']:g} Hz) are shorter than one patch of {config['patch']} "
+                "samples: lengthen segment_s or shorten patch",
+            )
+        if config["dim"] % config["heads"]:
+            raise DataError(
+                "eegformer",
+                f"a width of {config['dim']} does not split into {config['heads']} heads",
+            )
 
     @staticmethod
     def segment_spec(config: dict[str, Any]) -> SegmentSpec:

@@ -37,6 +37,15 @@ def test_a_global_batch_that_does_not_split_is_refused():
     assert PretrainSettings(steps=1, global_batch=64, micro_batch=16).accumulation(World()) == 4
 
 
+def test_settings_that_cannot_work_are_refused_by_name():
+    with pytest.raises(DataError, match=r"segments of 0\.05 s .* shorter than one patch of 25"):
+        EEGFormerPretraining.configuration("tiny", segment_s=0.05)
+    with pytest.raises(DataError, match="has no setting layers"):
+        EEGFormerPretraining.configuration("tiny", layers=3)
+    with pytest.raises(DataError, match="unknown size 'huge'"):
+        EEGFormerPretraining.configuration("huge")
+
+
 def test_a_checkpoint_that_is_not_weights_only_is_refused(tmp_path):
     path = tmp_path / "state.pt"
     torch.save({"model": {}, "payload": World(rank=3)}, path)  # an object of a class
