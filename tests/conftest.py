@@ -24,6 +24,7 @@ os.environ["LSLAPICFG"] = str(Path(__file__).with_name("lsl_api.cfg"))
 os.environ["QT_QPA_PLATFORM"] = os.environ.get("BCI_APP_TEST_QT_PLATFORM", "offscreen")
 os.environ["MPLBACKEND"] = "Agg"
 os.environ["BCI_APP_DATA"] = str(_SANDBOX / "data")
+os.environ["BCI_APP_MODELS"] = str(_SANDBOX / "models")
 os.environ["XDG_CONFIG_HOME"] = str(_SANDBOX / "config")
 os.environ["XDG_CACHE_HOME"] = str(_SANDBOX / "cache")
 os.environ["_MNE_FAKE_HOME_DIR"] = str(_SANDBOX / "home")

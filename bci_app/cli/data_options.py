@@ -12,8 +12,16 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--data",
         required=True,
-        help="catalog name (bci-app data list), simulate:TASK, a recording, a BIDS folder, "
-        "or a folder of class sub-folders",
+        help="catalog name (bci-app data list), simulate:TASK or "
+        "'simulate:TASK?KEY=VALUE&KEY=VALUE' (options: bci-app data list), a recording, a "
+        "BIDS folder, or a folder of class sub-folders",
+    )
+    group.add_argument(
+        "--sim-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="simulator option, added to simulate:TASK (repeat; bci-app data list)",
     )
     group.add_argument("--classes", nargs="+", help="event names used as classes")
     group.add_argument("--label-file", type=Path, help="CSV/TSV with onset,label columns")
@@ -42,12 +50,12 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
 
 def data_request(args: argparse.Namespace):
     """Return the :class:`~decoders.training.sources.DataRequest` the options describe."""
-    from decoders.training.sources import DataRequest
+    from decoders.training.sources import DataRequest, with_simulator_options
 
     from .train import parse_options
 
     return DataRequest(
-        source=args.data,
+        source=with_simulator_options(args.data, args.sim_option),
         classes=tuple(args.classes) if args.classes else None,
         label_file=args.label_file,
         tmin=args.tmin,

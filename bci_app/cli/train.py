@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         label_fraction=args.label_fraction,
         n_candidates=args.candidates,
     )
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(args.data).name or args.data).strip("-")
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(request.source).name or request.source).strip("-")
     out = args.out or Path("runs") / f"{args.decoder}-{slug}"
     record = train(job, out, progress=not args.no_progress)
     print(f"\n{args.decoder} on {record.dataset} - {record.protocol_description}")
@@ -116,4 +116,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name:18s} {summary.mean:.3f} ± {summary.sd:.3f}")
     figure = "rank_histogram.png" if job.request.speech is not None else "confusion_matrix.png"
     print(f"saved in {out}/ (weights.pt, card.json, result.json, learning_curve.png, {figure})")
+    print(f"next: bci-app export {out}   (ONNX, parity checked, registered for bci-app run)")
     return 0

@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
+from acquisition.discovery import visible_streams_hint
 from acquisition.inlet import MarkerInlet, SignalInlet
 from acquisition.session import AcquisitionSession
 from bci_app.errors import LiveError
@@ -93,6 +94,7 @@ class InferenceEngine:
         marker_offset_s: float = 0.0,
         marker_values: Collection[str] | None = None,
         channel_map: Mapping[str, str] | None = None,
+        allow_type_change: bool = False,
         follow: bool = True,
         name: str | None = None,
         candidates: str | None = None,
@@ -105,7 +107,8 @@ class InferenceEngine:
         stream : str
             Name of the LSL signal stream (opened if not yet open).
         model : str
-            ``NAME`` (latest version, followed) or ``NAME:VERSION`` (fixed).
+            ``NAME`` (latest version, followed), ``NAME:VERSION`` (fixed) or the path of a
+            registered file (its version, fixed).
         markers : str, optional
             Name of a marker stream: decode the window locked to each marker instead of
             one window every hop.
@@ -115,6 +118,8 @@ class InferenceEngine:
             Markers decoded (default: all).
         channel_map : mapping, optional
             ``{model channel: stream channel}`` for channels named differently.
+        allow_type_change : bool
+            Accept a channel map across channel types or with a rate change.
         follow : bool
             Swap in newer registered versions of ``NAME`` while running.
         name : str, optional
@@ -135,7 +140,11 @@ class InferenceEngine:
         record = self.registry.resolve(model)
         name = name or record.name
         if name in self.runners:
-            raise LiveError(name, "a runner of that name exists; give another name")
+            raise LiveError(
+                name,
+                f"a runner of that name already decodes {self.runners[name].ref}: name this "
+                "one (bci-app run: --name, one per --model)",
+            )
         loaded = OnnxModel(self.registry.read_verified(record), record.ref)
         signal = self._inlet(stream, SignalInlet)
         marker_buffer = self._inlet(markers, MarkerInlet).markers if markers else None
@@ -161,23 +170,30 @@ class InferenceEngine:
                 source_id=f"bci-app-predictions:{name}",
                 model=record.ref,
             )
-        runner = DecoderRunner(
-            loaded,
-            record.ref,
-            signal.buffer,
-            name=name,
-            stream=stream,
-            markers=marker_buffer,
-            marker_offset_s=marker_offset_s,
-            marker_values=marker_values,
-            channel_map=channel_map,
-            outlet=outlet,
-            log=self.log,
-            ranker=ranker,
-            ranking_outlet=ranking_outlet,
-        )
+        try:
+            runner = DecoderRunner(
+                loaded,
+                record.ref,
+                signal.buffer,
+                name=name,
+                stream=stream,
+                markers=marker_buffer,
+                marker_offset_s=marker_offset_s,
+                marker_values=marker_values,
+                channel_map=channel_map,
+                allow_type_change=allow_type_change,
+                outlet=outlet,
+                log=self.log,
+                ranker=ranker,
+                ranking_outlet=ranking_outlet,
+            )
+        except LiveError:
+            for opened in (outlet, ranking_outlet):
+                if opened is not None:
+                    opened.close()
+            raise
         self.runners[name] = runner
-        if follow and ":" not in model:
+        if follow and model == record.name:
             self.followers.append(ModelFollower(self.registry, record.name, record.version, runner))
         return runner
 
@@ -239,7 +255,7 @@ class InferenceEngine:
             try:
                 inlet = self.session.open(name=stream, timeout=self.stream_timeout)
             except LookupError as error:
-                raise LiveError(stream, str(error)) from error
+                raise LiveError(stream, f"{error}{visible_streams_hint(stream)}") from error
         if not isinstance(inlet, kind):
             wanted = "a signal" if kind is SignalInlet else "a marker"
             raise LiveError(stream, f"is not {wanted} stream")

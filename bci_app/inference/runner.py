@@ -24,7 +24,7 @@ from acquisition.ringbuffer import RingBuffer
 from acquisition.windows import Window
 from bci_app.models.format import ModelCard
 
-from .adapter import plan_pipeline
+from .adapter import describe_adaptation, plan_pipeline
 from .log import PredictionLog
 from .model import OnnxModel
 from .outlet import PredictionOutlet
@@ -97,6 +97,8 @@ class DecoderRunner:
         Markers decoded (default: all).
     channel_map : mapping, optional
         ``{model channel: stream channel}`` for channels named differently.
+    allow_type_change : bool
+        Accept a channel map across channel types or with a rate change.
     outlet : PredictionOutlet, optional
         Where predictions are published.
     log : PredictionLog, optional
@@ -115,7 +117,10 @@ class DecoderRunner:
     latency : LatencyTracker
         Rolling latency percentiles.
     events : deque of (float, str)
-        Recent events (LSL time, message): swaps, skipped windows.
+        Recent events (LSL time, message): input adaptation, swaps, skipped windows.
+    adaptation : list of str
+        What is changed in the stream before the model sees it (channels read from other
+        names, resampling); each line is also an event of the log.
     """
 
     def __init__(
@@ -130,6 +135,7 @@ class DecoderRunner:
         marker_offset_s: float = 0.0,
         marker_values: Collection[str] | None = None,
         channel_map: Mapping[str, str] | None = None,
+        allow_type_change: bool = False,
         outlet: PredictionOutlet | None = None,
         log: PredictionLog | None = None,
         ranker: CandidateRanker | None = None,
@@ -138,7 +144,13 @@ class DecoderRunner:
         card = model.card
         source = f"stream '{stream}' for model {ref}"
         spec = plan_pipeline(
-            card, buffer.ch_names, buffer.sfreq, channel_map=channel_map, source=source
+            card,
+            buffer.ch_names,
+            buffer.sfreq,
+            ch_types=buffer.ch_types,
+            channel_map=channel_map,
+            allow_type_change=allow_type_change,
+            source=source,
         )
         pipeline = Pipeline(spec, buffer.ch_names, buffer.ch_types, buffer.sfreq) if spec else None
         self.source: WindowSource = window_source(
@@ -161,6 +173,11 @@ class DecoderRunner:
         self._pending: tuple[OnnxModel, str] | None = None
         self._lock = threading.Lock()
         self._explained = -np.inf  # LSL time of the last explained window
+        self.adaptation = describe_adaptation(
+            card, buffer.ch_names, buffer.ch_types, buffer.sfreq, channel_map
+        )
+        for line in self.adaptation:
+            self.note(f"input: {line}", channel_map=dict(channel_map or {}))
 
     @property
     def card(self) -> ModelCard:

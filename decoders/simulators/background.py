@@ -32,6 +32,22 @@ def random_dipoles(
     return index, orientation / np.linalg.norm(orientation, axis=1, keepdims=True)
 
 
+def pink_mixing(
+    field: LeadField, dipoles: tuple[np.ndarray, np.ndarray], rms_uv: float
+) -> np.ndarray:
+    """Return the square root (n_channels, n_channels) of the sensor covariance of ``dipoles``.
+
+    Mixing independent unit-variance series by it gives the activity of the many independent
+    dipoles (grid indices, unit orientations), scaled to ``rms_uv`` microvolts RMS (mean square
+    over channels).
+    """
+    patterns = field.pattern(*dipoles)
+    covariance = patterns @ patterns.T
+    covariance /= np.mean(np.diag(covariance))
+    values, vectors = np.linalg.eigh(covariance)
+    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T * rms_uv * 1e-6
+
+
 @dataclass(frozen=True)
 class Background:
     """Background activity of one subject on one montage, in volts.
@@ -91,11 +107,7 @@ class Background:
         sfreq : float
             Sampling rate (the share of 1/f power in 8-30 Hz depends on it).
         """
-        patterns = field.pattern(*dipoles)
-        covariance = patterns @ patterns.T
-        covariance /= np.mean(np.diag(covariance))
-        values, vectors = np.linalg.eigh(covariance)
-        mixing = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T * rms_uv * 1e-6
+        mixing = pink_mixing(field, dipoles, rms_uv)
         alpha_patterns, alpha_hz, alpha_share = alpha
         freqs = fine_frequencies(sfreq)
         pink_power = np.sum(mixing**2) * band_fraction(pink_spectrum(freqs, exponent), freqs)

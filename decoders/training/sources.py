@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from decoders.datasets.errors import DataError
 from decoders.datasets.trials import OfficialSplit, TrialSet
@@ -12,6 +14,8 @@ from decoders.datasets.trials import OfficialSplit, TrialSet
 from .epoching import crop_trials, epochs_from_annotations, read_label_file
 
 SIMULATOR_PREFIX = "simulate:"
+"""``simulate:TASK`` names a simulated task; ``simulate:TASK?KEY=VALUE&KEY=VALUE`` sets its
+options (``seed`` seeds the simulation; the others are the task's, ``bci-app data list``)."""
 
 
 @dataclass(frozen=True)
@@ -21,8 +25,9 @@ class DataRequest:
     Parameters
     ----------
     source : str
-        A catalog name (``bci-app data list``), ``simulate:TASK``, a recording file, a BIDS
-        folder, or a folder of class sub-folders (``normal/``, ``abnormal/``).
+        A catalog name (``bci-app data list``), ``simulate:TASK`` (with options:
+        ``simulate:TASK?KEY=VALUE&...``), a recording file, a BIDS folder, or a folder of class
+        sub-folders (``normal/``, ``abnormal/``).
     classes : tuple of str, optional
         Event names used as classes when epoching a recording.
     label_file : Path, optional
@@ -71,7 +76,11 @@ def _load(request: DataRequest) -> TrialSet | OfficialSplit:
     if source.startswith(SIMULATOR_PREFIX):
         from decoders.simulators.registry import simulate_trials
 
-        return simulate_trials(source.removeprefix(SIMULATOR_PREFIX))
+        task, options = parse_simulator_source(source)
+        seed = int(options.pop("seed", 0))  # type: ignore[call-overload]
+        trials = simulate_trials(task, seed=seed, **options)
+        query = source.partition("?")[2]
+        return replace(trials, name=f"{trials.name}?{query}") if query else trials
     entry = CATALOG.get(source)
     if entry is not None and entry.kind == "trials":
         from decoders.datasets.loaders import load_trial_set
@@ -106,11 +115,61 @@ def _speech(source: str, options: dict[str, Any]) -> TrialSet:
         from decoders.simulators.registry import make_simulator
         from decoders.simulators.speech_listening import SpeechListening
 
-        simulator = make_simulator(source.removeprefix(SIMULATOR_PREFIX))
+        task, simulator_options = parse_simulator_source(source)
+        simulator = make_simulator(task, **simulator_options)
         if not isinstance(simulator, SpeechListening):
             raise DataError(source, "is not a speech-listening simulator (speech_meg, speech_eeg)")
         return simulator.trials(settings)
     return read_listening_bids(Path(source), settings)
+
+
+def with_simulator_options(source: str, pairs: list[str]) -> str:
+    """Return ``simulate:TASK`` with ``KEY=VALUE`` pairs added to its options.
+
+    Raises
+    ------
+    DataError
+        When ``source`` is not a simulator or a pair is not ``KEY=VALUE``.
+    """
+    if not pairs:
+        return source
+    if not source.startswith(SIMULATOR_PREFIX):
+        raise DataError(source, f"simulator options are for {SIMULATOR_PREFIX}TASK data only")
+    for pair in pairs:
+        key, separator, _ = pair.partition("=")
+        if not separator or not key.strip():
+            raise DataError(pair, "a simulator option is KEY=VALUE")
+    return source + ("&" if "?" in source else "?") + "&".join(pairs)
+
+
+def parse_simulator_source(source: str) -> tuple[str, dict[str, object]]:
+    """Return the task and options of ``simulate:TASK?KEY=VALUE&...``.
+
+    A value is read as JSON when it can be (numbers, ``true``, ``[8, 30]``), else as a
+    comma-separated list when it holds commas, else as text.
+
+    Raises
+    ------
+    DataError
+        When the options are not ``KEY=VALUE`` pairs joined by ``&``.
+    """
+    task, _, query = source.removeprefix(SIMULATOR_PREFIX).partition("?")
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+    except ValueError as error:
+        raise DataError(
+            source, f"simulator options are KEY=VALUE pairs joined by '&' ({error})"
+        ) from error
+    return task, {key.strip(): _option_value(value) for key, value in pairs}
+
+
+def _option_value(text: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        if "," in text:
+            return [_option_value(part.strip()) for part in text.split(",")]
+        return text
 
 
 def _epochs(raw, request: DataRequest, name: str) -> TrialSet:

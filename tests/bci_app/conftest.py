@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -110,7 +112,8 @@ def stream_name() -> str:
 def live_outlet() -> Iterator[Callable[..., np.ndarray]]:
     """Start LSL outlets pushing toy EEG in real time (chunks of 4 samples) from a thread.
 
-    ``start(name, channels=CHANNELS, sfreq=SFREQ)`` returns the whole signal it will send.
+    ``start(name, channels=CHANNELS, sfreq=SFREQ, kind="eeg")`` returns the whole signal it
+    will send (every channel of MNE type ``kind``).
     """
     import pylsl
 
@@ -119,9 +122,11 @@ def live_outlet() -> Iterator[Callable[..., np.ndarray]]:
     stop = threading.Event()
     threads = []
 
-    def start(name: str, channels=CHANNELS, sfreq: float = SFREQ, seconds: float = 60.0):
+    def start(
+        name: str, channels=CHANNELS, sfreq: float = SFREQ, seconds: float = 60.0, kind="eeg"
+    ):
         info = build_stream_info(
-            name, "EEG", list(channels), ["eeg"] * len(channels), sfreq, source_id=name
+            name, kind.upper(), list(channels), [kind] * len(channels), sfreq, source_id=name
         )
         outlet = pylsl.StreamOutlet(info, chunk_size=4)
         signal = np.random.default_rng(0).standard_normal((round(seconds * sfreq), len(channels)))
@@ -159,3 +164,22 @@ def wait_until(condition: Callable[[], object], timeout: float = 10.0, what: str
 def wait_for() -> Callable[..., None]:
     """Return :func:`wait_until`."""
     return wait_until
+
+
+def run_bci_app(*args, cwd, env=None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``bci-app ARGS`` as a user would (a separate process), output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "bci_app", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture
+def bci_app() -> Callable[..., subprocess.CompletedProcess]:
+    """Return :func:`run_bci_app`."""
+    return run_bci_app
