@@ -73,43 +73,15 @@ def test_export_candidates_and_live_ranking_through_the_cli(
     )
 
     sounds = write_sounds(tmp_path / "sounds")
-    assert (
-        main(
-            [
-                "candidates",
-                "--model",
-                "speech",
-                "--sounds",
-                str(sounds),
-                "--register",
-                "sentences",
-                "--registry",
-                registry_dir,
-                "-o",
-                str(tmp_path / "sentences.npz"),
-            ]
-        )
-        == 0
+    candidates = ["candidates", "--model", "speech", "--registry", registry_dir, "--sounds"]
+    made = main(
+        [*candidates, str(sounds), "--register", "sentences", "-o", str(tmp_path / "s.npz")]
     )
+    assert made == 0
     assert "9 segments, dimension 40" in capsys.readouterr().out  # 3 sounds x 3 s / 1 s
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert (
-        main(
-            [
-                "candidates",
-                "--model",
-                "speech",
-                "--sounds",
-                str(empty),
-                "-o",
-                str(tmp_path / "x.npz"),
-                "--registry",
-                registry_dir,
-            ]
-        )
-        == 1
-    )
+    assert main([*candidates, str(empty), "-o", str(tmp_path / "x.npz")]) == 1
     assert "holds no sound file" in capsys.readouterr().err
 
     live_outlet(stream_name, channels=CHANNELS, sfreq=40.0, seconds=20.0)
