@@ -281,7 +281,7 @@ class Decoder(ABC):
                 valid.name, "validation trials differ in channels or length from training"
             )
         self.input_spec_ = self.spec_for(train)
-        self.output_spec_ = OutputSpec(self.output_kind, train.classes)
+        self.output_spec_ = self.output_for(train)
         train, valid = self._preprocessed(train), self._preprocessed(valid)
         torch.manual_seed(self.seed)
         self.module_ = self.build(self.input_spec_, self.output_spec_)
@@ -303,6 +303,10 @@ class Decoder(ABC):
             preprocessing=self.preprocessing(),
         )
 
+    def output_for(self, train: TrialSet) -> OutputSpec:
+        """Return what this decoder produces once fitted on ``train``: its kind, its classes."""
+        return OutputSpec(self.output_kind, train.classes)
+
     def restore(self, spec: InputSpec, output: OutputSpec, state: dict[str, Any]) -> Decoder:
         """Rebuild the fitted decoder from its specs and a weights-only state dict."""
         self.input_spec_, self.output_spec_ = spec, output
@@ -321,7 +325,7 @@ class Decoder(ABC):
         import torch
 
         self._require_fitted()
-        if self.output_kind != "probabilities":
+        if self.output_spec_.kind != "probabilities":
             return self.module_
         return torch.nn.Sequential(self.module_, torch.nn.Softmax(dim=1)).eval()
 

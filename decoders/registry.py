@@ -222,6 +222,22 @@ for _entry in (
         tiny={**_TRAINING_TINY, "size": "tiny", "n_select": 4},
     ),
     DecoderEntry(
+        "brain-speech",
+        "decoders.models.speech.decoder:BrainSpeechDecoder",
+        "speech",
+        "brain module after Défossez et al. 2023 (spatial attention over sensor positions, "
+        "subject layers, dilated convolutions): maps M/EEG into speech features, contrastive "
+        "loss, ranked by retrieval; classifies labelled trials (sEEG words)",
+        defaults={"lr": 3e-4, "batch_size": 64, "max_epochs": 100, "patience": 10},
+        tiny={
+            **_TRAINING_TINY,
+            "spatial_attention": False,
+            "n_virtual": 8,
+            "hidden": 8,
+            "n_blocks": 1,
+        },
+    ),
+    DecoderEntry(
         "fleeg-convnet",
         "decoders.models.fleeg.fleeg:FleegConvNet",
         "federated",

@@ -24,6 +24,7 @@ COMMANDS = (
     "pretrain",
     "anomaly",
     "export",
+    "candidates",
     "run",
     "models",
     "fed",

@@ -40,6 +40,15 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         "interictal_gap_s, monitoring_s, k, n, threshold, ...; see the README)",
     )
     group.add_argument(
+        "--speech",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="the data are speech listening (a BIDS folder whose events name sound files, or "
+        "simulate:speech_meg/speech_eeg): pair brain windows with the speech heard; options "
+        "window_s, lag_s, hop_s, sfreq, sound_channel, kind (mel, envelope, mel+envelope, "
+        "wav2vec), frame_rate, n_mels, wav2vec (a local checkpoint), layers",
+    )
+    group.add_argument(
         "--crop",
         nargs=2,
         type=float,
@@ -63,4 +72,5 @@ def data_request(args: argparse.Namespace):
         window_s=args.window_s,
         crop=tuple(args.crop) if args.crop else None,
         forecast=parse_options(getattr(args, "forecast", [])),
+        speech=parse_options(args.speech) if args.speech is not None else None,
     )

@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--protocol",
         default="auto",
         help="official, kfold (kfoldN), loso, blocks, seizures; auto: official where the data "
-        "has one, seizures for seizure recordings, else kfold",
+        "has one, seizures for seizure recordings, blocks for speech, else kfold",
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--valid-fraction", type=float, default=0.2)
@@ -56,6 +56,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=1.0,
         help="use the labels of this share of each fold's training trials (stratified; "
         "validation is carved from it), for label-scarce runs",
+    )
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        help="speech data: rank each test window's segment among this many candidates "
+        "(default: every distinct segment of the test part)",
     )
     parser.add_argument("--out", type=Path, help="run folder (default runs/DECODER-DATA)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -87,13 +93,12 @@ def run(args: argparse.Namespace) -> int:
     protocol = args.protocol
     if protocol == "auto":
         data = load_training_data(request)
-        protocol = (
-            "official"
-            if isinstance(data, OfficialSplit)
-            else "seizures"
-            if isinstance(data, SeizureCorpus)
-            else "kfold"
-        )
+        if isinstance(data, OfficialSplit):
+            protocol = "official"
+        elif isinstance(data, SeizureCorpus):
+            protocol = "seizures"
+        else:  # speech: no sentence in both training and test
+            protocol = "blocks" if request.speech is not None else "kfold"
     job = TrainingJob(
         decoder=args.decoder,
         request=request,
@@ -104,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         refit=args.refit,
         init=args.init,
         label_fraction=args.label_fraction,
+        n_candidates=args.candidates,
     )
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(request.source).name or request.source).strip("-")
     out = args.out or Path("runs") / f"{args.decoder}-{slug}"
@@ -112,7 +118,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"seeds {record.seeds}; folds {[f.name for f in record.folds]}")
     for name, summary in record.metrics.items():
         print(f"  {name:18s} {summary.mean:.3f} ± {summary.sd:.3f}")
-    figure = "alarms.png" if record.protocol == "seizures" else "confusion_matrix.png"
+    figure = (
+        "alarms.png"
+        if record.protocol == "seizures"
+        else "rank_histogram.png"
+        if job.request.speech is not None
+        else "confusion_matrix.png"
+    )
     print(f"saved in {out}/ (weights.pt, card.json, result.json, learning_curve.png, {figure})")
     print(f"next: bci-app export {out}   (ONNX, parity checked, registered for bci-app run)")
     return 0

@@ -27,6 +27,7 @@ TASK_MODULES = (
     "decoders.simulators.abnormal_eeg",
     "decoders.simulators.seizure",
     "decoders.simulators.seeg_words",
+    "decoders.simulators.speech_listening",
 )
 """Modules that register a simulated task when imported; add one line per new task."""
 

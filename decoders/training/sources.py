@@ -42,6 +42,10 @@ class DataRequest:
     forecast : dict
         Seizure-forecasting settings (fields of
         :class:`~decoders.datasets.forecast_windows.ForecastSettings`) for seizure recordings.
+    speech : dict, optional
+        The source is a speech-listening data set (a BIDS folder or a listening simulator):
+        pair brain windows with the speech heard, with these options of
+        :meth:`~decoders.speech.pairing.PairingSettings.from_options` (empty: the defaults).
     """
 
     source: str
@@ -52,6 +56,7 @@ class DataRequest:
     window_s: float = 2.0
     crop: tuple[float, float] | None = None
     forecast: dict[str, Any] = field(default_factory=dict)
+    speech: dict[str, Any] | None = None
 
 
 def load_training_data(request: DataRequest) -> TrialSet | OfficialSplit | SeizureCorpus:
@@ -76,6 +81,8 @@ def _load(request: DataRequest) -> TrialSet | OfficialSplit:
     from decoders.datasets.catalog import CATALOG
 
     source = request.source
+    if request.speech is not None:
+        return _speech(source, request.speech)
     if source.startswith(SIMULATOR_PREFIX):
         from decoders.simulators.registry import make_simulator
 
@@ -111,6 +118,24 @@ def _load(request: DataRequest) -> TrialSet | OfficialSplit:
     from decoders.datasets.readers import read_recording
 
     return _epochs(read_recording(path), request, path.name)
+
+
+def _speech(source: str, options: dict[str, Any]) -> TrialSet:
+    """Return the (window, speech segment) pairs of a listening data set or simulator."""
+    from decoders.speech.bids import read_listening_bids
+    from decoders.speech.pairing import PairingSettings
+
+    settings = PairingSettings.from_options(options)
+    if source.startswith(SIMULATOR_PREFIX):
+        from decoders.simulators.registry import make_simulator
+        from decoders.simulators.speech_listening import SpeechListening
+
+        task, simulator_options = parse_simulator_source(source)
+        simulator = make_simulator(task, **simulator_options)
+        if not isinstance(simulator, SpeechListening):
+            raise DataError(source, "is not a speech-listening simulator (speech_meg, speech_eeg)")
+        return simulator.trials(settings)
+    return read_listening_bids(Path(source), settings)
 
 
 def with_simulator_options(source: str, pairs: list[str]) -> str:
