@@ -178,6 +178,15 @@ for _entry in (
         tiny={**_TRAINING_TINY, "width": 8, "n_blocks": 1, "max_steps": 8},
     ),
     DecoderEntry(
+        "spiking-lif-1step",
+        "decoders.models.spiking.onestep:OneStepLif",
+        "spiking",
+        "leaky integrate-and-fire network that answers in one time step, trained by gradual "
+        "reduction of its time steps (16, 8, 4, 2, 1), each stage fine-tuned on the last",
+        defaults=_SPIKING_TRAINING,
+        tiny={**_TRAINING_TINY, "hidden": 8, "start_steps": 4},
+    ),
+    DecoderEntry(
         "nalsm",
         "decoders.models.spiking.nalsm:Nalsm",
         "spiking",
