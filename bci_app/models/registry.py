@@ -293,7 +293,7 @@ class ModelRegistry:
         LiveError
             When the name or version is not registered, listing what is.
         """
-        with self._locked():
+        with self.locked():
             record = self.get(name, version)
             self._write_manifest([r for r in self.records() if r != record])
             for relative in (record.file, record.step_file):

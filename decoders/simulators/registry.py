@@ -35,8 +35,8 @@ TASK_MODULES = (
 class Simulator(Protocol):
     """What a registered simulator offers.
 
-    ``options`` is a dataclass of the task's options (its init fields are the keyword
-    options of the registry calls).
+    ``options`` holds the task's options: a dataclass whose init fields are the keyword
+    options of the registry calls, or a dict of them.
     """
 
     classes: tuple[str, ...]
@@ -86,6 +86,8 @@ def describe_task(task: str) -> str:
 def default_options(task: str) -> dict[str, Any]:
     """Return the options of ``task`` with their default values."""
     options = make_simulator(task).options
+    if isinstance(options, dict):
+        return {name: value for name, value in options.items() if name != "seed"}
     return {item.name: getattr(options, item.name) for item in fields(options) if item.init}
 
 

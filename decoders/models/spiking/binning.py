@@ -78,6 +78,10 @@ class Standardize(torch.nn.Module):
 
 
 FEATURES = ("mean", "rms")
+"""Per-bin features of the spiking decoders by default."""
+
+KNOWN_FEATURES = (*FEATURES, "slope")
+"""Every per-bin feature: ``slope`` is the least-squares trend of the bin (per sample)."""
 
 
 class BinnedInput(torch.nn.Module):
@@ -90,7 +94,7 @@ class BinnedInput(torch.nn.Module):
     bins : TimeBins
         How windows are cut into steps.
     features : tuple of str
-        Per-bin features of each channel, among :data:`FEATURES`; ``n_inputs`` is
+        Per-bin features of each channel, among :data:`KNOWN_FEATURES`; ``n_inputs`` is
         ``n_channels * len(features)`` (features of channel 0 first).
     """
 
@@ -98,14 +102,18 @@ class BinnedInput(torch.nn.Module):
         self, n_channels: int, bins: TimeBins, features: tuple[str, ...] = FEATURES
     ) -> None:
         super().__init__()
-        unknown = sorted(set(features) - set(FEATURES))
+        unknown = sorted(set(features) - set(KNOWN_FEATURES))
         if unknown or not features:
-            raise ValueError(f"bin features must be among {FEATURES}, got {features}")
+            raise ValueError(f"bin features must be among {KNOWN_FEATURES}, got {features}")
         self.standardize = Standardize(n_channels)
         self.bins = bins
         self.features = tuple(features)
         self.n_channels = n_channels
         self.n_inputs = n_channels * len(features)
+        centred = torch.arange(bins.bin_samples, dtype=torch.float64)
+        centred -= centred.mean()
+        trend = centred / max(float((centred * centred).sum()), 1.0)
+        self.register_buffer("trend", trend.float(), persistent=False)
         self.register_buffer("feature_mean", torch.zeros(self.n_inputs))
         self.register_buffer("feature_std", torch.ones(self.n_inputs))
 
@@ -126,8 +134,10 @@ class BinnedInput(torch.nn.Module):
         for feature in self.features:
             if feature == "mean":
                 values.append(bins.mean(dim=-1))
-            else:
+            elif feature == "rms":
                 values.append(torch.sqrt((bins * bins).mean(dim=-1)))
+            else:
+                values.append(bins @ self.trend)
         stacked = torch.stack(values, dim=-1).flatten(-2)
         return (stacked - self.feature_mean) / self.feature_std
 

@@ -36,23 +36,34 @@ def step_schedule(start_steps: int) -> list[int]:
 class OneStepLif(SpikingLif):
     """A LIF network trained with time steps reduced from ``start_steps`` to one.
 
+    With one step the network sees a window's features once; beside each channel's mean and
+    RMS it takes their trend (``slope``) by default, which keeps the window's slow course
+    (a slow cortical potential's drift) that the mean of a single bin would average out.
+
     Parameters
     ----------
     start_steps : int
         Time steps of the first stage (halved at each following stage down to 1).
+    features : list of str
+        Per-bin features of each channel (see :mod:`~decoders.models.spiking.binning`).
     **options
         Options of :class:`~decoders.models.spiking.decoders.SpikingLif` (without
         ``max_steps``, which is 1, nor ``max_delay``: delays need several steps).
     """
 
     def __init__(
-        self, seed: int = 0, hop_s: float = 0.1, start_steps: int = 16, **options: Any
+        self,
+        seed: int = 0,
+        hop_s: float = 0.1,
+        start_steps: int = 16,
+        features: list[str] | tuple[str, ...] = ("mean", "rms", "slope"),
+        **options: Any,
     ) -> None:
         for fixed in ("max_steps", "max_delay"):
             if options.get(fixed) not in (None, 1 if fixed == "max_steps" else 0):
                 raise ValueError(f"{fixed} is fixed for a one-step network")
             options.pop(fixed, None)
-        super().__init__(seed, hop_s, max_steps=1, **options)
+        super().__init__(seed, hop_s, max_steps=1, features=tuple(features), **options)
         self.schedule = step_schedule(start_steps)
 
     def train_module(
