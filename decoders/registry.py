@@ -236,7 +236,7 @@ for _entry in (
         "MiniRocket, MultiRocket, EEGNet) by cross-validation inside the training part, refits "
         "the winner; the card records every candidate's score; exports and runs as the winner",
         tiny={
-            "candidates": ["csp-lda", "cov-ts-lr"],
+            "candidates": ["csp-lda"],
             "candidate_options": {"csp-lda": {"n_components": 2}},
             "folds": 2,
         },
