@@ -7,7 +7,8 @@ Data (calibration -> online trials, in recorded order):
   gains, patterns and rhythm power, drifting within the session, are decoded online), and the
   same without drift (``drift=0``: sessions differ only in noise and trial order);
 - the three real trial sets: the official training split calibrates, the test split is
-  decoded online in its recorded order.
+  decoded online in its recorded order (HandMovementDirection's test file is sorted by class,
+  so its order is not the recording's: its trials are shuffled with the seed).
 
 Decoders fitted on the calibration trials (a validation part carved out for early stopping,
 as the harness does), then run online under :func:`decoders.adaptation.online.run_online`
@@ -19,7 +20,8 @@ update. Each strategy is bounded (drift bound, clipped) as in the live path.
 Writes ``bench/results/adaptation.json`` (per data set and strategy: mean accuracy over all
 online trials and final accuracy over the last quarter, mean ± sd over seeds, and the mean
 accuracy curve) and one PNG per data set beside it (``adaptation-<data set>.png``: accuracy
-over the last 20 trials, after every trial, mean over seeds).
+over the last 20 trials, after every trial, mean over seeds). A run of some data sets
+(``--datasets``) keeps the records of the others.
 
     python -m bench.adaptation [--quick] [--seeds 0 1 2] [--jobs 2]
 
@@ -31,6 +33,7 @@ session, 150 epochs (patience 25), 60 episodes.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -55,6 +58,13 @@ RUNS = (
     ("rleegnet", "rleegnet-feedback"),
 )
 MI_BAND = {"csp-lda": {"band": [8.0, 30.0]}, "rleegnet": {"band": [8.0, 30.0]}}
+SORTED_BY_CLASS = ("HandMovementDirection",)
+"""Test files in class order, not recorded order: decoded in an order shuffled by the seed."""
+
+
+def slug(dataset: str) -> str:
+    """Return a file-name part for a data set."""
+    return "-".join("".join(c if c.isalnum() else " " for c in dataset).split())
 
 
 def label_of(decoder: str, strategy: str) -> str:
@@ -68,7 +78,10 @@ def split(dataset: str, seed: int, quick: bool):
         from decoders.datasets.loaders import load_trial_set
 
         trials = load_trial_set(dataset)
-        return trials.train, trials.test
+        online = trials.test
+        if dataset in SORTED_BY_CLASS:
+            online = online.subset(np.random.default_rng(seed).permutation(online.n_trials))
+        return trials.train, online
     from decoders.simulators.registry import simulate_trials
 
     trials = simulate_trials(
@@ -258,12 +271,15 @@ def main() -> None:
                 flush=True,
             )
     records = summarise(outcomes)
-    for dataset in args.datasets:
-        plot(
-            records,
-            dataset,
-            RESULTS_DIR / f"adaptation-{dataset.split(',')[0].replace(' ', '-')}.png",
-        )
+    path = RESULTS_DIR / "adaptation.json"
+    if path.is_file():  # keep the records of the data sets not run now
+        last = json.loads(path.read_text())["records"]
+        kept = [r for r in last if r["dataset"] not in args.datasets]
+        records = sorted(kept + records, key=lambda r: DATASETS.index(r["dataset"]))
+    for stale in RESULTS_DIR.glob("adaptation-*.png"):
+        stale.unlink()
+    for dataset in sorted({r["dataset"] for r in records}, key=DATASETS.index):
+        plot(records, dataset, RESULTS_DIR / f"adaptation-{slug(dataset)}.png")
     seconds = time.perf_counter() - started
     protocol = (
         f"{'quick' if args.quick else 'full'} run, seeds {args.seeds}, {seconds:.0f} s with "
