@@ -203,6 +203,15 @@ class Decoder(ABC):
         state to ``run.checkpoint`` after each one, resuming from it when it exists.
         """
 
+    @classmethod
+    def options_from(cls, source: Path) -> dict[str, Any]:
+        """Return the options a pretrained ``source`` implies (its architecture); none here.
+
+        ``bci-app train --init`` creates the decoder with these, then the user's options; a
+        conflict between them is caught by :meth:`initialize`.
+        """
+        return {}
+
     def initialize(self, module: torch.nn.Module, source: Path) -> dict[str, Any]:
         """Load pretrained weights from ``source`` into the untrained ``module``.
 
@@ -228,6 +237,23 @@ class Decoder(ABC):
     def card_extra(self) -> dict[str, Any]:
         """Return decoder-specific facts for the card (e.g. synaptic operations, energy)."""
         return {}
+
+    def explanation(self) -> dict[str, Any] | None:
+        """Return what the exported graph's ``explanation`` output holds (None: no such output).
+
+        A decoder that explains each decision returns the output's description (its
+        ``kind``, ``axes`` and what the live path needs to draw it) and implements
+        :meth:`explaining_module`.
+        """
+        return None
+
+    def explaining_module(self) -> torch.nn.Module:
+        """Return a module of (decision outputs, explanation): the graph's two outputs."""
+        raise NotImplementedError(f"{self.name} does not explain its decisions")
+
+    def save_figures(self, folder: Path) -> list[Path]:
+        """Write decoder-specific figures of the fitted decoder into ``folder``; none here."""
+        return []
 
     def streaming_module(self) -> torch.nn.Module | None:
         """Return a step module with explicit state for recurrent decoders, else None."""
@@ -257,7 +283,7 @@ class Decoder(ABC):
                 valid.name, "validation trials differ in channels or length from training"
             )
         self.input_spec_ = self.spec_for(train)
-        self.output_spec_ = OutputSpec(self.output_kind, train.classes)
+        self.output_spec_ = self.output_for(train)
         train, valid = self._preprocessed(train), self._preprocessed(valid)
         torch.manual_seed(self.seed)
         self.module_ = self.build(self.input_spec_, self.output_spec_)
@@ -279,6 +305,10 @@ class Decoder(ABC):
             preprocessing=self.preprocessing(),
         )
 
+    def output_for(self, train: TrialSet) -> OutputSpec:
+        """Return what this decoder produces once fitted on ``train``: its kind, its classes."""
+        return OutputSpec(self.output_kind, train.classes)
+
     def restore(self, spec: InputSpec, output: OutputSpec, state: dict[str, Any]) -> Decoder:
         """Rebuild the fitted decoder from its specs and a weights-only state dict."""
         self.input_spec_, self.output_spec_ = spec, output
@@ -297,7 +327,7 @@ class Decoder(ABC):
         import torch
 
         self._require_fitted()
-        if self.output_kind != "probabilities":
+        if self.output_spec_.kind != "probabilities":
             return self.module_
         return torch.nn.Sequential(self.module_, torch.nn.Softmax(dim=1)).eval()
 

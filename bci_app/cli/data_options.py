@@ -12,8 +12,17 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--data",
         required=True,
-        help="catalog name (bci-app data list), simulate:TASK, a recording, a BIDS folder, "
-        "or a folder of class sub-folders",
+        help="catalog name (bci-app data list), simulate:TASK or "
+        "'simulate:TASK?KEY=VALUE&KEY=VALUE' (options: bci-app data list), a recording, a "
+        "BIDS folder, a folder of class sub-folders, or a CHB-MIT folder (chbNN/ with its "
+        "summary)",
+    )
+    group.add_argument(
+        "--sim-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="simulator option, added to simulate:TASK (repeat; bci-app data list)",
     )
     group.add_argument("--classes", nargs="+", help="event names used as classes")
     group.add_argument("--label-file", type=Path, help="CSV/TSV with onset,label columns")
@@ -21,6 +30,23 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--tmax", type=float, default=1.0, help="epoch end after events (s)")
     group.add_argument(
         "--window-s", type=float, default=2.0, help="window length for class folders (s)"
+    )
+    group.add_argument(
+        "--forecast",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="seizure-forecasting setting for seizure recordings (sph_s, sop_s, "
+        "interictal_gap_s, monitoring_s, k, n, threshold, ...; see the README)",
+    )
+    group.add_argument(
+        "--speech",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="the data are speech listening (a BIDS folder whose events name sound files, or "
+        "simulate:speech_meg/speech_eeg): pair brain windows with the speech heard; options "
+        "window_s, lag_s, hop_s, sfreq, sound_channel, kind (mel, envelope, mel+envelope, "
+        "wav2vec), frame_rate, n_mels, wav2vec (a local checkpoint), layers",
     )
     group.add_argument(
         "--crop",
@@ -33,14 +59,18 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
 
 def data_request(args: argparse.Namespace):
     """Return the :class:`~decoders.training.sources.DataRequest` the options describe."""
-    from decoders.training.sources import DataRequest
+    from decoders.training.sources import DataRequest, with_simulator_options
+
+    from .train import parse_options
 
     return DataRequest(
-        source=args.data,
+        source=with_simulator_options(args.data, args.sim_option),
         classes=tuple(args.classes) if args.classes else None,
         label_file=args.label_file,
         tmin=args.tmin,
         tmax=args.tmax,
         window_s=args.window_s,
         crop=tuple(args.crop) if args.crop else None,
+        forecast=parse_options(getattr(args, "forecast", [])),
+        speech=parse_options(args.speech) if args.speech is not None else None,
     )

@@ -25,8 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--protocol",
         default="auto",
-        help="official, kfold (kfoldN), loso, blocks; auto: official where the data has one, "
-        "else kfold",
+        help="official, kfold (kfoldN), loso, blocks, seizures; auto: official where the data "
+        "has one, seizures for seizure recordings, blocks for speech, else kfold",
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--valid-fraction", type=float, default=0.2)
@@ -50,6 +50,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="start every fit from these pretrained weights (a local checkpoint or weights "
         "folder; what a decoder accepts is in its documentation); recorded in the card",
     )
+    parser.add_argument(
+        "--label-fraction",
+        type=float,
+        default=1.0,
+        help="use the labels of this share of each fold's training trials (stratified; "
+        "validation is carved from it), for label-scarce runs",
+    )
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        help="speech data: rank each test window's segment among this many candidates "
+        "(default: every distinct segment of the test part)",
+    )
     parser.add_argument("--out", type=Path, help="run folder (default runs/DECODER-DATA)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(handler=run)
@@ -71,6 +84,7 @@ def parse_options(pairs: list[str]) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     """Train, evaluate and save; print the summary."""
+    from decoders.datasets.seizures import SeizureCorpus
     from decoders.datasets.trials import OfficialSplit
     from decoders.training.runner import TrainingJob, train
     from decoders.training.sources import load_training_data
@@ -78,7 +92,13 @@ def run(args: argparse.Namespace) -> int:
     request = data_request(args)
     protocol = args.protocol
     if protocol == "auto":
-        protocol = "official" if isinstance(load_training_data(request), OfficialSplit) else "kfold"
+        data = load_training_data(request)
+        if isinstance(data, OfficialSplit):
+            protocol = "official"
+        elif isinstance(data, SeizureCorpus):
+            protocol = "seizures"
+        else:  # speech: no sentence in both training and test
+            protocol = "blocks" if request.speech is not None else "kfold"
     job = TrainingJob(
         decoder=args.decoder,
         request=request,
@@ -88,16 +108,23 @@ def run(args: argparse.Namespace) -> int:
         valid_fraction=args.valid_fraction,
         refit=args.refit,
         init=args.init,
+        label_fraction=args.label_fraction,
+        n_candidates=args.candidates,
     )
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(args.data).name or args.data).strip("-")
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(request.source).name or request.source).strip("-")
     out = args.out or Path("runs") / f"{args.decoder}-{slug}"
     record = train(job, out, progress=not args.no_progress)
     print(f"\n{args.decoder} on {record.dataset} - {record.protocol_description}")
     print(f"seeds {record.seeds}; folds {[f.name for f in record.folds]}")
     for name, summary in record.metrics.items():
         print(f"  {name:18s} {summary.mean:.3f} ± {summary.sd:.3f}")
-    print(
-        f"saved in {out}/ (weights.pt, card.json, result.json, learning_curve.png, "
-        "confusion_matrix.png)"
+    figure = (
+        "alarms.png"
+        if record.protocol == "seizures"
+        else "rank_histogram.png"
+        if job.request.speech is not None
+        else "confusion_matrix.png"
     )
+    print(f"saved in {out}/ (weights.pt, card.json, result.json, learning_curve.png, {figure})")
+    print(f"next: bci-app export {out}   (ONNX, parity checked, registered for bci-app run)")
     return 0

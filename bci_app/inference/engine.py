@@ -12,16 +12,20 @@ from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
+from acquisition.discovery import visible_streams_hint
 from acquisition.inlet import MarkerInlet, SignalInlet
 from acquisition.session import AcquisitionSession
 from bci_app.errors import LiveError
+from bci_app.models.alarm import AlarmPolicy
 from bci_app.models.registry import ModelRegistry
 
+from .alarm_outlet import AlarmOutlet
 from .follow import ModelFollower
 from .log import PredictionLog
 from .model import OnnxModel
 from .outlet import PredictionOutlet
 from .prediction import Prediction
+from .ranking import CandidateRanker, RankingOutlet
 from .runner import DecoderRunner
 
 PredictionCallback = Callable[[Prediction], None]
@@ -39,7 +43,8 @@ class InferenceEngine:
     log_path : Path, optional
         JSON-lines log of every prediction and event.
     publish : bool
-        Publish each runner's predictions as an LSL stream ``bci-app-<runner>``.
+        Publish each runner's predictions as an LSL stream ``bci-app-<runner>`` (and, for
+        seizure forecasters, their alarm status as ``bci-app-<runner>-alarm``).
     stream_timeout : float
         Seconds to wait for a stream to be found when it is added.
 
@@ -92,8 +97,11 @@ class InferenceEngine:
         marker_offset_s: float = 0.0,
         marker_values: Collection[str] | None = None,
         channel_map: Mapping[str, str] | None = None,
+        allow_type_change: bool = False,
         follow: bool = True,
         name: str | None = None,
+        candidates: str | None = None,
+        top_k: int = 10,
     ) -> DecoderRunner:
         """Decode signal stream ``stream`` with registered model ``model``.
 
@@ -102,7 +110,8 @@ class InferenceEngine:
         stream : str
             Name of the LSL signal stream (opened if not yet open).
         model : str
-            ``NAME`` (latest version, followed) or ``NAME:VERSION`` (fixed).
+            ``NAME`` (latest version, followed), ``NAME:VERSION`` (fixed) or the path of a
+            registered file (its version, fixed).
         markers : str, optional
             Name of a marker stream: decode the window locked to each marker instead of
             one window every hop.
@@ -112,10 +121,18 @@ class InferenceEngine:
             Markers decoded (default: all).
         channel_map : mapping, optional
             ``{model channel: stream channel}`` for channels named differently.
+        allow_type_change : bool
+            Accept a channel map across channel types or with a rate change.
         follow : bool
             Swap in newer registered versions of ``NAME`` while running.
         name : str, optional
             Runner name (default: the model name); suffix of the prediction stream.
+        candidates : str, optional
+            A registered candidate set (``NAME`` or ``NAME:VERSION``) for a speech model:
+            each window's ``top_k`` candidates are ranked and published as the stream
+            ``bci-app-<runner>-ranking``.
+        top_k : int
+            Candidates kept per window.
 
         Raises
         ------
@@ -126,10 +143,28 @@ class InferenceEngine:
         record = self.registry.resolve(model)
         name = name or record.name
         if name in self.runners:
-            raise LiveError(name, "a runner of that name exists; give another name")
+            raise LiveError(
+                name,
+                f"a runner of that name already decodes {self.runners[name].ref}: name this "
+                "one (bci-app run: --name, one per --model)",
+            )
         loaded = OnnxModel(self.registry.read_verified(record), record.ref)
         signal = self._inlet(stream, SignalInlet)
         marker_buffer = self._inlet(markers, MarkerInlet).markers if markers else None
+        ranker = ranking_outlet = None
+        if candidates is not None:
+            from bci_app.models.candidates import CandidateStore
+
+            chosen, candidate_set = CandidateStore(self.registry).load(candidates)
+            ranker = CandidateRanker(candidate_set, loaded.card, top_k, chosen.ref)
+            if self.publish:
+                ranking_outlet = RankingOutlet(
+                    f"bci-app-{name}-ranking",
+                    ranker,
+                    source_id=f"bci-app-ranking:{name}",
+                    model=record.ref,
+                    candidates=chosen.ref,
+                )
         outlet = None
         if self.publish:
             outlet = PredictionOutlet(
@@ -138,21 +173,40 @@ class InferenceEngine:
                 source_id=f"bci-app-predictions:{name}",
                 model=record.ref,
             )
-        runner = DecoderRunner(
-            loaded,
-            record.ref,
-            signal.buffer,
-            name=name,
-            stream=stream,
-            markers=marker_buffer,
-            marker_offset_s=marker_offset_s,
-            marker_values=marker_values,
-            channel_map=channel_map,
-            outlet=outlet,
-            log=self.log,
-        )
+        policy = AlarmPolicy.from_card(loaded.card.card)
+        alarm_outlet = None
+        if self.publish and policy is not None:
+            alarm_outlet = AlarmOutlet(
+                f"bci-app-{name}-alarm",
+                policy,
+                source_id=f"bci-app-alarm:{name}",
+                model=record.ref,
+            )
+        try:
+            runner = DecoderRunner(
+                loaded,
+                record.ref,
+                signal.buffer,
+                name=name,
+                stream=stream,
+                markers=marker_buffer,
+                marker_offset_s=marker_offset_s,
+                marker_values=marker_values,
+                channel_map=channel_map,
+                allow_type_change=allow_type_change,
+                outlet=outlet,
+                log=self.log,
+                alarm_outlet=alarm_outlet,
+                ranker=ranker,
+                ranking_outlet=ranking_outlet,
+            )
+        except LiveError:
+            for opened in (outlet, alarm_outlet, ranking_outlet):
+                if opened is not None:
+                    opened.close()
+            raise
         self.runners[name] = runner
-        if follow and ":" not in model:
+        if follow and model == record.name:
             self.followers.append(ModelFollower(self.registry, record.name, record.version, runner))
         return runner
 
@@ -214,7 +268,7 @@ class InferenceEngine:
             try:
                 inlet = self.session.open(name=stream, timeout=self.stream_timeout)
             except LookupError as error:
-                raise LiveError(stream, str(error)) from error
+                raise LiveError(stream, f"{error}{visible_streams_hint(stream)}") from error
         if not isinstance(inlet, kind):
             wanted = "a signal" if kind is SignalInlet else "a marker"
             raise LiveError(stream, f"is not {wanted} stream")

@@ -6,10 +6,12 @@ Layout::
     ROOT/NAME/v0001.onnx        the whole-window graph of version 1
     ROOT/NAME/v0001.step.onnx   its streaming step graph (recurrent decoders only)
 
-Registering copies a file in under the next version number and records its hash; loading
-reads the file once, hashes those very bytes and refuses them when the hash is not the
-manifest's. Writers hold a lock file; the manifest is replaced atomically, so readers (a
-running engine watching for new versions) never see half of it.
+Registering checks the file's content hash (written by the export, see
+:mod:`bci_app.models.format`), copies it in under the next version number and records its
+sha256 and where it came from; loading reads the file once, hashes those very bytes and
+refuses them when the hash is not the manifest's. Removing a version deletes its files and
+its manifest entry. Writers hold a lock file; the manifest is replaced atomically, so readers
+(a running engine watching for new versions) never see half of it.
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ class ModelRecord:
         Registration time (UTC, ISO 8601).
     step_file, step_sha256 : str, optional
         The streaming step graph of a recurrent decoder and its hash.
+    content_sha256 : str, optional
+        The model's content hash, checked at registration (see :mod:`bci_app.models.format`).
+    origin : str, optional
+        The file it was registered from (absolute path).
     """
 
     name: str
@@ -77,6 +83,8 @@ class ModelRecord:
     created: str
     step_file: str | None = None
     step_sha256: str | None = None
+    content_sha256: str | None = None
+    origin: str | None = None
 
     @property
     def ref(self) -> str:
@@ -148,11 +156,50 @@ class ModelRegistry:
         raise LiveError(str(self.root), f"model '{name}' has no version {version} ({listed})")
 
     def resolve(self, ref: str) -> ModelRecord:
-        """Return the record named by ``NAME`` (latest version) or ``NAME:VERSION``."""
-        name, _, version = ref.partition(":")
-        if version and not version.isdigit():
+        """Return the record named by ``NAME`` (latest version), ``NAME:VERSION``, or a path.
+
+        A path names the registered version whose bytes it holds (the run of an exported file
+        is the run of its registered copy).
+
+        Raises
+        ------
+        LiveError
+            When nothing registered matches; for a file that is not registered, saying how
+            to register it.
+        """
+        name, separator, version = ref.partition(":")
+        if separator and version.isdigit():
+            return self.get(name, int(version))
+        if not separator and name in self.names():
+            return self.get(name)
+        path = Path(ref).expanduser()
+        if path.is_file():
+            return self.find_file(path)
+        if separator:
             raise LiveError(ref, "a model is named NAME or NAME:VERSION (VERSION a number)")
-        return self.get(name, int(version) if version else None)
+        if _looks_like_path(ref):
+            known = ", ".join(self.names()) or "none"
+            raise LiveError(ref, f"no such file, and no model of that name (registered: {known})")
+        return self.get(name)
+
+    def find_file(self, path: Path) -> ModelRecord:
+        """Return the newest registered version holding the bytes of the file at ``path``.
+
+        Raises
+        ------
+        LiveError
+            When the file is not registered, saying how to register it.
+        """
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        matches = [record for record in self.records() if record.sha256 == digest]
+        if not matches:
+            raise LiveError(
+                str(path),
+                f"is not in the model registry {self.root} (the live path runs registered, "
+                f"hash-checked models only): register it with `bci-app models add {path} "
+                "--name NAME` and run it with `--model NAME`",
+            )
+        return max(matches, key=lambda record: (record.created, record.name, record.version))
 
     def path(self, record: ModelRecord) -> Path:
         """Return the absolute path of a record's whole-window graph."""
@@ -196,6 +243,8 @@ class ModelRegistry:
             When the name is not a plain name.
         IncompatibleModelError
             When the file is not a bci-app export this runtime can run.
+        ModelIntegrityError
+            When the file (or its companion) changed after export.
         """
         if not _NAME.match(name):
             raise LiveError(name, "model names are letters, digits, '.', '_' and '-'")
@@ -211,15 +260,15 @@ class ModelRegistry:
                 raise IncompatibleModelError(
                     str(step_source), f"was exported from another decoder than {onnx_path.name}"
                 )
-        with self._locked():
+        with self.locked():
             records = self.records()
             version = 1 + max((r.version for r in records if r.name == name), default=0)
             stem = f"{name}/v{version:04d}"
-            _write_atomic(self.root / f"{stem}.onnx", data)
+            write_atomic(self.root / f"{stem}.onnx", data)
             step_file = step_sha = None
             if step_data is not None:
                 step_file = f"{stem}.step.onnx"
-                _write_atomic(self.root / step_file, step_data)
+                write_atomic(self.root / step_file, step_data)
                 step_sha = hashlib.sha256(step_data).hexdigest()
             record = ModelRecord(
                 name=name,
@@ -230,16 +279,35 @@ class ModelRegistry:
                 created=datetime.now(UTC).isoformat(timespec="seconds"),
                 step_file=step_file,
                 step_sha256=step_sha,
+                content_sha256=card.content_sha256,
+                origin=str(onnx_path.resolve()),
             )
             self._write_manifest([*records, record])
         return record
 
+    def remove(self, name: str, version: int) -> ModelRecord:
+        """Delete version ``version`` of ``name``: its files and its manifest entry.
+
+        Raises
+        ------
+        LiveError
+            When the name or version is not registered, listing what is.
+        """
+        with self._locked():
+            record = self.get(name, version)
+            self._write_manifest([r for r in self.records() if r != record])
+            for relative in (record.file, record.step_file):
+                if relative is not None:
+                    (self.root / relative).unlink(missing_ok=True)
+        return record
+
     def _write_manifest(self, records: list[ModelRecord]) -> None:
         manifest = {"format": MANIFEST_FORMAT, "models": [asdict(r) for r in records]}
-        _write_atomic(self.manifest_path, json.dumps(manifest, indent=1).encode())
+        write_atomic(self.manifest_path, json.dumps(manifest, indent=1).encode())
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def locked(self) -> Iterator[None]:
+        """Hold the registry's writer lock (creating the registry folder)."""
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -262,6 +330,10 @@ def _checked_card(data: bytes, source: str, graph: str) -> ModelCard:
     return card
 
 
+def _looks_like_path(ref: str) -> bool:
+    return "/" in ref or ref.endswith(".onnx")
+
+
 def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -269,7 +341,8 @@ def _read(path: Path) -> bytes:
         raise IncompatibleModelError(str(path), "no such model file") from None
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a synced temporary file (readers never see half)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
     with open(temporary, "wb") as handle:

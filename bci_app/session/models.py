@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bci_app.errors import IncompatibleModelError
+from bci_app.models.alarm import AlarmPolicy
 from bci_app.models.format import ModelCard
 from bci_app.models.registry import ModelRecord, ModelRegistry
 
@@ -59,6 +60,16 @@ def summarize_card(card: ModelCard) -> CardSummary:
     if extra.get("licence"):
         flag = " - NON-COMMERCIAL use only" if extra.get("non_commercial") else ""
         model.append(("model licence", f"{extra['licence']}{flag}"))
+    alarm = AlarmPolicy.from_card(card.card)
+    if alarm is not None:
+        model.append(
+            (
+                "seizure alarm",
+                f"{alarm.k} of {alarm.n} windows with {alarm.positive} >= {alarm.threshold:g}, "
+                f"refractory {alarm.refractory_s / 60:g} min; announces a seizure "
+                f"{alarm.sph_s / 60:g}-{(alarm.sph_s + alarm.sop_s) / 60:g} min ahead",
+            )
+        )
     parity = card.export.get("parity", {})
     if parity:
         model.append(

@@ -33,7 +33,7 @@ def find_labelled_files(
 ) -> list[LabelledFile]:
     """List recordings under ``root`` with the class named by one of their folders.
 
-    For ``root/train/abnormal/01_tcp_ar/aaaa_s001_t000.edf`` the class is ``abnormal``,
+    For ``root/edf/train/abnormal/01_tcp_ar/aaaa_s001_t000.edf`` the class is ``abnormal``,
     the split ``train`` and the subject ``aaaa`` (the file name up to its first underscore).
 
     Parameters
@@ -41,8 +41,8 @@ def find_labelled_files(
     root : str | Path
         Top folder.
     classes : iterable of str, optional
-        Folder names that are classes. Default: the first folder under ``root`` (after a split
-        folder such as ``train``/``eval``) of each file.
+        Folder names that are classes. Default: the folder right after a split folder such as
+        ``train``/``eval`` or, without one, the first folder under ``root``.
     suffixes : tuple of str
         File suffixes to collect.
     """
@@ -53,10 +53,12 @@ def find_labelled_files(
     found = []
     for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in suffixes):
         folders = path.relative_to(root).parts[:-1]
-        split = next((part for part in folders if part.lower() in SPLIT_FOLDERS), None)
-        candidates = [part for part in folders if part != split]
+        at = next((i for i, part in enumerate(folders) if part.lower() in SPLIT_FOLDERS), -1)
+        split = folders[at] if at >= 0 else None
         if wanted is not None:
-            candidates = [part for part in candidates if part in wanted]
+            candidates = [part for part in folders if part != split and part in wanted]
+        else:
+            candidates = list(folders[at + 1 :])
         if not candidates:
             continue
         found.append(LabelledFile(path, candidates[0], split, path.stem.split("_")[0]))

@@ -40,7 +40,9 @@ def format_of(path: Path) -> str:
     )
 
 
-def read_recording(path: str | Path, *, stream: str | None = None) -> mne.io.BaseRaw:
+def read_recording(
+    path: str | Path, *, stream: str | None = None, preload: bool = True
+) -> mne.io.BaseRaw:
     """Open a continuous recording of any supported format, preloaded and checked.
 
     Parameters
@@ -51,6 +53,11 @@ def read_recording(path: str | Path, *, stream: str | None = None) -> mne.io.Bas
         exactly one recording.
     stream : str, optional
         For XDF files holding several signal streams: the name or type of the one to read.
+    preload : bool
+        Load and check every sample now. With False the samples stay on disk and are read
+        on demand (``raw.get_data(start=..., stop=...)``), which bounds memory for corpora
+        larger than RAM; the caller then checks the samples it reads (XDF files are always
+        loaded).
 
     Returns
     -------
@@ -73,16 +80,17 @@ def read_recording(path: str | Path, *, stream: str | None = None) -> mne.io.Bas
                 "is a directory but not a BIDS data set (no dataset_description.json); "
                 "for folders of EDF files labelled by folder use read_labelled_directory",
             )
-        raw = _read_bids_root(path)
+        raw = _read_bids_root(path, preload)
     else:
         fmt = format_of(path)
         _check_integrity(path, fmt)
         bids_root = _bids_root_of(path)
         if bids_root is not None and fmt != "XDF":
-            raw = _read_bids_file(path, bids_root)
+            raw = _read_bids_file(path, bids_root, preload)
         else:
-            raw = _read_file(path, fmt, stream)
-    check_finite(raw, path)
+            raw = _read_file(path, fmt, stream, preload)
+    if preload:
+        check_finite(raw, path)
     return raw
 
 
@@ -107,7 +115,7 @@ def _check_integrity(path: Path, fmt: str) -> None:
         check_brainvision_size(path)
 
 
-def _read_file(path: Path, fmt: str, stream: str | None) -> mne.io.BaseRaw:
+def _read_file(path: Path, fmt: str, stream: str | None, preload: bool) -> mne.io.BaseRaw:
     import mne
 
     if fmt == "XDF":
@@ -122,7 +130,7 @@ def _read_file(path: Path, fmt: str, stream: str | None) -> mne.io.BaseRaw:
         "EEGLAB": mne.io.read_raw_eeglab,
     }
     try:
-        return readers[fmt](path, preload=True, verbose="error")
+        return readers[fmt](path, preload=preload, verbose="error")
     except _READ_ERRORS as error:
         raise DataError(path, f"cannot be read as {fmt}: {error}") from error
 
@@ -137,19 +145,19 @@ def _bids_root_of(path: Path) -> Path | None:
     return None
 
 
-def _read_bids_file(path: Path, root: Path) -> mne.io.BaseRaw:
+def _read_bids_file(path: Path, root: Path, preload: bool) -> mne.io.BaseRaw:
     import mne_bids
 
     try:
         bids_path = mne_bids.get_bids_path_from_fname(path)
         bids_path.update(root=root)
         raw = mne_bids.read_raw_bids(bids_path, verbose="error")
-        return raw.load_data(verbose="error")
+        return raw.load_data(verbose="error") if preload else raw
     except _READ_ERRORS as error:
         raise DataError(path, f"cannot be read as BIDS: {error}") from error
 
 
-def _read_bids_root(root: Path) -> mne.io.BaseRaw:
+def _read_bids_root(root: Path, preload: bool) -> mne.io.BaseRaw:
     import mne_bids
 
     suffixes = {".fif", ".edf", ".bdf", ".vhdr", ".set"}
@@ -164,4 +172,4 @@ def _read_bids_root(root: Path) -> mne.io.BaseRaw:
             root,
             f"BIDS data set holds {len(found)} recordings ({listing}); open one of their files",
         )
-    return _read_bids_file(found[0].fpath, root)
+    return _read_bids_file(found[0].fpath, root, preload)

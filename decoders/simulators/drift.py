@@ -33,8 +33,8 @@ from dataclasses import replace
 import numpy as np
 
 from .errors import SimulatorError
-from .forward import head_model, lead_field
-from .motor_imagery import MotorImagerySimulator, _SubjectModel, _unit
+from .forward import head_model, lead_field, unit_vectors
+from .motor_imagery import MotorImagerySimulator, _SubjectModel
 from .paradigm import schedule_duration, schedule_labels
 from .recording import SimulatedRecording
 from .registry import register
@@ -157,7 +157,7 @@ class DriftingMotorImagerySimulator(MotorImagerySimulator):
             truth.source_pos
             + rng.normal(0.0, sizes["position_sd_m"] * scale, truth.source_pos.shape)
         )
-        orientation = _unit(
+        orientation = unit_vectors(
             truth.source_ori + rng.normal(0.0, sizes["pattern_sd"] * scale, truth.source_ori.shape)
         )
         power = np.exp(rng.normal(0.0, sizes["power_sd"] * scale, len(truth.source_names)))

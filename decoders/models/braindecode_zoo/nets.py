@@ -188,6 +188,16 @@ class BraindecodeClassifier(NetworkDecoder):
             self._data_positions = dict(zip(spec.ch_names, positions, strict=True))
         return super().restore(spec, output, state)
 
+    @classmethod
+    def options_from(cls, source: Path) -> dict[str, Any]:
+        """Return the pretrained folder's architecture as the ``network`` option.
+
+        None when ``source`` is not a braindecode folder (:meth:`initialize` then says why).
+        """
+        from .pretrained import architecture_of
+
+        return architecture_of(Path(source))
+
     def initialize(self, module: torch.nn.Module, source: Path) -> dict[str, Any]:
         """Start from braindecode pretrained weights in the local folder ``source``.
 

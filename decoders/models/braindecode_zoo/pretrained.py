@@ -78,11 +78,7 @@ def load_pretrained(
             f"data are at {spec.sfreq:g} Hz: resample the recordings to {float(saved_sfreq):g} "
             "Hz first",
         )
-    architecture_options = {
-        key: value
-        for key, value in config.items()
-        if key not in SIGNAL_PARAMETERS and key not in IGNORED_CONFIG
-    }
+    architecture_options = _architecture(config)
     conflicts = {
         key: (value, architecture_options[key])
         for key, value in decoder.network.items()
@@ -116,6 +112,27 @@ def load_pretrained(
             key: config.get(key) for key in ("n_chans", "n_times", "sfreq", "n_outputs")
         },
         **report,
+    }
+
+
+def architecture_of(source: Path) -> dict[str, Any]:
+    """Return ``{"network": ...}``: the model options a pretrained folder was saved with.
+
+    Empty when ``source`` is no braindecode ``save_pretrained`` folder (loading then says why).
+    """
+    try:
+        folder, _ = _locate(source)
+        return {"network": _architecture(_read_config(folder))}
+    except DataError:
+        return {}
+
+
+def _architecture(config: dict[str, Any]) -> dict[str, Any]:
+    """Return a saved config's model options: everything but the signal's description."""
+    return {
+        key: value
+        for key, value in config.items()
+        if key not in SIGNAL_PARAMETERS and key not in IGNORED_CONFIG
     }
 
 

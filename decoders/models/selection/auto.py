@@ -169,6 +169,10 @@ class AutoDecoder(Decoder):
         """Return the winner's declared preprocessing."""
         return self._winner().preprocessing()
 
+    def output_for(self, train: TrialSet) -> OutputSpec:
+        """Return what the winner produces once fitted on ``train``."""
+        return self._winner().output_for(train)
+
     def build(self, spec: InputSpec, output: OutputSpec) -> torch.nn.Module:
         """Return the winner's untrained module."""
         return self._winner().build(spec, output)
@@ -196,6 +200,18 @@ class AutoDecoder(Decoder):
     def streaming_module(self) -> torch.nn.Module | None:
         """Return the winner's step module, if it streams."""
         return self._winner().streaming_module()
+
+    def explanation(self) -> dict[str, Any] | None:
+        """Return the winner's explanation output, if it explains its decisions."""
+        return self._winner().explanation()
+
+    def explaining_module(self) -> torch.nn.Module:
+        """Return the winner's module of (decision outputs, explanation)."""
+        return self._winner().explaining_module()
+
+    def save_figures(self, folder: Path) -> list[Path]:
+        """Write the winner's own figures."""
+        return self._winner().save_figures(folder)
 
     def predict_proba(self, data: np.ndarray) -> np.ndarray:
         """Return the winner's outputs."""

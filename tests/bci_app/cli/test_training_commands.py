@@ -1,18 +1,4 @@
-import subprocess
-import sys
-
-
-def bci_app(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "bci_app", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        check=False,
-    )
-
-
-def test_train_evaluate_compare_end_to_end(tmp_path, write_toy_recording):
+def test_train_evaluate_compare_end_to_end(tmp_path, write_toy_recording, bci_app):
     recording = write_toy_recording(tmp_path / "toy_raw.fif")
     trained = bci_app("train", "csp-lda", "--data", recording, "--seeds", "0", "1",
                       "--set", "n_components=2", "--no-progress", cwd=tmp_path)  # fmt: skip
@@ -33,7 +19,7 @@ def test_train_evaluate_compare_end_to_end(tmp_path, write_toy_recording):
     assert compared.stdout.count("| csp-lda |") == 2
 
 
-def test_evaluate_refuses_data_with_other_channels(tmp_path, write_toy_recording):
+def test_evaluate_refuses_data_with_other_channels(tmp_path, write_toy_recording, bci_app):
     import mne
 
     recording = write_toy_recording(tmp_path / "toy_raw.fif")
@@ -48,6 +34,6 @@ def test_evaluate_refuses_data_with_other_channels(tmp_path, write_toy_recording
     assert "lacks 1 of the decoder's 4 channels: Cz" in result.stderr
 
 
-def test_decoders_lists_the_registry(tmp_path):
+def test_decoders_lists_the_registry(tmp_path, bci_app):
     listed = bci_app("decoders", cwd=tmp_path)
     assert listed.returncode == 0 and "csp-lda" in listed.stdout and "eegnet" in listed.stdout
