@@ -147,6 +147,8 @@ class Decoder(ABC):
     output_kind: ClassVar[str] = "probabilities"
     architecture_options: ClassVar[tuple[str, ...]] = ()
     """Options a subclass collects through ``**kwargs`` for its network class."""
+    predict_batch_size: ClassVar[int] = 256
+    """Windows per forward pass in :meth:`predict_proba` (smaller for memory-hungry graphs)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -357,8 +359,9 @@ class Decoder(ABC):
         ).astype(np.float32)
         outputs = []
         with torch.no_grad():
-            for start in range(0, len(data), 256):
-                outputs.append(module(torch.from_numpy(data[start : start + 256])))
+            step = self.predict_batch_size
+            for start in range(0, len(data), step):
+                outputs.append(module(torch.from_numpy(data[start : start + step])))
         return torch.cat(outputs).numpy().astype(float)
 
     def config(self) -> dict[str, Any]:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 TASK_MODULES = (
     "decoders.simulators.motor_imagery",
+    "decoders.simulators.drift",
     "decoders.simulators.abnormal_eeg",
     "decoders.simulators.seizure",
     "decoders.simulators.seeg_words",
