@@ -2,18 +2,23 @@
 
 A new network decoder is its :meth:`~decoders.contract.Decoder.build` and a registry entry:
 the base owns the training options (:class:`~decoders.training.loop.TrainConfig`), the
-optional declared band-pass, and :meth:`NetworkDecoder.train_module`, which runs
+optional declared band-pass or high-pass, and :meth:`NetworkDecoder.train_module`, which runs
 :func:`~decoders.training.loop.fit_classifier` between two hooks (fit data-dependent layers
 on the training trials before; measure the trained network on the validation trials after).
+
+Every network states its input conditioning (:meth:`NetworkDecoder.input_conditioning`): how
+it removes DC offsets and slow drift (a layer acting on each window, or a declared causal
+high-pass) and how it scales its input (fitted on the training trials). The card carries it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from decoders.contract import Decoder
 from decoders.datasets.trials import TrialSet
 from decoders.history import History, TrainingRun
+from decoders.preprocessing import describe_filter, highpass_step
 
 if TYPE_CHECKING:
     import torch
@@ -31,6 +36,9 @@ class NetworkDecoder(Decoder):
     band : list of float, optional
         ``[low, high]`` Hz of a declared causal band-pass applied before the network, offline
         and live alike.
+    highpass : float, optional
+        Edge (Hz) of a declared causal first-order high-pass removing DC offsets and drift
+        (unused when ``band`` is given, whose low edge does it).
     max_epochs, patience, lr, batch_size, weight_decay
         Training settings (:class:`~decoders.training.loop.TrainConfig`); a registry entry
         may set other defaults.
@@ -42,6 +50,7 @@ class NetworkDecoder(Decoder):
         hop_s: float = 0.1,
         *,
         band: list[float] | None = None,
+        highpass: float | None = None,
         max_epochs: int = 150,
         patience: int = 25,
         lr: float = 1e-3,
@@ -59,6 +68,28 @@ class NetworkDecoder(Decoder):
             batch_size=batch_size,
             seed=seed,
         )
+
+    def preprocessing(self) -> tuple[dict[str, Any], ...]:
+        """Return the declared band-pass, else the declared high-pass, if any."""
+        options = self.config()
+        if options.get("band") or not options.get("highpass"):
+            return super().preprocessing()
+        return (highpass_step(options["highpass"]),)
+
+    def input_conditioning(self) -> dict[str, str]:
+        """Return how the network removes DC and drift (``dc_and_drift``) and scales (``scale``).
+
+        The base knows only the declared filter; networks with conditioning layers say more.
+        """
+        steps = self.preprocessing()
+        return {
+            "dc_and_drift": describe_filter(steps[0]) if steps else "none",
+            "scale": "none",
+        }
+
+    def card_extra(self) -> dict[str, Any]:
+        """Return the input conditioning for the card."""
+        return {"input_conditioning": self.input_conditioning()}
 
     def prepare(self, module: torch.nn.Module, train: TrialSet) -> None:
         """Fit data-dependent layers (a standardisation) on the training trials; none here."""

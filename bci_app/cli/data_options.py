@@ -12,8 +12,8 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--data",
         required=True,
-        help="catalog name (bci-app data list), simulate:TASK, a recording, a BIDS folder, "
-        "or a folder of class sub-folders",
+        help="catalog name (bci-app data list), simulate:TASK, a recording, a file of trials "
+        "(.ts, -epo.fif, .npz), a BIDS folder, or a folder of class sub-folders",
     )
     group.add_argument("--classes", nargs="+", help="event names used as classes")
     group.add_argument("--label-file", type=Path, help="CSV/TSV with onset,label columns")
@@ -21,6 +21,13 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--tmax", type=float, default=1.0, help="epoch end after events (s)")
     group.add_argument(
         "--window-s", type=float, default=2.0, help="window length for class folders (s)"
+    )
+    group.add_argument(
+        "--sfreq", type=float, help="sampling rate (Hz) of trial files that lack it (.ts)"
+    )
+    group.add_argument(
+        "--unit",
+        help="unit of trial files that lack it (.ts): V, mV, uV (default), nV, T, pT, fT",
     )
     group.add_argument(
         "--crop",
@@ -43,4 +50,7 @@ def data_request(args: argparse.Namespace):
         tmax=args.tmax,
         window_s=args.window_s,
         crop=tuple(args.crop) if args.crop else None,
+        test_source=getattr(args, "test_data", None),
+        sfreq=args.sfreq,
+        unit=args.unit,
     )

@@ -27,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load, check channels/rate/length against the card, predict and print metrics."""
     from decoders.checkpoint import load_decoder
+    from decoders.datasets.matching import TrialShape, match_trials
     from decoders.datasets.trials import OfficialSplit
     from decoders.evaluation.metrics import classification_metrics
     from decoders.training.sources import load_training_data
@@ -37,14 +38,13 @@ def run(args: argparse.Namespace) -> int:
         data = {"test": data.test, "train": data.train}.get(args.part) or data.train.concat(
             data.test
         )
-    decoder.input_spec_.check_trials(data)
-    if tuple(card.output["names"]) != data.classes:
-        from decoders.datasets.errors import DataError
-
-        raise DataError(
-            data.name,
-            f"classes {list(data.classes)} differ from the decoder's {card.output['names']}",
-        )
+    spec = decoder.input_spec_
+    target = TrialShape(
+        spec.ch_names, spec.sfreq, spec.n_times, tuple(card.output["names"]), card.decoder
+    )
+    data, notes = match_trials(data, target)
+    for note in notes:
+        print(f"{data.name}: {note}")
     metrics = classification_metrics(data.labels, decoder.predict_proba(data.data))
     print(f"{card.decoder} ({args.run}) on {data.name}: {data.n_trials} trials")
     for name, value in metrics.items():

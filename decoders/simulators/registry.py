@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from decoders.datasets.trials import TrialSet
 
-TASK_MODULES = ("decoders.simulators.motor_imagery",)
+TASK_MODULES = ("decoders.simulators.motor_imagery", "decoders.simulators.artifact_task")
 """Modules that register a simulated task when imported; add one line per new task."""
 
 

@@ -1,4 +1,12 @@
-"""Training data from a name or a path: trial sets, recordings, labelled folders, simulators."""
+"""Training data from a name or a path: trial sets, recordings, labelled folders, simulators.
+
+A request may name its own test data (``test_source``): another readable input, whose trials
+are cut with the same classes and window and brought to the training trials' channels and
+rate; or a part of a multi-recording source (``session:02``, ``run:3``, ``subject:05`` of a
+BIDS data set; ``session:2`` of session folders). Either gives an
+:class:`~decoders.datasets.trials.OfficialSplit` that the ``official`` protocol evaluates
+with the test part sealed.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +14,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from decoders.datasets.errors import DataError
+from decoders.datasets.matching import TrialShape, match_trials, select_classes
 from decoders.datasets.trials import OfficialSplit, TrialSet
 
+from .bids_trials import BIDS_ENTITIES
 from .epoching import crop_trials, epochs_from_annotations, read_label_file
 
 SIMULATOR_PREFIX = "simulate:"
@@ -20,18 +30,28 @@ class DataRequest:
     Parameters
     ----------
     source : str
-        A catalog name (``bci-app data list``), ``simulate:TASK``, a recording file, a BIDS
-        folder, or a folder of class sub-folders (``normal/``, ``abnormal/``).
+        A catalog name (``bci-app data list``), ``simulate:TASK``, a recording file, a file of
+        trials (``.ts``, ``-epo.fif``, ``.npz``), a BIDS folder, or a folder of class
+        sub-folders (``normal/``, ``abnormal/``).
     classes : tuple of str, optional
-        Event names used as classes when epoching a recording.
+        Event names used as classes (for trial files: the classes kept, in this order).
     label_file : Path, optional
-        CSV/TSV with ``onset`` and ``label`` columns, for recordings without events.
+        CSV/TSV with ``onset`` and ``label`` columns, for a training recording without events
+        (a test recording is labelled by its own events).
     tmin, tmax : float
         Epoch window around each event, seconds.
     window_s : float
         Window length for folders labelled by class.
     crop : tuple of float, optional
         Part of each trial kept (start, stop in seconds).
+    test_source : str, optional
+        The test part: any readable input like ``source``, or ``ENTITY:VALUE`` naming a part
+        of ``source`` (``session``, ``run`` or ``subject`` of a BIDS data set, ``session``
+        of session folders).
+    sfreq : float, optional
+        Sampling rate of trial files that do not state it (``.ts``).
+    unit : str, optional
+        Unit of trial files that do not state it (``.ts``; default microvolts).
     """
 
     source: str
@@ -41,30 +61,74 @@ class DataRequest:
     tmax: float = 1.0
     window_s: float = 2.0
     crop: tuple[float, float] | None = None
+    test_source: str | None = None
+    sfreq: float | None = None
+    unit: str | None = None
+
+
+def part_selector(test_source: str | None) -> tuple[str, str] | None:
+    """Return ``(entity, value)`` when ``test_source`` names a part (``session:02``), else None."""
+    if test_source is None or Path(test_source).exists():
+        return None
+    entity, separator, value = test_source.partition(":")
+    if separator and entity.lower() in BIDS_ENTITIES and value:
+        return BIDS_ENTITIES[entity.lower()], value
+    return None
 
 
 def load_training_data(request: DataRequest) -> TrialSet | OfficialSplit:
     """Return the labelled trials the request names (an official split where one exists)."""
-    data = _load(request)
+    part = part_selector(request.test_source)
+    data = _load(request.source, request, part)
+    if request.test_source is not None and part is None:
+        test = _load(request.test_source, replace(request, label_file=None), None)
+        data = own_split(data, test, request)
     if request.crop is None:
         return data
     start, stop = request.crop
     if isinstance(data, OfficialSplit):
-        return OfficialSplit(
-            crop_trials(data.train, start, stop), crop_trials(data.test, start, stop)
+        return replace(
+            data,
+            train=crop_trials(data.train, start, stop),
+            test=crop_trials(data.test, start, stop),
         )
     return crop_trials(data, start, stop)
 
 
-def _load(request: DataRequest) -> TrialSet | OfficialSplit:
-    from decoders.datasets.catalog import CATALOG
+def own_split(
+    train: TrialSet | OfficialSplit, test: TrialSet | OfficialSplit, request: DataRequest
+) -> OfficialSplit:
+    """Return the user's own split: ``test`` brought to ``train``'s channels, rate and classes."""
+    for part, source in ((train, request.source), (test, request.test_source)):
+        if isinstance(part, OfficialSplit):
+            raise DataError(
+                source,
+                "already has its own train/test split; give it alone as --data, or give "
+                "single parts as --data and --test-data",
+            )
+    test, notes = match_trials(test, TrialShape.of(train))
+    description = f"the user's own split: train {request.source}, test {request.test_source}"
+    return OfficialSplit(train, test, description + "".join(f"; test {n}" for n in notes))
 
-    source = request.source
+
+def _load(
+    source: str, request: DataRequest, part: tuple[str, str] | None
+) -> TrialSet | OfficialSplit:
+    from decoders.datasets.catalog import CATALOG
+    from decoders.datasets.readers import is_trial_file
+
+    entry = CATALOG.get(source)
+    path = Path(source)
+    if part is not None and not path.is_dir():
+        raise DataError(
+            source,
+            f"has no parts to choose '{part[0]}:{part[1]}' from: name a test file instead, or "
+            "give a BIDS data set or a folder of session folders",
+        )
     if source.startswith(SIMULATOR_PREFIX):
         from decoders.simulators.registry import simulate_trials
 
         return simulate_trials(source.removeprefix(SIMULATOR_PREFIX))
-    entry = CATALOG.get(source)
     if entry is not None and entry.kind == "trials":
         from decoders.datasets.loaders import load_trial_set
 
@@ -74,18 +138,41 @@ def _load(request: DataRequest) -> TrialSet | OfficialSplit:
 
         raw = {"meg-eeg": load_meg_eeg, "ecog-lfp": load_ecog_lfp}[source]()
         return _epochs(raw, request, source)
-    path = Path(source)
-    if path.is_dir() and not (path / "dataset_description.json").is_file():
-        from decoders.datasets.labelled_folders import find_labelled_files, labelled_windows
-
-        return labelled_windows(
-            find_labelled_files(path, classes=request.classes), request.window_s, name=path.name
-        )
+    if path.is_dir():
+        return _load_folder(path, request, part)
     if not path.exists():
         raise DataError(source, "is neither a known data set (bci-app data list) nor a file")
+    if is_trial_file(path):
+        from decoders.datasets.readers import read_trials
+
+        trials = read_trials(path, sfreq=request.sfreq, unit=request.unit)
+        return select_classes(trials, request.classes) if request.classes else trials
     from decoders.datasets.readers import read_recording
 
     return _epochs(read_recording(path), request, path.name)
+
+
+def _load_folder(
+    path: Path, request: DataRequest, part: tuple[str, str] | None
+) -> TrialSet | OfficialSplit:
+    if (path / "dataset_description.json").is_file():
+        from .bids_trials import bids_trials
+
+        return bids_trials(path, lambda raw, name: _epochs(raw, request, name), part)
+    from decoders.datasets.labelled_folders import find_labelled_files, labelled_data
+
+    if part is not None and part[0] != "session":
+        raise DataError(
+            path,
+            f"folders labelled by class name sessions (session-*/), not {part[0]}s; "
+            "BIDS data sets can name a run or subject",
+        )
+    return labelled_data(
+        find_labelled_files(path, classes=request.classes),
+        request.window_s,
+        test_session=part[1] if part else None,
+        name=path.name,
+    )
 
 
 def _epochs(raw, request: DataRequest, name: str) -> TrialSet:

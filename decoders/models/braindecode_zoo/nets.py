@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from decoders.contract import InputSpec, OutputSpec
 from decoders.datasets.trials import TrialSet
 from decoders.network import NetworkDecoder
-from decoders.training.standardize import channel_statistics, standardize_layer
+from decoders.training.standardize import InputScaling
 
 if TYPE_CHECKING:
     import torch
@@ -35,27 +33,39 @@ def architecture_options(architecture: str, sfreq: float, n_times: int) -> dict[
 
 
 class BraindecodeClassifier(NetworkDecoder):
-    """A braindecode architecture behind a per-channel standardisation fitted on training data.
+    """A braindecode architecture behind an input conditioning fitted on training data.
+
+    The conditioning (:class:`~decoders.training.standardize.InputScaling`, the module's
+    first layer, exported with it) removes each window's DC offset and slow drift and
+    divides each channel by its training sd.
 
     Parameters
     ----------
     architecture : str
         ``EEGNet`` or ``ShallowFBCSPNet``.
+    detrend : bool
+        Remove each window's per-channel line (offset and drift) before scaling.
     **training
         Band and training settings of :class:`~decoders.network.NetworkDecoder`; early
         stopping uses the validation trials only.
     """
 
     def __init__(
-        self, seed: int = 0, hop_s: float = 0.1, architecture: str = "EEGNet", **training: Any
+        self,
+        seed: int = 0,
+        hop_s: float = 0.1,
+        architecture: str = "EEGNet",
+        detrend: bool = True,
+        **training: Any,
     ) -> None:
         if architecture not in ARCHITECTURES:
             raise ValueError(f"unknown architecture {architecture} (known: {list(ARCHITECTURES)})")
         super().__init__(seed, hop_s, **training)
         self.architecture = architecture
+        self.detrend = detrend
 
     def build(self, spec: InputSpec, output: OutputSpec) -> torch.nn.Module:
-        """Return standardisation (identity until fitted) followed by the network."""
+        """Return the input conditioning (identity scale until fitted), then the network."""
         import braindecode.models
         import torch
 
@@ -66,11 +76,8 @@ class BraindecodeClassifier(NetworkDecoder):
             sfreq=spec.sfreq,
             **architecture_options(self.architecture, spec.sfreq, spec.n_times),
         )
-        n_channels = len(spec.ch_names)
-        identity = standardize_layer(
-            np.zeros(n_channels, np.float32), np.ones(n_channels, np.float32)
-        )
-        return torch.nn.Sequential(identity, network)
+        conditioning = InputScaling(len(spec.ch_names), spec.n_times, detrend=self.detrend)
+        return torch.nn.Sequential(conditioning, network)
 
     def export_module(self) -> torch.nn.Module:
         """Return EEGNet with its spatial filters before its temporal ones (exact, faster).
@@ -89,10 +96,9 @@ class BraindecodeClassifier(NetworkDecoder):
         return torch.nn.Sequential(standardize, rewritten, torch.nn.Softmax(dim=1)).eval()
 
     def prepare(self, module: torch.nn.Module, train: TrialSet) -> None:
-        """Fit the standardisation on the training trials."""
-        import torch
+        """Fit the input conditioning's scale on the training trials."""
+        module[0].fit(train.data)
 
-        mean, std = channel_statistics(train.data)
-        with torch.no_grad():
-            module[0].mean.copy_(torch.as_tensor(mean)[None, :, None])
-            module[0].std.copy_(torch.as_tensor(std)[None, :, None])
+    def input_conditioning(self) -> dict[str, str]:
+        """Return the conditioning layer's description (DC and drift, scale)."""
+        return InputScaling(1, 2, detrend=self.detrend).describe()

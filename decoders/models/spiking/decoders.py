@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from .synops import OperationCount
 
 
+DEFAULT_HIGHPASS_HZ = 0.5
+"""Default edge of the spiking decoders' declared high-pass (their bin means carry DC)."""
+
+
 class SpikingDecoder(NetworkDecoder):
     """A spiking network trained with surrogate gradients by the shared early-stopping loop.
 
@@ -28,6 +32,10 @@ class SpikingDecoder(NetworkDecoder):
     ----------
     max_steps : int
         Most time steps per window; windows are binned into at most this many steps.
+    highpass : float, optional
+        Edge (Hz) of the declared causal first-order high-pass removing DC offsets and drift
+        before the network (a stream-level filter, so the streaming step module sees the
+        same input as the window module).
     **options
         Options of the network class (``architecture_options``), then the band and
         training settings of :class:`~decoders.network.NetworkDecoder`.
@@ -36,12 +44,17 @@ class SpikingDecoder(NetworkDecoder):
     architecture_options: tuple[str, ...] = ()
 
     def __init__(
-        self, seed: int = 0, hop_s: float = 0.1, max_steps: int = 64, **options: Any
+        self,
+        seed: int = 0,
+        hop_s: float = 0.1,
+        max_steps: int = 64,
+        highpass: float | None = DEFAULT_HIGHPASS_HZ,
+        **options: Any,
     ) -> None:
         self.architecture = {
             key: options.pop(key) for key in self.architecture_options if key in options
         }
-        super().__init__(seed, hop_s, **options)
+        super().__init__(seed, hop_s, highpass=highpass, **options)
         self.max_steps = max_steps
 
     @abstractmethod
@@ -88,10 +101,18 @@ class SpikingDecoder(NetworkDecoder):
             )
         return count_operations(self.module_, windows)
 
+    def input_conditioning(self) -> dict[str, str]:
+        """Return the declared high-pass and the standardisations fitted on training trials."""
+        return {
+            **super().input_conditioning(),
+            "scale": "per-channel sd, then per-feature mean and sd, of the training trials",
+        }
+
     def card_extra(self) -> dict[str, Any]:
-        """Return SynOps and energy counted on the validation windows after training."""
+        """Return the input conditioning, and SynOps and energy counted on validation windows."""
         operations = getattr(self, "operations_", None)
-        return operations.to_card_extra() if operations is not None else {}
+        counted = operations.to_card_extra() if operations is not None else {}
+        return {**super().card_extra(), **counted}
 
     def streaming_module(self) -> torch.nn.Module:
         """Return the one-step module (block, *state) -> (logits, *state) of the network."""
