@@ -63,6 +63,8 @@ class ArtifactMeasures:
     jump_uv: np.ndarray
     drift_uv_per_s: np.ndarray
     saturation_percent: np.ndarray
+    recovering: np.ndarray
+    """True on channels that jumped within the drift history (a pop's step and decay)."""
 
 
 class ArtifactMeter:
@@ -232,6 +234,8 @@ class ArtifactMeter:
             times = (np.arange(len(means)) - (len(means) - 1) / 2) * self._block_s
             slope = np.abs(times @ (means - means.mean(axis=0)) / (times @ times)) * 1e6
             measures["drift"][self._picks] = np.where(np.any(self._jumped, axis=0), 0.0, slope)
+        recovering = np.zeros(n_channels, dtype=bool)
+        recovering[self._picks] = np.any(self._jumped, axis=0)
         flat = self._max <= self._min
         share = np.where(flat, 0.0, (self._at_max + self._at_min) / count)
         measures["saturation"][self._picks] = 100.0 * share
@@ -242,4 +246,5 @@ class ArtifactMeter:
             measures["jump"],
             measures["drift"],
             measures["saturation"],
+            recovering,
         )

@@ -165,8 +165,8 @@ class QualityReport:
         Share of each channel's variance at the line frequencies (0 to 1).
     eye, muscle, jump, drift, saturated : ndarray of bool
         Artefact flags per channel (see :class:`QualitySettings` for their thresholds); a
-        channel that jumped in the block is not also flagged for eye or muscle (a step's
-        ringing in their bands).
+        channel that jumped in the block is not also flagged for muscle, nor for eye or drift
+        while it recovers (``drift_s`` seconds): a step rings in their bands.
     measures : dict of str to ndarray
         The measured values behind the artefact flags, per channel (NaN where not
         measured): ``eye_uv``, ``muscle_db``, ``jump_uv``, ``drift_uv_per_s``,
@@ -357,7 +357,7 @@ class QualityTracker:
             out_of_range=peak_to_peak > self._range_limit,
             non_finite=self._non_finite.copy(),
             line_noise=share,
-            eye=above["eye_uv"] & ~above["jump_uv"],
+            eye=above["eye_uv"] & ~measured.recovering,
             muscle=above["muscle_db"] & ~flat & ~above["jump_uv"],
             jump=above["jump_uv"],
             drift=above["drift_uv_per_s"],

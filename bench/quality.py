@@ -176,7 +176,7 @@ def _empty(n_channels: int):
     from acquisition.artifacts import ArtifactMeasures
 
     nan = np.full(n_channels, np.nan)
-    return ArtifactMeasures(nan, nan, nan, nan, nan)
+    return ArtifactMeasures(nan, nan, nan, nan, nan, np.zeros(n_channels, dtype=bool))
 
 
 def summarise(runs: list[dict]) -> dict[str, dict[str, dict[str, float]]]:

@@ -1,4 +1,9 @@
-"""Input conditioning of the spiking decoders: standardise channels, then bin time into steps.
+"""Input conditioning of the spiking decoders: baseline, standardise channels, bin time into steps.
+
+Each window is first referred to its own baseline, the mean of each channel over the first
+step's samples (as EEG epochs are baseline-corrected): an amplifier's DC offset, however
+large and however it wanders between windows, cancels. A stream keeps that baseline in its
+state from its first block, so stepping through a window gives the window's output.
 
 A window of ``n_times`` samples becomes ``n_steps`` steps of ``bin_samples`` samples each; the
 step's input currents are features of its bin (direct encoding): the ``mean`` carries slow
@@ -110,8 +115,9 @@ class BinnedInput(torch.nn.Module):
         self.register_buffer("feature_std", torch.ones(self.n_inputs))
 
     def fit(self, data: np.ndarray) -> None:
-        """Fit channel and feature standardisation on training trials."""
-        self.standardize.fit(data)
+        """Fit channel and feature standardisation on training trials (after the baseline)."""
+        used = np.asarray(data)[..., np.shape(data)[-1] - self.bins.used_samples :]
+        self.standardize.fit(used - used[..., : self.bins.bin_samples].mean(-1, keepdims=True))
         self.feature_mean.zero_()
         self.feature_std.fill_(1.0)
         with torch.no_grad():
@@ -133,14 +139,19 @@ class BinnedInput(torch.nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Return the step inputs (batch, n_steps, n_inputs) of whole windows."""
-        x = self.standardize(x[..., x.shape[-1] - self.bins.used_samples :])
+        x = x[..., x.shape[-1] - self.bins.used_samples :]
+        x = self.standardize(x - x[..., : self.bins.bin_samples].mean(dim=-1, keepdim=True))
         x = x.reshape(-1, self.n_channels, self.bins.n_steps, self.bins.bin_samples)
         return self.summarise(x.transpose(1, 2))
 
-    def block(self, x: Tensor) -> Tensor:
+    def baseline(self, x: Tensor, baseline: Tensor, count: Tensor) -> Tensor:
+        """Return a stream's baseline (batch, channels): the first block's mean, then kept."""
+        return torch.where(count == 0, x.mean(dim=-1), baseline)
+
+    def block(self, x: Tensor, baseline: Tensor) -> Tensor:
         """Return the input (batch, n_inputs) of one step from a block (batch, channels, bin)."""
         if x.shape[-1] != self.bins.bin_samples:
             raise ValueError(
                 f"a streaming block holds {self.bins.bin_samples} samples, got {x.shape[-1]}"
             )
-        return self.summarise(self.standardize(x))
+        return self.summarise(self.standardize(x - baseline[..., None]))

@@ -18,10 +18,6 @@ if TYPE_CHECKING:
     from .synops import OperationCount
 
 
-DEFAULT_HIGHPASS_HZ = 0.5
-"""Default edge of the spiking decoders' declared high-pass (their bin means carry DC)."""
-
-
 class SpikingDecoder(NetworkDecoder):
     """A spiking network trained with surrogate gradients by the shared early-stopping loop.
 
@@ -32,10 +28,6 @@ class SpikingDecoder(NetworkDecoder):
     ----------
     max_steps : int
         Most time steps per window; windows are binned into at most this many steps.
-    highpass : float, optional
-        Edge (Hz) of the declared causal first-order high-pass removing DC offsets and drift
-        before the network (a stream-level filter, so the streaming step module sees the
-        same input as the window module).
     **options
         Options of the network class (``architecture_options``), then the band and
         training settings of :class:`~decoders.network.NetworkDecoder`.
@@ -48,13 +40,12 @@ class SpikingDecoder(NetworkDecoder):
         seed: int = 0,
         hop_s: float = 0.1,
         max_steps: int = 64,
-        highpass: float | None = DEFAULT_HIGHPASS_HZ,
         **options: Any,
     ) -> None:
         self.architecture = {
             key: options.pop(key) for key in self.architecture_options if key in options
         }
-        super().__init__(seed, hop_s, highpass=highpass, **options)
+        super().__init__(seed, hop_s, **options)
         self.max_steps = max_steps
 
     @abstractmethod
@@ -102,9 +93,14 @@ class SpikingDecoder(NetworkDecoder):
         return count_operations(self.module_, windows)
 
     def input_conditioning(self) -> dict[str, str]:
-        """Return the declared high-pass and the standardisations fitted on training trials."""
+        """Return the window baseline and the standardisations fitted on training trials."""
+        declared = super().input_conditioning()["dc_and_drift"]
+        baseline = (
+            "each window's per-channel mean over its first step removed (a baseline, kept in "
+            "the state of a stream)"
+        )
         return {
-            **super().input_conditioning(),
+            "dc_and_drift": baseline if declared == "none" else f"{declared}; {baseline}",
             "scale": "per-channel sd, then per-feature mean and sd, of the training trials",
         }
 
