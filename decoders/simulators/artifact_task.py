@@ -28,7 +28,7 @@ from scipy.signal import butter, sosfiltfilt
 
 from .artifacts import blink_course, blink_pattern
 from .errors import SimulatorError
-from .montages import electrode_positions, select_channels
+from .montages import dig_montage, electrode_positions, select_channels
 from .registry import make_simulator, register
 
 if TYPE_CHECKING:
@@ -155,14 +155,7 @@ class ArtifactSimulator:
         signals, events = self.recording(duration_s, subject)
         names = [*self.ch_names, "EOG"]
         info = mne.create_info(names, self.options.sfreq, ["eeg"] * len(self.ch_names) + ["eog"])
-        positions = electrode_positions()
-        info.set_montage(
-            mne.channels.make_dig_montage(
-                ch_pos={name: positions[name] for name in self.ch_names},
-                nasion=positions["nasion"],
-                coord_frame="head",
-            )
-        )
+        info.set_montage(dig_montage(self.ch_names))
         info["line_freq"] = self.options.line_freq
         info["description"] = self.describe()
         raw = mne.io.RawArray(signals, info, verbose="error")

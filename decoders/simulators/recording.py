@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .montages import electrode_positions
+from .montages import dig_montage
 from .paradigm import Schedule
 from .signals import BAND_HZ, band_power
 
@@ -88,14 +88,7 @@ class SimulatedRecording:
         import mne
 
         info = mne.create_info(list(self.ch_names), self.sfreq, "eeg")
-        positions = electrode_positions()
-        info.set_montage(
-            mne.channels.make_dig_montage(
-                ch_pos={name: positions[name] for name in self.ch_names},
-                nasion=positions["nasion"],
-                coord_frame="head",
-            )
-        )
+        info.set_montage(dig_montage(self.ch_names))
         info["line_freq"] = self.line_freq
         info["description"] = self.description
         raw = mne.io.RawArray(self.signals, info, verbose="error")

@@ -5,6 +5,10 @@ line, per channel) and divides by a per-channel scale fitted on the training tri
 act on the window alone, so the ONNX graph carries them and a live window is treated
 exactly as an offline trial: an amplifier's DC offset of several millivolts, or one that
 wanders between trials, reaches the network as nothing.
+
+Removing each window's level also removes what slow cortical potentials carry, so by
+default (``auto``) it is done when the training trials' offsets dwarf their signal
+(:func:`offsets_dominate`: an amplifier's DC), and the level is kept otherwise.
 """
 
 from __future__ import annotations
@@ -24,6 +28,33 @@ def channel_statistics(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     std = data.std(axis=(0, 2))
     std = np.where(std > 0, std, 1.0)
     return mean.astype(np.float32), std.astype(np.float32)
+
+
+DC_RATIO = 10.0
+"""Spread of trial offsets over within-trial sd above which offsets are an amplifier's DC
+(real slow potentials stay near 2 in the trial sets here; a headset's millivolts give
+hundreds)."""
+
+
+def offsets_dominate(data: np.ndarray) -> bool:
+    """Return True when the trials' per-channel offsets vary far more than their signal.
+
+    The median over channels of (sd over trials of each trial's mean) / (median within-trial
+    sd) is compared with :data:`DC_RATIO`.
+    """
+    means = data.mean(axis=-1)
+    spread = np.median(data.std(axis=-1), axis=0)
+    ratio = means.std(axis=0) / np.where(spread > 0, spread, np.inf)
+    return bool(np.median(ratio) > DC_RATIO)
+
+
+def resolve_auto(option: bool | str, data: np.ndarray, name: str) -> bool:
+    """Return ``option`` as a bool: ``"auto"`` becomes :func:`offsets_dominate` of ``data``."""
+    if option == "auto":
+        return offsets_dominate(data)
+    if not isinstance(option, bool):
+        raise ValueError(f"{name} must be true, false or 'auto', got {option!r}")
+    return option
 
 
 def detrend_windows(data: np.ndarray) -> np.ndarray:

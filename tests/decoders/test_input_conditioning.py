@@ -47,16 +47,37 @@ def test_every_network_decoder_declares_dc_removal_and_a_scale():
 
 
 @pytest.mark.parametrize("name", NETWORKS)
-def test_network_predictions_ignore_dc_offsets_of_several_millivolts(name):
+def test_networks_trained_on_offset_trials_ignore_every_offset(name):
     entry = registry.get(name)
-    decoder = entry.create(seed=0, **entry.tiny).fit(*validation_split(power_trials(), 0.25, 0))
+    train = offsets(power_trials(), seed=1)
+    decoder = entry.create(seed=0, **entry.tiny).fit(*validation_split(train, 0.25, 0))
     test = power_trials(20, seed=5)
 
-    clean = decoder.predict_proba(test.data)
-    shifted = decoder.predict_proba(offsets(test).data)
+    first = decoder.predict_proba(offsets(test, seed=2).data)
+    second = decoder.predict_proba(offsets(test, seed=3, volts=2e-3).data)
 
-    assert np.abs(clean - shifted).max() < 2e-3
+    assert np.abs(first - second).max() < 2e-3
     assert decoder.card_extra()["input_conditioning"] == decoder.input_conditioning()
+
+
+def test_auto_conditioning_keeps_the_level_of_clean_trials_and_records_its_choice():
+    clean, shifted = power_trials(), offsets(power_trials())
+    for name, option in (("eegnet", "detrend"), ("spiking-lif", "baseline")):
+        entry = registry.get(name)
+        assert entry.create(**entry.tiny).config()[option] == "auto"
+        on_clean = entry.create(**entry.tiny).fit(*validation_split(clean, 0.25, 0))
+        on_shifted = entry.create(**entry.tiny).fit(*validation_split(shifted, 0.25, 0))
+        assert on_clean.config()[option] is False and on_shifted.config()[option] is True
+        assert "first step" in on_shifted.input_conditioning()["dc_and_drift"] or (
+            "line removed" in on_shifted.input_conditioning()["dc_and_drift"]
+        )
+    forced = registry.create("eegnet", detrend=True, **registry.get("eegnet").tiny)
+    forced.fit(*validation_split(clean, 0.25, 0))
+    test = power_trials(20, seed=5)
+    assert (
+        np.abs(forced.predict_proba(test.data) - forced.predict_proba(offsets(test).data)).max()
+        < 2e-3
+    )
 
 
 def test_conditioning_layer_removes_offset_and_drift_and_scales_by_training_sd():
@@ -92,15 +113,16 @@ def test_real_trials_shifted_by_5_mv_decode_as_well_as_demeaned_ones(real_data):
     train = split.train.subset(np.arange(160))
     test = split.test.subset(np.arange(120))
 
-    def accuracy(transform):
-        decoder = registry.create("eegnet", max_epochs=15, patience=15)
+    def accuracy(transform, **options):
+        decoder = registry.create("eegnet", max_epochs=15, patience=15, **options)
         decoder.fit(*validation_split(transform(train), 0.2, 0))
         predicted = decoder.predict_proba(transform(test).data).argmax(axis=1)
         return np.mean(predicted == test.labels)
 
-    shifted = accuracy(lambda trials: offsets(trials, volts=5e-3))
+    shifted = accuracy(lambda trials: offsets(trials, volts=5e-3))  # auto: the DC is seen
     demeaned = accuracy(
-        lambda trials: replace(trials, data=trials.data - trials.data.mean(-1, keepdims=True))
+        lambda trials: replace(trials, data=trials.data - trials.data.mean(-1, keepdims=True)),
+        detrend=True,
     )
     assert abs(shifted - demeaned) <= 0.02
     assert demeaned > 0.7

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from decoders.contract import InputSpec, OutputSpec
 from decoders.datasets.trials import TrialSet
 from decoders.network import NetworkDecoder
-from decoders.training.standardize import InputScaling
+from decoders.training.standardize import InputScaling, resolve_auto
 
 if TYPE_CHECKING:
     import torch
@@ -43,8 +43,11 @@ class BraindecodeClassifier(NetworkDecoder):
     ----------
     architecture : str
         ``EEGNet`` or ``ShallowFBCSPNet``.
-    detrend : bool
-        Remove each window's per-channel line (offset and drift) before scaling.
+    detrend : bool or "auto"
+        Remove each window's per-channel line (offset and drift) before scaling; ``auto``
+        (default) does when the training trials' offsets dwarf their signal
+        (:func:`~decoders.training.standardize.offsets_dominate`); the card records the
+        choice made.
     **training
         Band and training settings of :class:`~decoders.network.NetworkDecoder`; early
         stopping uses the validation trials only.
@@ -55,7 +58,7 @@ class BraindecodeClassifier(NetworkDecoder):
         seed: int = 0,
         hop_s: float = 0.1,
         architecture: str = "EEGNet",
-        detrend: bool = True,
+        detrend: bool | str = "auto",
         **training: Any,
     ) -> None:
         if architecture not in ARCHITECTURES:
@@ -63,6 +66,13 @@ class BraindecodeClassifier(NetworkDecoder):
         super().__init__(seed, hop_s, **training)
         self.architecture = architecture
         self.detrend = detrend
+
+    def fit(self, train: TrialSet, valid: TrialSet, **kwargs: Any) -> BraindecodeClassifier:
+        """Decide ``detrend`` on the training trials (recorded as the option), then fit."""
+        self.detrend = resolve_auto(self.detrend, train.data, "detrend")
+        self.__dict__["_options"]["detrend"] = self.detrend
+        super().fit(train, valid, **kwargs)
+        return self
 
     def build(self, spec: InputSpec, output: OutputSpec) -> torch.nn.Module:
         """Return the input conditioning (identity scale until fitted), then the network."""
@@ -76,7 +86,7 @@ class BraindecodeClassifier(NetworkDecoder):
             sfreq=spec.sfreq,
             **architecture_options(self.architecture, spec.sfreq, spec.n_times),
         )
-        conditioning = InputScaling(len(spec.ch_names), spec.n_times, detrend=self.detrend)
+        conditioning = InputScaling(len(spec.ch_names), spec.n_times, detrend=self.detrend is True)
         return torch.nn.Sequential(conditioning, network)
 
     def export_module(self) -> torch.nn.Module:
@@ -101,4 +111,10 @@ class BraindecodeClassifier(NetworkDecoder):
 
     def input_conditioning(self) -> dict[str, str]:
         """Return the conditioning layer's description (DC and drift, scale)."""
-        return InputScaling(1, 2, detrend=self.detrend).describe()
+        described = InputScaling(1, 2, detrend=self.detrend is True).describe()
+        if self.detrend == "auto":
+            described["dc_and_drift"] = (
+                "decided on the training trials: each window's per-channel line removed when "
+                "their offsets dwarf their signal (an amplifier's DC), else the training mean"
+            )
+        return described

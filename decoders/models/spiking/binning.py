@@ -1,9 +1,10 @@
 """Input conditioning of the spiking decoders: baseline, standardise channels, bin time into steps.
 
-Each window is first referred to its own baseline, the mean of each channel over the first
-step's samples (as EEG epochs are baseline-corrected): an amplifier's DC offset, however
-large and however it wanders between windows, cancels. A stream keeps that baseline in its
-state from its first block, so stepping through a window gives the window's output.
+With ``baseline``, each window is first referred to its own baseline, the mean of each
+channel over the first step's samples (as EEG epochs are baseline-corrected): an amplifier's
+DC offset, however large and however it wanders between windows, cancels. A stream keeps
+that baseline in its state from its first block, so stepping through a window gives the
+window's output.
 
 A window of ``n_times`` samples becomes ``n_steps`` steps of ``bin_samples`` samples each; the
 step's input currents are features of its bin (direct encoding): the ``mean`` carries slow
@@ -97,10 +98,17 @@ class BinnedInput(torch.nn.Module):
     features : tuple of str
         Per-bin features of each channel, among :data:`FEATURES`; ``n_inputs`` is
         ``n_channels * len(features)`` (features of channel 0 first).
+    baseline : bool
+        Refer each window to the mean of its first step.
     """
 
     def __init__(
-        self, n_channels: int, bins: TimeBins, features: tuple[str, ...] = FEATURES
+        self,
+        n_channels: int,
+        bins: TimeBins,
+        features: tuple[str, ...] = FEATURES,
+        *,
+        baseline: bool = False,
     ) -> None:
         super().__init__()
         unknown = sorted(set(features) - set(FEATURES))
@@ -110,14 +118,17 @@ class BinnedInput(torch.nn.Module):
         self.bins = bins
         self.features = tuple(features)
         self.n_channels = n_channels
+        self.use_baseline = baseline
         self.n_inputs = n_channels * len(features)
         self.register_buffer("feature_mean", torch.zeros(self.n_inputs))
         self.register_buffer("feature_std", torch.ones(self.n_inputs))
 
     def fit(self, data: np.ndarray) -> None:
         """Fit channel and feature standardisation on training trials (after the baseline)."""
-        used = np.asarray(data)[..., np.shape(data)[-1] - self.bins.used_samples :]
-        self.standardize.fit(used - used[..., : self.bins.bin_samples].mean(-1, keepdims=True))
+        if self.use_baseline:
+            used = np.asarray(data)[..., np.shape(data)[-1] - self.bins.used_samples :]
+            data = used - used[..., : self.bins.bin_samples].mean(-1, keepdims=True)
+        self.standardize.fit(data)
         self.feature_mean.zero_()
         self.feature_std.fill_(1.0)
         with torch.no_grad():
@@ -140,12 +151,16 @@ class BinnedInput(torch.nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """Return the step inputs (batch, n_steps, n_inputs) of whole windows."""
         x = x[..., x.shape[-1] - self.bins.used_samples :]
-        x = self.standardize(x - x[..., : self.bins.bin_samples].mean(dim=-1, keepdim=True))
+        if self.use_baseline:
+            x = x - x[..., : self.bins.bin_samples].mean(dim=-1, keepdim=True)
+        x = self.standardize(x)
         x = x.reshape(-1, self.n_channels, self.bins.n_steps, self.bins.bin_samples)
         return self.summarise(x.transpose(1, 2))
 
     def baseline(self, x: Tensor, baseline: Tensor, count: Tensor) -> Tensor:
         """Return a stream's baseline (batch, channels): the first block's mean, then kept."""
+        if not self.use_baseline:
+            return baseline
         return torch.where(count == 0, x.mean(dim=-1), baseline)
 
     def block(self, x: Tensor, baseline: Tensor) -> Tensor:

@@ -28,6 +28,11 @@ class SpikingDecoder(NetworkDecoder):
     ----------
     max_steps : int
         Most time steps per window; windows are binned into at most this many steps.
+    baseline : bool or "auto"
+        Refer each window to its first step's mean (removes DC offsets); ``auto`` (default)
+        does when the training trials' offsets dwarf their signal
+        (:func:`~decoders.training.standardize.offsets_dominate`); the card records the
+        choice made.
     **options
         Options of the network class (``architecture_options``), then the band and
         training settings of :class:`~decoders.network.NetworkDecoder`.
@@ -40,6 +45,7 @@ class SpikingDecoder(NetworkDecoder):
         seed: int = 0,
         hop_s: float = 0.1,
         max_steps: int = 64,
+        baseline: bool | str = "auto",
         **options: Any,
     ) -> None:
         self.architecture = {
@@ -47,6 +53,7 @@ class SpikingDecoder(NetworkDecoder):
         }
         super().__init__(seed, hop_s, **options)
         self.max_steps = max_steps
+        self.baseline = baseline
 
     @abstractmethod
     def network(self, n_channels: int, n_classes: int, bins: TimeBins) -> torch.nn.Module:
@@ -56,12 +63,23 @@ class SpikingDecoder(NetworkDecoder):
     def stream(self, network: torch.nn.Module) -> torch.nn.Module:
         """Return the streaming step module of a network."""
 
+    def fit(self, train: TrialSet, valid: TrialSet, **kwargs: Any) -> SpikingDecoder:
+        """Decide ``baseline`` on the training trials (recorded as the option), then fit."""
+        from decoders.training.standardize import resolve_auto
+
+        self.baseline = resolve_auto(self.baseline, train.data, "baseline")
+        self.__dict__["_options"]["baseline"] = self.baseline
+        super().fit(train, valid, **kwargs)
+        return self
+
     def build(self, spec: InputSpec, output: OutputSpec) -> torch.nn.Module:
         """Return the network for windows of ``spec.n_times`` samples."""
         from .binning import TimeBins
 
         bins = TimeBins.for_window(spec.n_times, self.max_steps, source=self.name)
-        return self.network(len(spec.ch_names), len(output.names), bins)
+        network = self.network(len(spec.ch_names), len(output.names), bins)
+        network.input.use_baseline = self.baseline is True
+        return network
 
     def prepare(self, module: torch.nn.Module, train: TrialSet) -> None:
         """Fit the input standardisation on the training trials."""
@@ -95,10 +113,13 @@ class SpikingDecoder(NetworkDecoder):
     def input_conditioning(self) -> dict[str, str]:
         """Return the window baseline and the standardisations fitted on training trials."""
         declared = super().input_conditioning()["dc_and_drift"]
-        baseline = (
-            "each window's per-channel mean over its first step removed (a baseline, kept in "
-            "the state of a stream)"
-        )
+        baseline = {
+            True: "each window's per-channel mean over its first step removed (a baseline, "
+            "kept in the state of a stream)",
+            False: "training mean subtracted (the trials' offsets carry signal)",
+            "auto": "decided on the training trials: each window referred to its first step's "
+            "mean when their offsets dwarf their signal (an amplifier's DC), else kept",
+        }[self.baseline]
         return {
             "dc_and_drift": baseline if declared == "none" else f"{declared}; {baseline}",
             "scale": "per-channel sd, then per-feature mean and sd, of the training trials",

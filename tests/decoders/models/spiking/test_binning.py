@@ -9,7 +9,8 @@ def test_bins_drop_the_oldest_samples_keep_the_newest_and_refer_to_the_first_bin
     bins = TimeBins.for_window(103, 16)
     assert (bins.bin_samples, bins.n_steps, bins.used_samples) == (7, 14, 98)
     ramp = torch.arange(103.0).reshape(1, 1, 103)
-    binned = BinnedInput(1, bins, ("mean",))
+    assert BinnedInput(1, bins, ("mean",))(ramp)[0, 0, 0].item() == pytest.approx(8.0)
+    binned = BinnedInput(1, bins, ("mean",), baseline=True)
     steps = binned(ramp)
     baseline = np.mean(np.arange(5, 12))  # the first kept bin
     assert steps[0, 0, 0].item() == pytest.approx(0.0)
