@@ -8,7 +8,13 @@ STAMP := $(VENV)/.bci-app-installed
 
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test lint format bench install clean-venv
+# The GUI tests once more on a real X server (Xvfb, Qt's xcb platform), the slow ones left to the
+# offscreen pass, then the smoke test of `bci-app gui --demo` on it. `.ci/run` installs what it
+# needs (the README's desktop section lists the packages).
+ON_X11 := BCI_APP_TEST_QT_PLATFORM=xcb xvfb-run --auto-servernum \
+	--server-args="-screen 0 1600x1000x24 -nolisten tcp"
+
+.PHONY: demo test test-x11 lint format bench install clean-venv
 
 $(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "bci-app needs Python >= 3.11"'
@@ -33,6 +39,10 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
+
+test-x11: $(STAMP)
+	$(ON_X11) $(PY) -m pytest -m "gui and not slow"
+	$(ON_X11) $(PY) -m pytest tests/gui/test_desktop_on_x11.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -99,6 +100,28 @@ def find_stream(
     if info is None:
         raise LookupError(f"LSL stream {found[0].label} disappeared while being opened")
     return replace(describe(info), info=found[0].info)
+
+
+def visible_streams_hint(name: str, *, timeout: float = 1.0) -> str:
+    """Return a sentence listing the visible streams and the one nearest to ``name``.
+
+    Meant to follow "no stream named ``name``": waits ``timeout`` seconds for answers, and
+    returns "" when a stream of that name is visible after all.
+    """
+    found = find_streams(timeout=timeout)
+    if any(stream.name == name for stream in found):
+        return ""
+    if not found:
+        return "; no LSL stream is visible on this host (is the amplifier or player running?)"
+    shown = ", ".join(
+        f"'{s.name}' ({s.stype}, {s.n_channels} ch"
+        + (f" @ {s.sfreq:g} Hz)" if s.regular else ", irregular)")
+        for s in found[:12]
+    )
+    more = f" and {len(found) - 12} more" if len(found) > 12 else ""
+    nearest = difflib.get_close_matches(name, [s.name for s in found], n=1, cutoff=0.6)
+    suggestion = f"; did you mean '{nearest[0]}'?" if nearest else ""
+    return f"; visible streams: {shown}{more}{suggestion}"
 
 
 def full_header(info: pylsl.StreamInfo, *, timeout: float) -> pylsl.StreamInfo | None:

@@ -202,6 +202,15 @@ class Decoder(ABC):
         state to ``run.checkpoint`` after each one, resuming from it when it exists.
         """
 
+    @classmethod
+    def options_from(cls, source: Path) -> dict[str, Any]:
+        """Return the options a pretrained ``source`` implies (its architecture); none here.
+
+        ``bci-app train --init`` creates the decoder with these, then the user's options; a
+        conflict between them is caught by :meth:`initialize`.
+        """
+        return {}
+
     def initialize(self, module: torch.nn.Module, source: Path) -> dict[str, Any]:
         """Load pretrained weights from ``source`` into the untrained ``module``.
 
@@ -227,6 +236,23 @@ class Decoder(ABC):
     def card_extra(self) -> dict[str, Any]:
         """Return decoder-specific facts for the card (e.g. synaptic operations, energy)."""
         return {}
+
+    def explanation(self) -> dict[str, Any] | None:
+        """Return what the exported graph's ``explanation`` output holds (None: no such output).
+
+        A decoder that explains each decision returns the output's description (its
+        ``kind``, ``axes`` and what the live path needs to draw it) and implements
+        :meth:`explaining_module`.
+        """
+        return None
+
+    def explaining_module(self) -> torch.nn.Module:
+        """Return a module of (decision outputs, explanation): the graph's two outputs."""
+        raise NotImplementedError(f"{self.name} does not explain its decisions")
+
+    def save_figures(self, folder: Path) -> list[Path]:
+        """Write decoder-specific figures of the fitted decoder into ``folder``; none here."""
+        return []
 
     def streaming_module(self) -> torch.nn.Module | None:
         """Return a step module with explicit state for recurrent decoders, else None."""

@@ -9,11 +9,14 @@ on the training trials before; measure the trained network on the validation tri
 Every network states its input conditioning (:meth:`NetworkDecoder.input_conditioning`): how
 it removes DC offsets and slow drift (a layer acting on each window, or a declared causal
 high-pass) and how it scales its input (fitted on the training trials). The card carries it.
+A network whose window-level conditioning is an option that may be ``"auto"``
+(:attr:`NetworkDecoder.conditioning_option`) has it decided on the training trials by
+:meth:`NetworkDecoder.fit`, and the decision is recorded as the option.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from decoders.contract import Decoder
 from decoders.datasets.trials import TrialSet
@@ -44,6 +47,10 @@ class NetworkDecoder(Decoder):
         may set other defaults.
     """
 
+    conditioning_option: ClassVar[str | None] = None
+    """The option (``detrend``, ``baseline``) that removes each window's level, if any: true,
+    false or ``"auto"``, decided by :meth:`fit` on the training trials."""
+
     def __init__(
         self,
         seed: int = 0,
@@ -69,6 +76,31 @@ class NetworkDecoder(Decoder):
             seed=seed,
         )
 
+    def fit(self, train: TrialSet, valid: TrialSet, **kwargs: Any) -> NetworkDecoder:
+        """Decide the conditioning option on the training trials (recorded), then fit.
+
+        ``"auto"`` becomes true when the training trials, after the declared preprocessing,
+        carry offsets that dwarf their signal
+        (:func:`~decoders.training.standardize.offsets_dominate`: an amplifier's DC), false
+        otherwise (their level may be signal, such as slow cortical potentials).
+        """
+        name = self.conditioning_option
+        if name is not None:
+            from decoders.preprocessing import apply_to_trials
+            from decoders.training.standardize import resolve_auto
+
+            option = getattr(self, name)
+            seen = train.data
+            if option == "auto" and self.preprocessing():
+                seen = apply_to_trials(
+                    self.preprocessing(), train.data, train.sfreq, train.ch_names, train.ch_types
+                )
+            decided = resolve_auto(option, seen, name)
+            setattr(self, name, decided)
+            self.__dict__.setdefault("_options", {})[name] = decided
+        super().fit(train, valid, **kwargs)
+        return self
+
     def preprocessing(self) -> tuple[dict[str, Any], ...]:
         """Return the declared band-pass, else the declared high-pass, if any."""
         options = self.config()
@@ -76,16 +108,26 @@ class NetworkDecoder(Decoder):
             return super().preprocessing()
         return (highpass_step(options["highpass"]),)
 
-    def input_conditioning(self) -> dict[str, str]:
-        """Return how the network removes DC and drift (``dc_and_drift``) and scales (``scale``).
+    def window_conditioning(self) -> dict[str, str]:
+        """Return what the network itself does to each window (none here).
 
-        The base knows only the declared filter; networks with conditioning layers say more.
+        ``dc_and_drift``: against DC offsets and drift; ``scale``: to scale it. Networks with
+        such layers override it.
         """
+        return {"dc_and_drift": "none", "scale": "none"}
+
+    def input_conditioning(self) -> dict[str, str]:
+        """Return how the input is freed of DC and drift and scaled, for the card.
+
+        The declared filter, if any, then :meth:`window_conditioning`.
+        """
+        conditioning = self.window_conditioning()
         steps = self.preprocessing()
-        return {
-            "dc_and_drift": describe_filter(steps[0]) if steps else "none",
-            "scale": "none",
-        }
+        if steps:
+            own = conditioning["dc_and_drift"]
+            declared = describe_filter(steps[0])
+            conditioning["dc_and_drift"] = declared if own == "none" else f"{declared}; {own}"
+        return conditioning
 
     def card_extra(self) -> dict[str, Any]:
         """Return the input conditioning for the card."""

@@ -178,6 +178,42 @@ for _entry in (
         tiny={**_TRAINING_TINY, "width": 8, "n_blocks": 1, "max_steps": 8},
     ),
     DecoderEntry(
+        "eegformer",
+        "decoders.models.eegformer.classifier:EEGFormer",
+        "foundation",
+        "EEGFormer: spectral tokens per channel, Transformer encoder and VQ codebook "
+        "pretrained on unlabelled EEG (`bci-app pretrain`), linear head fine-tuned "
+        "(`--init`); explains decisions by its tokens",
+        tiny={**_TRAINING_TINY, "size": "tiny"},
+    ),
+    DecoderEntry(
+        "bandpower-lr",
+        "decoders.models.classical.bandpower:BandPowerLR",
+        "classical",
+        "log band power (delta to low gamma) per channel, class-balanced logistic regression; "
+        "the classical seizure forecaster",
+    ),
+    DecoderEntry(
+        "stan",
+        "decoders.models.forecasting.stan:Stan",
+        "forecasting",
+        "STAN: cascaded spatial/temporal attention over channel x patch tokens, trained with "
+        "a WGAN-GP critic on (representation, label) pairs; seizure alarms from its "
+        "preictal probability (k of n windows, refractory period)",
+        defaults={"max_epochs": 40, "patience": 8, "batch_size": 64, "weight_decay": 1e-2},
+        tiny={**_TRAINING_TINY, "dim": 8, "heads": 2, "depth": 1, "n_filters": 2},
+    ),
+    DecoderEntry(
+        "duin",
+        "decoders.models.duin.classifier:DuIN",
+        "foundation",
+        "Du-IN for sEEG/ECoG: contacts ranked on training trials, per-patient layer, "
+        "spatial-fusion tokenizer, Transformer; pretrained across subjects (`bci-app pretrain "
+        "duin --stage vqvae`, then `--stage mae`), fine-tuned per patient (`--init`)",
+        defaults={"lr": 5e-4, "weight_decay": 0.01, "max_epochs": 100, "patience": 15},
+        tiny={**_TRAINING_TINY, "size": "tiny", "n_select": 4},
+    ),
+    DecoderEntry(
         "fleeg-convnet",
         "decoders.models.fleeg.fleeg:FleegConvNet",
         "federated",

@@ -1,22 +1,16 @@
-"""The calibration panel: motor-imagery cues, training on them, then online feedback.
+"""The calibration panel: the form of a calibration run, and what the run shows.
 
-The run: the cue stream and the signal stream are opened and recorded; the cue runner shows
-fixation, cue, imagery and rest while its markers go to the recording; at the end the
-recording is closed, a decoder is trained on it with the training CLI's machinery, exported
-and registered; the new model then decodes the stream and drives a feedback bar over
-further cued trials (with online adaptation for decoders that learn from feedback).
+The run itself (:class:`~bci_app.session.calibration_run.CalibrationRun`: motor-imagery cues
+recorded, a decoder trained on them, then online feedback) decides everything; this panel
+builds its request from the form, ticks it from a timer, and draws its stages and cues.
 """
 
 from __future__ import annotations
 
-import itertools
-import os
 import re
-from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
+import pylsl
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -33,29 +27,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from acquisition.inlet import MarkerInlet, SignalInlet
-from bci_app.session.calibration import (
-    CalibrationPlan,
-    CueRunner,
-    CueTrial,
-    Phase,
-    build_schedule,
+from acquisition.inlet import SignalInlet
+from bci_app.session.calibration import CalibrationPlan
+from bci_app.session.calibration_run import (
+    SIMULATED_STREAMS,
+    CalibrationRequest,
+    CalibrationRun,
+    CueView,
+    Stage,
 )
-from bci_app.session.cues import CueOutlet
-from bci_app.session.feedback import FeedbackScore, FeedbackSmoother
 
-from .controller import Controller, LiveDecoder
+from .controller import Controller
 from .cue_display import CueDisplay
 from .theme import Theme
 
 if TYPE_CHECKING:
-    from acquisition.recorder import RecordingResult
-    from bci_app.session.simulated import SimulatedParticipant
+    from bci_app.session.feedback import FeedbackScore
     from bci_app.session.training import CalibrationResult
 
 SIMULATED = "(simulated participant)"
-_START_DELAY_S = 1.0
-_LATE_S = 0.2  # a window ending this long after the imagery still counts for its trial
+_CAPTIONED = (Stage.PREPARING, Stage.STARTING, Stage.WAITING)
 
 
 class CalibrationPanel(QWidget):
@@ -65,26 +56,12 @@ class CalibrationPanel(QWidget):
         super().__init__()
         self.controller = controller
         self.theme = theme
-        self.stage = "idle"
-        self.runner: CueRunner | None = None
-        self.plan: CalibrationPlan | None = None
-        self.participant: SimulatedParticipant | None = None
-        self.stream = ""
-        self.start_time: float | None = None
-        self.result: CalibrationResult | None = None
-        self.live: LiveDecoder | None = None
-        self.smoother: FeedbackSmoother | None = None
-        self.score: FeedbackScore | None = None
-        self.adaptation = None
-        self.epochs = None
-        self.adaptations: list = []
-        self._adapting = False
-        self._cue_name = f"bci-app-cues-{os.getpid()}"
-        self._cue_outlet: CueOutlet | None = None
         self._participant_window: CueDisplay | None = None
-        self._numbers = itertools.count(1)
         self._build()
-        controller.stream_opened.connect(self._stream_opened)
+        self.run = CalibrationRun(
+            controller, pylsl.local_clock, on_stage=self._show_stage, on_cues=self._show_cues
+        )
+        controller.stream_opened.connect(lambda _: self._fill_streams())
         controller.stream_closed.connect(lambda _: self._fill_streams())
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -194,7 +171,7 @@ class CalibrationPanel(QWidget):
         signals = sorted(
             name
             for name, inlet in self.controller.acquisition.inlets.items()
-            if isinstance(inlet, SignalInlet) and not name.startswith("sim-participant")
+            if isinstance(inlet, SignalInlet) and not name.startswith(SIMULATED_STREAMS)
         )
         names = [SIMULATED, *signals]
         self.source.clear()
@@ -237,371 +214,93 @@ class CalibrationPanel(QWidget):
         settings.set("calibration/decoder", self.decoder.currentText())
         settings.set("calibration/feedback_trials", self.feedback_trials.value())
 
+    def request(self) -> CalibrationRequest:
+        """Return the run the form describes (raises ValueError with what is wrong)."""
+        source = self.source.currentText()
+        return CalibrationRequest(
+            plan=self.read_plan(),
+            decoder=self.decoder.currentText(),
+            band=(self.band_low.value(), self.band_high.value()) if self.band_low.value() else None,
+            feedback_trials=self.feedback_trials.value(),
+            adapt=self.adapt.isChecked(),
+            stream=None if source == SIMULATED else source,
+        )
+
     # -- the run --------------------------------------------------------------------------------
+
+    @property
+    def stage(self) -> Stage:
+        """Return the run's stage."""
+        return self.run.stage
+
+    @property
+    def result(self) -> CalibrationResult | None:
+        """Return the run's trained decoder (None before)."""
+        return self.run.result
+
+    @property
+    def score(self) -> FeedbackScore | None:
+        """Return the run's feedback score (None before feedback)."""
+        return self.run.score
 
     def start(self) -> None:
         """Start a calibration run (a session must be open, nothing being recorded)."""
-        if self.stage not in ("idle", "done", "failed"):
+        if self.run.stage.running:
             return
-        from bci_app.session.training import calibration_protocol
-
         try:
-            plan = self.read_plan()
-            calibration_protocol(plan)
+            request = self.request()
         except ValueError as error:
-            return self._fail(str(error))
-        if self.controller.session is None:
-            return self._fail("start a session first (Session panel): the calibration is recorded")
-        if self.controller.recording:
-            return self._fail("stop the current recording first: the calibration records its own")
-        self._save_settings(plan)
-        self.plan = plan
-        self.result = None
-        self.result_label.clear()
-        self.adaptations = []
-        self._stop_feedback()
-        self.start_button.setEnabled(False)
-        self.abort_button.setEnabled(True)
-        self._set_stage("preparing", "preparing the streams…")
-        if self.source.currentText() == SIMULATED:
-            self._start_simulated(plan)
-        else:
-            self.participant = None
-            self.stream = self.source.currentText()
-            self._open_cues()
-
-    def _start_simulated(self, plan: CalibrationPlan) -> None:
-        from bci_app.session.simulated import simulated_participant
-
-        feedback = self.feedback_trials.value()
-        self.stream = f"sim-participant-{os.getpid()}-{next(self._numbers)}"
-
-        def simulate() -> SimulatedParticipant:
-            return simulated_participant(plan, feedback_trials=feedback)
-
-        def ready(participant: SimulatedParticipant) -> None:
-            self.participant = participant
-            self.controller.play(
-                lambda: participant.raw,
-                self.stream,
-                loop=False,
-                source=participant.description,
-                markers=False,
-            )
-            self._open_cues()
-
-        self.controller.tasks.run("simulated participant", simulate, done=ready, failed=self._error)
-
-    def _open_cues(self) -> None:
-        if self._cue_outlet is None:
-            self._cue_outlet = CueOutlet(self._cue_name, f"{self._cue_name}-source")
-        if self._cue_name not in self.controller.acquisition.inlets:
-            self.controller.open_stream(self._cue_name, self._cue_outlet.source_id)
-        self._maybe_record()
-
-    def _stream_opened(self, name: str) -> None:
-        self._fill_streams()
-        if self.stage == "preparing":
-            self._maybe_record()
-
-    def _maybe_record(self) -> None:
-        inlets = self.controller.acquisition.inlets
-        if self.stage != "preparing" or self.stream not in inlets or self._cue_name not in inlets:
+            self.run.refuse(str(error))
             return
-        self._set_stage("starting", "starting the recording…")
-        self.controller.start_recording(
-            done=lambda _path: self._set_stage("waiting", "waiting for the signal…")
-        )
+        if self.run.start(request):
+            self._save_settings(request.plan)
 
-    def _begin(self) -> None:
-        """Start the cue runner once the signal flows (called from the timer)."""
-        import pylsl
-
-        inlet = self.controller.inlet(self.stream)
-        if not isinstance(inlet, SignalInlet) or inlet.buffer.total == 0:
-            return
-        plan = self.plan
-        if self.participant is not None:
-            from bci_app.session.simulated import start_time
-
-            first = inlet.buffer.read(inlet.buffer.oldest, inlet.buffer.oldest + 1)
-            try:
-                self.start_time = start_time(
-                    self.participant.raw, first.data[:, 0], float(first.timestamps[0])
-                )
-            except ValueError as error:
-                return self._fail(str(error))
-            trials = self.participant.trials[: plan.n_trials]
-            if trials and self.start_time + trials[0].fixation < pylsl.local_clock():
-                return self._fail("the simulated participant started before the cues could follow")
-        else:
-            self.start_time = pylsl.local_clock() + _START_DELAY_S
-            trials = build_schedule(plan)
-        self.runner = CueRunner(trials, self.start_time)
-        self._set_stage("calibration", f"calibration: {len(trials)} trials")
+    def abort(self) -> None:
+        """Stop the run; a calibration recording is closed cleanly (its data kept)."""
+        self.run.abort()
 
     def tick(self) -> None:
-        """Advance the cue runner, the feedback and the display (called by the timer)."""
-        import pylsl
+        """Advance the run (called by the timer)."""
+        self.run.tick(self.run.clock())
 
-        if self.stage == "waiting":
-            self._begin()
-        if self.runner is None or self.stage not in ("calibration", "feedback"):
-            return
-        now = pylsl.local_clock()
-        for event in self.runner.due(now):
-            if self._cue_outlet is not None:
-                self._cue_outlet.push(event)
-            if self.stage == "feedback":
-                self._feedback_event(event)
-        state = self.runner.state(now)
-        feedback = None
-        if self.stage == "feedback":
-            feedback = self._feedback_values(state.phase)
-        caption = "" if self.stage == "calibration" else self._score_text()
-        progress = f"{self.stage}: trial {min(state.completed + 1, self.runner.n_trials)}/{self.runner.n_trials}"
-        classes = self.live.runner.card.output_names if self.live else ()
+    def _show_stage(self, stage: Stage, text: str) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet(f"color: {self.theme.bad};" if stage is Stage.FAILED else "")
+        self.start_button.setEnabled(not stage.running)
+        self.abort_button.setEnabled(stage.running)
+        if stage is Stage.PREPARING:
+            self.result_label.clear()
+        if stage in _CAPTIONED:
+            self.display.show_state(None, caption=text)
+        result = self.run.result
+        if result is not None and stage in (Stage.LOADING, Stage.DONE):
+            self.result_label.setText(
+                f"{result.record.ref}: cross-validated accuracy {result.accuracy:.2f} "
+                f"(balanced {result.balanced_accuracy:.2f}, chance {result.chance:.2f}) on "
+                f"{result.n_trials} trials; run folder {result.folder}"
+            )
+
+    def _show_cues(self, view: CueView) -> None:
         for display in self._displays():
             display.show_state(
-                state, caption=caption, progress=progress, feedback=feedback, classes=classes
+                view.state,
+                caption=view.caption,
+                progress=view.progress,
+                feedback=view.feedback,
+                classes=view.classes,
             )
-        if self.runner.finished(now):
-            if self.stage == "calibration":
-                self._calibration_done()
-            else:
-                self._feedback_done()
 
     def _displays(self) -> list[CueDisplay]:
         window = self._participant_window
         return [self.display] + ([window] if window is not None and window.isVisible() else [])
 
-    def _calibration_done(self) -> None:
-        self.runner = None
-        self._set_stage("saving", "calibration done: closing the recording…")
-        self.controller.stop_recording(done=self._recorded)
-
-    def _recorded(self, result: RecordingResult) -> None:
-        from bci_app.session.training import train_calibration
-
-        fif = _fif_of(result, self.stream)
-        if fif is None:
-            return self._fail(
-                f"the recording of '{self.stream}' could not be exported ({result.stop_reason}); "
-                f"it is kept in {result.xdf}"
-            )
-        from bci_app.session.training import band_options
-
-        session = self.controller.session
-        plan, decoder = self.plan, self.decoder.currentText()
-        band = (self.band_low.value(), self.band_high.value()) if self.band_low.value() else None
-        out = _next_folder(session.folder, "calibration")
-        name = f"calibration-{session.info.subject}"
-        registry = self.controller.registry.root
-        self._set_stage("training", f"training {decoder} on {fif.name}…")
-
-        def work() -> CalibrationResult:
-            return train_calibration(
-                fif,
-                plan,
-                decoder=decoder,
-                name=name,
-                out=out,
-                registry_dir=registry,
-                options=band_options(decoder, band),
-            )
-
-        self.controller.tasks.run(
-            "calibration training", work, done=self._trained, failed=self._error
-        )
-
-    def _trained(self, result: CalibrationResult) -> None:
-        self.result = result
-        self.controller.session.add_model(result.record.ref)
-        self.result_label.setText(
-            f"{result.record.ref}: cross-validated accuracy {result.accuracy:.2f} "
-            f"(balanced {result.balanced_accuracy:.2f}, chance {result.chance:.2f}) on "
-            f"{result.n_trials} trials; run folder {result.folder}"
-        )
-        if self.feedback_trials.value() == 0:
-            return self._set_stage("done", "calibration done (no feedback trials asked)")
-        self._set_stage("loading", f"starting feedback with {result.record.ref}…")
-        self.controller.start_decoder(
-            result.record.name,
-            self.stream,
-            name=f"feedback-{os.getpid()}",
-            done=self._decoder_ready,
-            failed=self._error,
-        )
-
-    def _decoder_ready(self, live: LiveDecoder) -> None:
-        import pylsl
-
-        self.live = live
-        card = live.runner.card
-        self.smoother = FeedbackSmoother(card.output_names)
-        self.score = FeedbackScore(tuple(card.output_names))
-        count = self.feedback_trials.value()
-        now = pylsl.local_clock()
-        if self.participant is not None:
-            ahead = now - self.start_time + _START_DELAY_S
-            trials = [t for t in self.participant.trials if t.fixation > ahead][:count]
-            start = self.start_time
-        else:
-            per_class = -(-count // len(self.plan.classes))
-            feedback_plan = replace(self.plan, trials_per_class=per_class, seed=self.plan.seed + 1)
-            trials = build_schedule(feedback_plan)[:count]
-            start = now + _START_DELAY_S
-        if not trials:
-            return self._fail("the simulated recording has no trials left for feedback")
-        self.runner = CueRunner(_renumber(trials), start)
-        self._set_stage("feedback", f"feedback: {len(trials)} trials with {live.runner.ref}")
-        if self.adapt.isChecked():
-            self._start_adaptation()
-
-    def _start_adaptation(self) -> None:
-        from bci_app.session.adaptation import OnlineAdaptation, adapts_online, feedback_epochs
-
-        decoder, result = self.decoder.currentText(), self.result
-        inlet, cues = self.controller.inlet(self.stream), self.controller.inlet(self._cue_name)
-        if not isinstance(inlet, SignalInlet) or not isinstance(cues, MarkerInlet):
-            return
-        card, plan, registry = self.live.runner.card, self.plan, self.controller.registry.root
-
-        def prepare():
-            if not adapts_online(decoder):
-                return None
-            adaptation = OnlineAdaptation(result.folder, result.record.name, registry)
-            return adaptation, feedback_epochs(inlet.buffer, cues.markers, card, plan)
-
-        def ready(prepared) -> None:
-            if prepared is not None:
-                self.adaptation, self.epochs = prepared
-                self.status.setText(self.status.text() + "; adapting online after each trial")
-
-        self.controller.tasks.run("online adaptation", prepare, done=ready, failed=self._error)
-
-    def _feedback_event(self, event) -> None:
-        if event.phase is Phase.CUE:
-            self.smoother.reset()
-            self.score.end_trial()
-            plan = self.plan
-            self.score.begin_trial(
-                event.trial.label, event.time + plan.tmax, event.time + plan.task_s + _LATE_S
-            )
-        elif event.phase is Phase.REST:
-            self._adapt()
-        elif event.phase is Phase.DONE:
-            self.score.end_trial()
-
-    def _feedback_values(self, phase: Phase) -> np.ndarray | None:
-        predictions = self.live.predictions
-        while predictions:
-            prediction = predictions.popleft()
-            self.smoother.update(prediction.outputs, prediction.timestamp)
-            self.score.add(prediction.outputs, prediction.timestamp)
-        return self.smoother.value if phase in (Phase.CUE, Phase.IMAGERY) else None
-
-    def _adapt(self) -> None:
-        if self.adaptation is None or self._adapting:
-            return
-        adaptation, epochs = self.adaptation, self.epochs
-        self._adapting = True
-
-        def work():
-            found = epochs.read()
-            if not found:
-                return None
-            data = np.stack([epoch.data for epoch in found])
-            return adaptation.update(data, [epoch.marker.value for epoch in found])
-
-        def done(outcome) -> None:
-            self._adapting = False
-            if outcome is not None:
-                self.adaptations.append(outcome)
-
-        def failed(error: BaseException) -> None:
-            self._adapting = False
-            self.controller.notice.emit("error", f"online adaptation failed: {error}")
-
-        self.controller.tasks.run("adapt", work, done=done, failed=failed)
-
-    def _score_text(self) -> str:
-        if self.score is None or not self.score.decisions:
-            return ""
-        return f"{self.score.hits}/{len(self.score.decisions)} hits"
-
-    def _feedback_done(self) -> None:
-        self.runner = None
-        adapted = ""
-        if self.adaptations:
-            last = self.adaptations[-1]
-            version = last.record.ref if last.record else "refused"
-            adapted = f"; {len(self.adaptations)} online updates (last: {version}, drift {last.drift:.3f})"
-        accuracy = self.score.accuracy if self.score else float("nan")
-        self._set_stage("done", f"feedback done: {self._score_text()} ({accuracy:.0%}){adapted}")
-        for display in self._displays():
-            display.show_state(None, caption=f"done: {self._score_text()}")
-
-    # -- ending ---------------------------------------------------------------------------------
-
-    def abort(self) -> None:
-        """Stop the run; a calibration recording is closed cleanly (its data kept)."""
-        self.runner = None
-        if self.stage in ("starting", "waiting", "calibration") and self.controller.recording:
-            self.controller.stop_recording()
-        self._stop_feedback()
-        self._set_stage("idle", "aborted")
-
-    def _stop_feedback(self) -> None:
-        if self.live is not None:
-            self.controller.stop_decoder(self.live.name)
-            self.live = None
-        self.adaptation = self.epochs = None
-
-    def _error(self, error: BaseException) -> None:
-        self._fail(str(error))
-
-    def _fail(self, text: str) -> None:
-        if self.stage in ("starting", "waiting", "calibration") and self.controller.recording:
-            self.controller.stop_recording()
-        self.runner = None
-        self._set_stage("failed", text)
-        self.status.setStyleSheet(f"color: {self.theme.bad};")
-
-    def _set_stage(self, stage: str, text: str) -> None:
-        self.stage = stage
-        self.status.setText(text)
-        self.status.setStyleSheet("")
-        running = stage not in ("idle", "done", "failed")
-        self.start_button.setEnabled(not running)
-        self.abort_button.setEnabled(running)
-        if stage in ("preparing", "starting", "waiting"):
-            self.display.show_state(None, caption=text)
-
     def close_streams(self) -> None:
-        """Remove the cue stream from the network."""
-        if self._cue_outlet is not None:
-            self._cue_outlet.close()
+        """End a running run and remove the cue stream from the network."""
+        self.run.close()
 
     def set_theme(self, theme: Theme) -> None:
         """Recolour for ``theme``."""
         self.theme = theme
-
-
-def _fif_of(result: RecordingResult, stream: str) -> Path | None:
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", stream).strip("-")
-    return next((path for path in result.fif if path.name.endswith(f"_{safe}_raw.fif")), None)
-
-
-def _next_folder(parent: Path, prefix: str) -> Path:
-    index = 1
-    while (parent / f"{prefix}-{index:02d}").exists():
-        index += 1
-    return parent / f"{prefix}-{index:02d}"
-
-
-def _renumber(trials: list[CueTrial]) -> list[CueTrial]:
-    return [replace(trial, index=index) for index, trial in enumerate(trials)]
 
 
 def _int_box(low: int, high: int, value: int) -> QSpinBox:

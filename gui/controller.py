@@ -9,17 +9,17 @@ the objects' state from their timers.
 from __future__ import annotations
 
 import itertools
-from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from acquisition.markers import MarkerBuffer
 from acquisition.session import AcquisitionSession
 from bci_app.models.registry import ModelRegistry
+from bci_app.session.child import ChildTask
+from bci_app.session.live import LiveDecoder
 from bci_app.session.metadata import SessionInfo, default_sessions_dir
 from bci_app.session.recording import SessionRecorder
 
@@ -31,21 +31,10 @@ if TYPE_CHECKING:
     from acquisition.player import Player
     from acquisition.recorder import RecordingResult
     from acquisition.streaminfo import StreamDescription
-    from bci_app.inference.engine import InferenceEngine
-    from bci_app.inference.prediction import Prediction
-    from bci_app.inference.runner import DecoderRunner
+    from bci_app.session.staging import StagedJob
 
 OPERATOR_STREAM = "operator"
-
-
-@dataclass
-class LiveDecoder:
-    """One model decoding one stream: its engine, runner and the predictions not yet drawn."""
-
-    name: str
-    engine: InferenceEngine
-    runner: DecoderRunner
-    predictions: deque[Prediction] = field(default_factory=lambda: deque(maxlen=5000))
+__all__ = ["Controller", "LiveDecoder"]
 
 
 class Controller(QObject):
@@ -66,6 +55,7 @@ class Controller(QObject):
     decoders_changed = Signal()
     recording_changed = Signal()
     session_changed = Signal()
+    trainings_changed = Signal()  # a training started, progressed or ended
     notice = Signal(str, str)  # level (info, warning, error), text
 
     def __init__(self, settings: Settings, *, buffer_seconds: float = 60.0) -> None:
@@ -82,6 +72,9 @@ class Controller(QObject):
         self.recorder_options: dict[str, Any] = {}
         self.discovered: list[StreamDescription] = []
         self.pending: set[str] = set()  # streams being opened
+        self.trainings: list[ChildTask] = []
+        self._training_timer = QTimer(self)
+        self._training_timer.timeout.connect(self._poll_trainings)
         self._log_numbers = itertools.count(1)
 
     # -- paths ----------------------------------------------------------------------------------
@@ -168,6 +161,7 @@ class Controller(QObject):
         source: str = "",
         connect: bool = True,
         done: Callable[[Player], None] | None = None,
+        failed: Callable[[BaseException], None] | None = None,
         **player_options: Any,
     ) -> None:
         """Load a recording with ``load()`` and stream it as ``name`` (in a worker).
@@ -186,6 +180,8 @@ class Controller(QObject):
             Open the stream (and its markers) once it plays.
         done : callable, optional
             Called with the started player.
+        failed : callable, optional
+            Called with the error when it cannot start (after the notice).
         **player_options
             Passed to :class:`~acquisition.player.Player`.
         """
@@ -209,10 +205,12 @@ class Controller(QObject):
             if done is not None:
                 done(player)
 
-        def failed(error: BaseException) -> None:
+        def not_started(error: BaseException) -> None:
             self.notice.emit("error", f"could not play {source or name}: {error}")
+            if failed is not None:
+                failed(error)
 
-        self.tasks.run(f"player {name}", start, done=started, failed=failed)
+        self.tasks.run(f"player {name}", start, done=started, failed=not_started)
 
     def stop_player(self, name: str) -> None:
         """Stop a player (in a worker): its streams disappear, as an amplifier unplugged."""
@@ -267,7 +265,7 @@ class Controller(QObject):
             except Exception:
                 engine.stop()
                 raise
-            live = LiveDecoder(runner_name, engine, runner)
+            live = LiveDecoder(runner_name, engine, runner, locked=markers is not None)
             engine.subscribe(live.predictions.append)
             engine.start()
             return live
@@ -311,7 +309,11 @@ class Controller(QObject):
         """Return True while recording."""
         return self.session is not None and self.session.recording
 
-    def start_recording(self, done: Callable[[Path], None] | None = None) -> None:
+    def start_recording(
+        self,
+        done: Callable[[Path], None] | None = None,
+        failed: Callable[[BaseException], None] | None = None,
+    ) -> None:
         """Start recording every open stream (in a worker)."""
         if self.session is None:
             self.notice.emit("error", "start a session before recording")
@@ -323,9 +325,13 @@ class Controller(QObject):
             if done is not None:
                 done(path)
 
-        self.tasks.run("start recording", self.session.start, done=started)
+        self.tasks.run("start recording", self.session.start, done=started, failed=failed)
 
-    def stop_recording(self, done: Callable[[RecordingResult], None] | None = None) -> None:
+    def stop_recording(
+        self,
+        done: Callable[[RecordingResult], None] | None = None,
+        failed: Callable[[BaseException], None] | None = None,
+    ) -> None:
         """Stop the recording cleanly (footers, FIF copies) in a worker."""
         session = self.session
         if session is None or session.recorder is None:
@@ -339,7 +345,55 @@ class Controller(QObject):
             if done is not None:
                 done(result)
 
-        self.tasks.run("stop recording", session.stop, done=stopped)
+        self.tasks.run("stop recording", session.stop, done=stopped, failed=failed)
+
+    # -- training -------------------------------------------------------------------------------
+
+    def train(
+        self,
+        label: str,
+        job: StagedJob,
+        *,
+        progress: Callable[[str], None] | None = None,
+        done: Callable[[Any], None],
+        failed: Callable[[BaseException], None] | None = None,
+    ) -> ChildTask:
+        """Run the training ``job`` in a child process, polled from a timer on this thread.
+
+        The desktop keeps drawing and acquiring meanwhile; :attr:`trainings_changed` tells
+        the panels of its progress. A failure (or the child's death) becomes an error notice
+        before ``failed`` is called.
+        """
+
+        def progressed(text: str) -> None:
+            if progress is not None:
+                progress(text)
+            self.trainings_changed.emit()
+
+        def broke(error: BaseException) -> None:
+            self.notice.emit("error", f"training {label}: {error}")
+            if failed is not None:
+                failed(error)
+
+        task = ChildTask(label, job, progress=progressed, done=done, failed=broke)
+        self.trainings.append(task)
+        self._training_timer.start(100)
+        self.trainings_changed.emit()
+        return task
+
+    def _poll_trainings(self) -> None:
+        for task in self.trainings:
+            task.poll()
+        running = [task for task in self.trainings if task.running]
+        if len(running) != len(self.trainings):
+            self.trainings = running
+            self.trainings_changed.emit()
+        if not running:
+            self._training_timer.stop()
+
+    def notify(self, level: str, text: str) -> None:
+        """Tell the user (``info``, ``warning``, ``error``): the log and the status bar."""
+        self.notice.emit(level, text)
 
     def marker(self, text: str) -> None:
         """Send an operator marker (into the recording when recording), drawn on the traces."""
@@ -359,7 +413,14 @@ class Controller(QObject):
     # -- shutdown -------------------------------------------------------------------------------
 
     def shutdown(self) -> None:
-        """Stop everything (a recording must have been stopped cleanly before)."""
+        """Stop everything (a recording must have been stopped cleanly before).
+
+        A training under way is killed: nothing of it reaches the registry.
+        """
+        self._training_timer.stop()
+        for task in self.trainings:
+            task.cancel()
+        self.trainings.clear()
         for name in list(self.decoders):
             live = self.decoders.pop(name)
             live.engine.stop()

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from bci_app.session.demo import DEMO_CLASSES, DEMO_RECORDING, demo_model, demo_workdir
+from bci_app.models.registry import ModelRecord
+from bci_app.session.demo import DEMO_CLASSES, DEMO_MODEL, DEMO_RECORDING, DemoJob, demo_workdir
 from bci_app.session.sources import PlaySource, load_source
 
 from .main_window import MainWindow
@@ -14,10 +13,11 @@ def start_demo(window: MainWindow) -> None:
     """Prepare the demonstration model (training it the first time) and play the recording.
 
     Once both the signal and its markers are open, the model decodes the window after each
-    marker; everything runs in worker threads, the window stays live meanwhile.
+    marker. The first time, the model trains in a child process while the window stays live
+    and the decoder panel shows the training's progress.
     """
     controller = window.controller
-    registry = controller.registry.root
+    registry = controller.registry
     source = PlaySource("recording", DEMO_RECORDING)
     state: dict[str, object] = {}
 
@@ -36,16 +36,18 @@ def start_demo(window: MainWindow) -> None:
         window.decoder.marker_values.setText(",".join(DEMO_CLASSES))
         window.decoder.start()
 
-    def model_ready(record) -> None:
+    def model_ready(record: ModelRecord) -> None:
         state["model"] = record
         controller.notice.emit("info", f"demo model {record.ref} ready")
         maybe_decode()
 
     controller.stream_opened.connect(maybe_decode)
-    controller.notice.emit(
-        "info", "demo: preparing the model (trained once, a few minutes the first time)…"
-    )
-    controller.tasks.run(
-        "demo model", lambda: demo_model(Path(registry), demo_workdir()), done=model_ready
-    )
+    if DEMO_MODEL in registry.names():
+        model_ready(registry.get(DEMO_MODEL))
+    else:
+        controller.notice.emit(
+            "info", "demo: training the model once (a minute or two), the window stays live…"
+        )
+        job = DemoJob(registry.root, demo_workdir() / DEMO_MODEL)
+        controller.train("demo model", job, done=model_ready)
     controller.play(lambda: load_source(source), DEMO_RECORDING, loop=True, source=source.origin)

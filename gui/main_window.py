@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from .calibration_panel import CalibrationPanel
 from .controller import Controller
-from .decoder_panel import DecoderPanel
+from .decoder.panel import DecoderPanel
 from .log_panel import LogPanel
 from .session_panel import SessionPanel
 from .settings import Settings

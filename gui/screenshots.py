@@ -8,8 +8,9 @@ the demonstration (the real MEG/EEG recording decoded live), the overview and sp
 views, a recording session with markers, a stream loss, a model that does not fit its
 stream, a calibration with a simulated participant then its feedback, and the light theme.
 Each view is captured from the X server (``xwd -root``) and converted to PNG by ImageMagick.
-Needs ``apt-get install xvfb libxcb-icccm4 libxcb-keysyms1 x11-apps imagemagick``. The first
-run trains the demonstration model (a few minutes); later runs reuse it.
+Needs ``apt-get install xvfb x11-apps imagemagick`` and Qt's X11 libraries (the README's
+desktop section lists them; ``.ci/run`` installs them). The first run trains the demonstration
+model (a minute or two); later runs reuse it.
 """
 
 from __future__ import annotations
@@ -28,15 +29,17 @@ CONVERT = "/usr/bin/convert"  # ImageMagick's; another ``convert`` may come firs
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_xvfb(display: str) -> subprocess.Popen:
-    """Start Xvfb on ``display`` and wait for its socket."""
+def start_xvfb(display: str, size: tuple[int, int] = SIZE) -> subprocess.Popen:
+    """Start Xvfb on ``display`` (a screen of ``size`` pixels) and wait for its socket."""
+    from .platform_check import XCB_PACKAGES
+
     if shutil.which("Xvfb") is None:
-        raise SystemExit("Xvfb is missing: apt-get install xvfb libxcb-icccm4 libxcb-keysyms1")
+        raise SystemExit(f"Xvfb is missing: apt-get install xvfb {' '.join(XCB_PACKAGES)}")
     socket = Path(f"/tmp/.X11-unix/X{display.lstrip(':')}")
     if socket.exists():
         raise SystemExit(f"display {display} is in use; choose another with --display")
     server = subprocess.Popen(
-        ["Xvfb", display, "-screen", "0", f"{SIZE[0]}x{SIZE[1]}x24", "-nolisten", "tcp"],
+        ["Xvfb", display, "-screen", "0", f"{size[0]}x{size[1]}x24", "-nolisten", "tcp"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -1,5 +1,6 @@
 """Test-wide settings: everything the tests write goes to temporary directories, LSL stays on
-this host, Qt renders offscreen."""
+this host, Qt renders offscreen (or on the platform ``BCI_APP_TEST_QT_PLATFORM`` names: ``xcb``
+for the pass on a real X server, see ``make test-x11``)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ atexit.register(shutil.rmtree, _SANDBOX, ignore_errors=True)
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = "1"
 os.environ["LSLAPICFG"] = str(Path(__file__).with_name("lsl_api.cfg"))
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ["QT_QPA_PLATFORM"] = os.environ.get("BCI_APP_TEST_QT_PLATFORM", "offscreen")
 os.environ["MPLBACKEND"] = "Agg"
 os.environ["BCI_APP_DATA"] = str(_SANDBOX / "data")
+os.environ["BCI_APP_MODELS"] = str(_SANDBOX / "models")
 os.environ["XDG_CONFIG_HOME"] = str(_SANDBOX / "config")
 os.environ["XDG_CACHE_HOME"] = str(_SANDBOX / "cache")
 os.environ["_MNE_FAKE_HOME_DIR"] = str(_SANDBOX / "home")
@@ -75,3 +77,61 @@ def write_toy_recording():
 def toy_recording(tmp_path):
     """Return the path of a small labelled FIF recording in a temporary folder."""
     return _write_toy_recording(tmp_path / "toy_raw.fif")
+
+
+def write_recording(
+    path: Path,
+    *,
+    seconds: float = 20.0,
+    sfreq: float = 250.0,
+    n_eeg: int = 4,
+    extra_types: tuple[str, ...] = (),
+    seed: int = 0,
+) -> Path:
+    """Write a FIF (or EDF, by suffix) recording of noise plus a 10 Hz rhythm, in volts."""
+    import mne
+
+    rng = np.random.default_rng(seed)
+    n_times = round(seconds * sfreq)
+    types = ["eeg"] * n_eeg + list(extra_types)
+    names = [f"EEG{index:02d}" for index in range(n_eeg)]
+    names += [f"{kind.upper()}{index:02d}" for index, kind in enumerate(extra_types)]
+    time = np.arange(n_times) / sfreq
+    data = rng.standard_normal((len(types), n_times)) * 10e-6
+    data[:n_eeg] += 20e-6 * np.sin(2 * np.pi * 10.0 * time + rng.uniform(0, 6, (n_eeg, 1)))
+    scales = {"mag": 1e-12, "grad": 1e-10, "stim": 0.0}
+    for row, kind in enumerate(extra_types, start=n_eeg):
+        data[row] = rng.standard_normal(n_times) * scales.get(kind, 10e-6)
+    raw = mne.io.RawArray(data, mne.create_info(names, sfreq, types), verbose="error")
+    if path.suffix == ".edf":
+        mne.export.export_raw(path, raw, fmt="edf", overwrite=True, verbose="error")
+    else:
+        raw.save(path, overwrite=True, verbose="error")
+    return path
+
+
+@pytest.fixture
+def make_recording():
+    """Return :func:`write_recording`."""
+    return write_recording
+
+
+@pytest.fixture(scope="session")
+def eeg_corpus(tmp_path_factory) -> Path:
+    """A folder of three short EEG recordings (FIF and EDF, 250 and 256 Hz)."""
+    folder = tmp_path_factory.mktemp("corpus")
+    write_recording(folder / "a_raw.fif", seconds=24, seed=0)
+    write_recording(folder / "b_raw.fif", seconds=16, sfreq=256.0, seed=1)
+    (folder / "sub").mkdir()
+    write_recording(folder / "sub" / "c.edf", seconds=20, seed=2)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def seeg_bids(tmp_path_factory) -> Path:
+    """A small BIDS-iEEG data set of the word-reading simulator: 2 subjects, 4 words, 400 Hz."""
+    from decoders.simulators.seeg_words import SeegWords
+
+    root = tmp_path_factory.mktemp("seeg_bids")
+    SeegWords(seed=0, n_subjects=2, n_words=4, repeats=4, sfreq=400.0).write_bids(root, rest_s=14)
+    return root

@@ -2,7 +2,7 @@
 
 From the bottom up: ``acquisition`` imports nothing of ours; the model format and registry
 (``bci_app.models``, with ``bci_app.errors``) import only ``acquisition``; ``decoders`` may
-use those; ``federated`` may use ``decoders`` too; the rest of ``bci_app`` (CLI, sessions,
+use those (and the alarm policy that travels in a forecasting model's card); ``federated`` may use ``decoders`` too; the rest of ``bci_app`` (CLI, sessions,
 the live path) may use every room below it, except that the live path
 (``bci_app.inference``) never reaches ``decoders`` or ``federated``; ``gui`` uses
 ``bci_app`` and ``acquisition``. The CLI's lazy launch of the desktop is the one entry
@@ -19,7 +19,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 OURS = ("acquisition", "bci_app", "decoders", "federated", "gui")
 
-MODEL_FORMAT = ("bci_app.models.format", "bci_app.models.registry", "bci_app.errors")
+MODEL_FORMAT = (
+    "bci_app.models.format",
+    "bci_app.models.registry",
+    "bci_app.models.alarm",
+    "bci_app.errors",
+)
 
 # (module prefix, what it may import of ours besides itself); the longest prefix applies.
 RULES = {

@@ -22,6 +22,8 @@ COMMANDS = (
     "evaluate",
     "compare",
     "zoo",
+    "pretrain",
+    "anomaly",
     "export",
     "run",
     "models",
@@ -53,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``bci-app`` command and return its exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # the command as typed, for commands that start copies of themselves
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:

@@ -12,8 +12,17 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--data",
         required=True,
-        help="catalog name (bci-app data list), simulate:TASK, a recording, a file of trials "
-        "(.ts, -epo.fif, .npz), a BIDS folder, or a folder of class sub-folders",
+        help="catalog name (bci-app data list), simulate:TASK or "
+        "'simulate:TASK?KEY=VALUE&KEY=VALUE' (options: bci-app data list), a recording, a "
+        "file of trials (.ts, -epo.fif, .npz), a BIDS folder, a folder of class sub-folders, "
+        "or a CHB-MIT folder (chbNN/ with its summary)",
+    )
+    group.add_argument(
+        "--sim-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="simulator option, added to simulate:TASK (repeat; bci-app data list)",
     )
     group.add_argument("--classes", nargs="+", help="event names used as classes")
     group.add_argument("--label-file", type=Path, help="CSV/TSV with onset,label columns")
@@ -30,6 +39,14 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         help="unit of trial files that lack it (.ts): V, mV, uV (default), nV, T, pT, fT",
     )
     group.add_argument(
+        "--forecast",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="seizure-forecasting setting for seizure recordings (sph_s, sop_s, "
+        "interictal_gap_s, monitoring_s, k, n, threshold, ...; see the README)",
+    )
+    group.add_argument(
         "--crop",
         nargs=2,
         type=float,
@@ -40,16 +57,19 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
 
 def data_request(args: argparse.Namespace):
     """Return the :class:`~decoders.training.sources.DataRequest` the options describe."""
-    from decoders.training.sources import DataRequest
+    from decoders.training.sources import DataRequest, with_simulator_options
+
+    from .train import parse_options
 
     return DataRequest(
-        source=args.data,
+        source=with_simulator_options(args.data, args.sim_option),
         classes=tuple(args.classes) if args.classes else None,
         label_file=args.label_file,
         tmin=args.tmin,
         tmax=args.tmax,
         window_s=args.window_s,
         crop=tuple(args.crop) if args.crop else None,
+        forecast=parse_options(getattr(args, "forecast", [])),
         test_source=getattr(args, "test_data", None),
         sfreq=args.sfreq,
         unit=args.unit,

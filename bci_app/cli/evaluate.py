@@ -27,7 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load, check channels/rate/length against the card, predict and print metrics."""
     from decoders.checkpoint import load_decoder
+    from decoders.datasets.forecast_windows import ForecastSettings, corpus_trials
     from decoders.datasets.matching import TrialShape, match_trials
+    from decoders.datasets.seizures import SeizureCorpus
     from decoders.datasets.trials import OfficialSplit
     from decoders.evaluation.metrics import classification_metrics
     from decoders.training.sources import load_training_data
@@ -38,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
         data = {"test": data.test, "train": data.train}.get(args.part) or data.train.concat(
             data.test
         )
+    elif isinstance(data, SeizureCorpus):  # a forecaster: its windows, labelled as it was
+        saved = card.extra.get("forecasting", {}).get("settings", {})
+        data = corpus_trials(data, ForecastSettings.from_options(saved))
     spec = decoder.input_spec_
     target = TrialShape(
         spec.ch_names, spec.sfreq, spec.n_times, tuple(card.output["names"]), card.decoder

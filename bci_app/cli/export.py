@@ -1,9 +1,11 @@
-"""``bci-app export``: a trained decoder to ONNX, parity checked, optionally int8 and registered."""
+"""``bci-app export``: a trained decoder to ONNX, parity checked, registered, optionally int8."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -13,13 +15,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="export a trained decoder to ONNX (parity checked) and register it",
         description=(
             "Export the decoder of a checkpoint folder (weights.pt + card.json, as written by "
-            "`bci-app train`) to ONNX with its card in the metadata. ONNX Runtime is compared "
-            "with torch on fresh random inputs; the export fails if the max relative error "
-            "exceeds 1e-4."
+            "`bci-app train`) to ONNX with its card and a content hash in the metadata, and "
+            "register it in the model registry as the next version of NAME (default: the "
+            "checkpoint folder's name). ONNX Runtime is compared with torch on fresh random "
+            "inputs; the export fails if the max relative error exceeds 1e-4."
         ),
     )
     parser.add_argument("checkpoint", help="checkpoint folder")
-    parser.add_argument("-o", "--output", required=True, help="the .onnx file to write")
+    parser.add_argument(
+        "-o", "--output", help="the .onnx file to write (default: CHECKPOINT/model.onnx)"
+    )
     parser.add_argument(
         "--int8",
         action="store_true",
@@ -40,21 +45,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="forbid the live path to resample a stream at another rate to the model's",
     )
-    parser.add_argument("--register", metavar="NAME", help="register the export under NAME")
+    naming = parser.add_mutually_exclusive_group()
+    naming.add_argument(
+        "--register",
+        metavar="NAME",
+        help="model name in the registry (default: the checkpoint folder's name)",
+    )
+    naming.add_argument(
+        "--no-register", action="store_true", help="only write the file; register nothing"
+    )
     parser.add_argument("--registry", help="registry directory (default: $BCI_APP_MODELS)")
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Export, report parity (and int8 accuracy), register when asked."""
-    from pathlib import Path
+def model_name(checkpoint: Path) -> str:
+    """Return the default registry name of a checkpoint folder's export (its folder name)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", checkpoint.resolve().name).strip("-.")
+    return name or "model"
 
+
+def run(args: argparse.Namespace) -> int:
+    """Export, report parity (and int8 accuracy), register unless told not to."""
     from bci_app.errors import LiveError
     from bci_app.models.registry import ModelRegistry
     from decoders.export.onnx_export import ExportError, export_checkpoint
     from decoders.export.parity import ParityError
 
-    checkpoint, output = Path(args.checkpoint), Path(args.output)
+    checkpoint = Path(args.checkpoint)
+    output = Path(args.output) if args.output else checkpoint / "model.onnx"
     if not (checkpoint / "card.json").is_file():
         print(
             f"bci-app: error: {checkpoint}: not a checkpoint folder (no card.json)", file=sys.stderr
@@ -72,15 +90,18 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as error:  # validation trials that do not fit the model
             print(f"bci-app: error: {error}", file=sys.stderr)
             return 1
-    if args.register:
-        try:
-            record = ModelRegistry(Path(args.registry) if args.registry else None).register(
-                output, args.register
-            )
-        except LiveError as error:
-            print(f"bci-app: error: {error}", file=sys.stderr)
-            return 1
-        print(f"registered as {record.ref} (sha256 {record.sha256[:16]}...)")
+    if args.no_register:
+        print(f"not registered; to run it: bci-app models add {output} --name NAME")
+        return 0
+    registry = ModelRegistry(Path(args.registry) if args.registry else None)
+    try:
+        record = registry.register(output, args.register or model_name(checkpoint))
+    except LiveError as error:
+        print(f"bci-app: error: {error}", file=sys.stderr)
+        return 1
+    print(f"registered as {record.ref} in {registry.root} (sha256 {record.sha256[:16]}...)")
+    where = f" --registry {args.registry}" if args.registry else ""
+    print(f"run it with: bci-app run --stream STREAM --model {record.name}{where}")
     return 0
 
 

@@ -2,11 +2,12 @@
 
 A deployment, on one or more machines::
 
+    bci-app fed init example                                         # a working example
     bci-app fed certs --out certs --node site-a --node site-b --host server.example.org
     bci-app fed superlink --certs certs --state server-state        # on the server
     bci-app fed register --certs certs certs/supernodes/site-a.pub  # once per site
     bci-app fed supernode --site site-a.toml --superlink server.example.org:9092
-        --ca certs/ca.crt --key certs/supernodes/site-a                # at each site
+        --certs certs                                                # at each site
     bci-app fed run --config federation.toml --certs certs          # start training
 
 TLS and SuperNode authentication are on unless ``--insecure`` is given. ``bci-app fed
@@ -30,12 +31,36 @@ if TYPE_CHECKING:
 
 DEFAULT_PORT = 9092
 DEFAULT_CONNECTION = "bci-app"
+LOOPBACK = "127.0.0.1"
+"""Where a SuperNode's own API listens (its ClientApp processes connect there)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``fed`` command and its subcommands."""
-    parser = subparsers.add_parser("fed", help="federated training on Flower")
+    parser = subparsers.add_parser(
+        "fed",
+        help="federated training on Flower",
+        description="Federated training on Flower, over TLS with authenticated SuperNodes. "
+        "Start with `bci-app fed init DIR`: it writes a working example and prints the "
+        "commands that run it on this host (federated/README.md: on several hosts).",
+    )
     commands = parser.add_subparsers(dest="fed_command", required=True, metavar="SUBCOMMAND")
+
+    init = commands.add_parser(
+        "init",
+        help="write a working example: certificates, site files, federation files",
+        description="Write a working example deployment into DIR: a CA, the SuperLink's "
+        "certificate and a key pair per site (certs/), three site files on the simulator "
+        "(simulated/) and three on the real HandMovementDirection set (hand-movement/), and "
+        "a federation file for each, every option commented; then print the commands that "
+        "run it on this host.",
+    )
+    init.add_argument("folder", type=Path, metavar="DIR", help="folder to write")
+    init.add_argument(
+        "--host", action="append", default=[], help="extra SuperLink name or address (repeat)"
+    )
+    init.add_argument("--force", action="store_true", help="write the files again")
+    init.set_defaults(handler=_guarded(_init))
 
     certs = commands.add_parser("certs", help="create a CA, the SuperLink's certificate and keys")
     certs.add_argument("--out", type=Path, required=True, help="folder to write")
@@ -59,7 +84,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     supernode = commands.add_parser("supernode", help="start one site's SuperNode")
     supernode.add_argument("--site", type=Path, required=True, help="site file (TOML)")
     supernode.add_argument("--superlink", required=True, help="SuperLink host:port")
-    supernode.add_argument("--port", type=int, default=9094, help="the SuperNode's own port")
+    supernode.add_argument(
+        "--port",
+        type=int,
+        help="the SuperNode's own port on 127.0.0.1 (its ClientApps connect there; each "
+        "SuperNode of a host needs its own; default: a free one)",
+    )
     supernode.add_argument(
         "--config", type=Path, help="federation file: check and cache the site's trials first"
     )
@@ -108,7 +138,12 @@ def _security(parser: argparse.ArgumentParser, *, key: bool) -> None:
     parser.add_argument("--certs", type=Path, help="folder made by `bci-app fed certs`")
     if key:
         parser.add_argument("--ca", type=Path, help="CA certificate (default: CERTS/ca.crt)")
-        parser.add_argument("--key", type=Path, help="this SuperNode's private key")
+        parser.add_argument(
+            "--key",
+            type=Path,
+            help="this SuperNode's private key (default: CERTS/supernodes/SITE, SITE the "
+            "site file's name)",
+        )
     parser.add_argument(
         "--insecure",
         action="store_true",
@@ -134,6 +169,39 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _init(args: argparse.Namespace) -> int:
+    from federated.deploy.certs import DEFAULT_HOSTS
+    from federated.deploy.example import REAL, SIMULATED, write_example
+
+    hosts = tuple(dict.fromkeys([*DEFAULT_HOSTS, *args.host]))
+    try:
+        example = write_example(args.folder, hosts=hosts, force=args.force)
+    except FileExistsError as error:
+        raise _UsageError(str(error)) from None
+    certs = example.certs.folder
+    print(f"wrote {example.folder}/:")
+    print(f"  {certs}/: CA, SuperLink certificate (names: {', '.join(hosts)}), site keys")
+    for kind in (SIMULATED, REAL):
+        files = ", ".join(path.name for path in example.site_files[kind])
+        print(f"  {example.site_files[kind][0].parent}/: {files}")
+        print(f"  {example.federations[kind]}")
+    print("\nOn this host, each command in its own terminal (or with & at the end):")
+    print(f"  bci-app fed superlink --certs {certs} --state {example.folder}/superlink-state")
+    print(f"  bci-app fed register --certs {certs} {certs}/supernodes/*.pub")
+    for site in example.site_files[SIMULATED]:
+        print(
+            f"  bci-app fed supernode --site {site} --superlink 127.0.0.1:{DEFAULT_PORT} "
+            f"--certs {certs}"
+        )
+    print(f"  bci-app fed run --config {example.federations[SIMULATED]} --certs {certs}")
+    print(
+        f"For the real-data sites: `bci-app data fetch` once, then the site files of "
+        f"{example.site_files[REAL][0].parent}/ and {example.federations[REAL]}.\n"
+        "On several machines: see federated/README.md (what each machine needs)."
+    )
+    return 0
+
+
 def _certs(args: argparse.Namespace) -> int:
     from federated.deploy.certs import DEFAULT_HOSTS, make_certificates
 
@@ -146,9 +214,15 @@ def _certs(args: argparse.Namespace) -> int:
 
 
 def _superlink(args: argparse.Namespace) -> int:
+    from federated.deploy.network import port_in_use
     from federated.deploy.processes import flower_environment, superlink_command
 
     certs = _certificates(args)
+    if port_in_use(args.host, args.port):
+        raise _UsageError(
+            f"port {args.port} of {args.host} is in use (another SuperLink?): stop it, or "
+            "give another --port (and the same to the SuperNodes' --superlink)"
+        )
     database = None
     if args.state is not None:
         args.state.mkdir(parents=True, exist_ok=True)
@@ -158,8 +232,9 @@ def _superlink(args: argparse.Namespace) -> int:
 
 
 def _supernode(args: argparse.Namespace) -> int:
-    from federated.deploy.network import wait_reachable
+    from federated.deploy.network import free_port, port_in_use, wait_reachable
     from federated.deploy.processes import flower_environment, supernode_command
+    from federated.deploy.supervise import supervise
     from federated.sites.config import load_site
 
     site = load_site(args.site)
@@ -178,18 +253,58 @@ def _supernode(args: argparse.Namespace) -> int:
     if args.insecure:
         print("bci-app: warning: --insecure: no TLS, no SuperNode authentication", file=sys.stderr)
     else:
-        ca, key = args.ca or (args.certs / "ca.crt" if args.certs else None), args.key
+        ca = args.ca or (args.certs / "ca.crt" if args.certs else None)
+        key = args.key or (args.certs / "supernodes" / site.name if args.certs else None)
         if ca is None or key is None:
-            raise _UsageError("TLS needs --ca (or --certs) and --key, or --insecure")
+            raise _UsageError("TLS needs --ca and --key (or --certs), or --insecure")
         for path in (ca, key):
             if not Path(path).is_file():
                 raise _UsageError(f"{path}: file not found")
+    if args.port is None:
+        port = free_port()
+    elif port_in_use(LOOPBACK, args.port):
+        raise _UsageError(_port_taken(args.port))
+    else:
+        port = args.port
     wait_reachable(args.superlink, attempts=args.retries, first_delay=args.backoff)
-    command = supernode_command(args.superlink, site.path, port=args.port, ca=ca, private_key=key)
-    return _exec(command, flower_environment())
+    print(f"site {site.name}: SuperNode on port {port} of {LOOPBACK}", flush=True)
+    command = supernode_command(args.superlink, site.path, port=port, ca=ca, private_key=key)
+    status, failure = supervise(command, flower_environment(), _supernode_failures(args, key, port))
+    if failure is not None:
+        print(f"bci-app: error: {failure.explanation}", file=sys.stderr)
+        return 1
+    return status
+
+
+def _supernode_failures(args: argparse.Namespace, key: Path | None, port: int) -> list:
+    """Return the SuperNode failures bci-app explains in one line."""
+    from federated.deploy.supervise import KnownFailure
+
+    public = f"{key}.pub" if key is not None else "KEY.pub"
+    certs = f" --certs {args.certs}" if args.certs else " --certs CERTS"
+    return [
+        KnownFailure(
+            "[code: 2004]",
+            f"this node's key is not registered with the SuperLink {args.superlink} (it "
+            "refused to activate the SuperNode; the other cause, a SuperNode with the same "
+            f"key already connected, is in the SuperLink's log): run `bci-app fed register "
+            f"--superlink {args.superlink}{certs} {public}` where the SuperLink runs, then "
+            "start this SuperNode again",
+        ),
+        KnownFailure("address already in use", _port_taken(port)),
+    ]
+
+
+def _port_taken(port: int) -> str:
+    return (
+        f"port {port} of {LOOPBACK} is in use (another SuperNode on this host?): leave "
+        "--port out to pick a free one, or give another"
+    )
 
 
 def _register(args: argparse.Namespace) -> int:
+    import re
+
     from federated.deploy.processes import flower_environment, register_command
 
     _connect(args)
@@ -197,17 +312,50 @@ def _register(args: argparse.Namespace) -> int:
     for key in args.keys:
         if not key.is_file():
             raise _UsageError(f"{key}: file not found")
-        command = register_command(key, DEFAULT_CONNECTION, key.stem)
-        status |= subprocess.run(command, env=flower_environment(), check=False).returncode
+        site = key.name.removesuffix(".pub")
+        result = subprocess.run(
+            register_command(key, DEFAULT_CONNECTION, site),
+            env=flower_environment(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        registered = re.search(r"SuperNode (\d+) registered", result.stdout)
+        said = _flower_message(result.stderr) or _flower_message(result.stdout)
+        if result.returncode == 0 and registered:
+            print(f"{site}: registered as SuperNode {registered.group(1)} (key {key})")
+        elif "Public key already in use" in said:
+            print(f"{site}: already registered (key {key})")
+        else:
+            status = result.returncode or 1
+            reason = said or f"flwr exited with status {result.returncode}"
+            print(f"bci-app: error: {site} (key {key}) not registered: {reason}", file=sys.stderr)
     return status
 
 
+def _flower_message(text: str) -> str:
+    """Return what Flower's CLI said, without its box drawing and connection banner."""
+    lines = (line.strip(" \t│╭╮╰╯─") for line in text.splitlines())
+    kept = [
+        line
+        for line in lines
+        if line and line != "Error" and not line.startswith(("Using SuperLink", "─ Error"))
+    ]
+    return " ".join(kept)
+
+
 def _run(args: argparse.Namespace) -> int:
+    from federated.deploy.connection import flwr_home
     from federated.deploy.processes import flower_environment, run_command
     from federated.deploy.runs import run_config_path, write_run_config
 
     config = _federation(args)
     _connect(args)
+    print(
+        f"Flower's home: {flwr_home()} (config.toml: the connection '{DEFAULT_CONNECTION}'; "
+        "apps/: the Flower app, installed there by Flower for each run)",
+        flush=True,
+    )
     path = write_run_config(config, run_config_path(config))
     command = run_command(DEFAULT_CONNECTION, path, stream=not args.no_stream)
     status = subprocess.run(command, env=flower_environment(), check=False).returncode
@@ -276,11 +424,40 @@ def _exec(command: list[str], environment: dict[str, str]) -> int:
 
 
 def _report(config: FederationConfig, status: int) -> None:
+    """Print where the run's history and models are."""
+    import json
+
     history = Path(config.output_dir) / "history.json"
     if history.is_file():
         print(f"history: {history} (plot: {history.with_suffix('.png')})")
+        final = json.loads(history.read_text()).get("final") or {}
+        _report_models(config, final)
     if status:
         print(f"bci-app: flwr run exited with status {status}", file=sys.stderr)
+
+
+def _report_models(config: FederationConfig, final: dict) -> None:
+    """Print where the final models went: each site's registry, and the server's."""
+    models = final.get("models") or {}
+    if config.personalised:
+        print(
+            "personalised models stay at the sites (each site's registry_dir, else its "
+            "default registry); the server keeps only the shared layers, "
+            f"{(final.get('global') or {}).get('dir', config.output_dir)}/shared.npz:"
+        )
+    elif models:
+        print("site models (the global model with each site's test scores):")
+    for site, where in sorted(models.items()):
+        ref = where.get("ref") or "not exported"
+        registry = f" in the registry {where['registry']}" if where.get("registry") else ""
+        print(f"  {site}: {ref}{registry} (weights and card: {where.get('dir')})")
+    if not config.personalised and final.get("global"):
+        model = final["global"]
+        registry = config.registry_dir or "the default registry"
+        ref = f"{model['ref']} in {registry}" if model.get("ref") else "not exported"
+        print(f"global model: {ref} (weights and card: {model.get('dir')})")
+    for failure in final.get("failed") or []:
+        print(f"  {failure.get('site', failure.get('node'))}: no final model ({failure['reason']})")
 
 
 class _UsageError(ValueError):

@@ -22,30 +22,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Start the GUI, or explain why it cannot start."""
-    if not _display_available():
+    """Start the GUI, or explain in one message why it cannot start (exit code 2)."""
+    import importlib.util
+
+    if importlib.util.find_spec("PySide6") is None:
         print(
-            "bci-app: error: no display (DISPLAY, WAYLAND_DISPLAY unset); run it on a desktop, "
-            "or set QT_QPA_PLATFORM=offscreen to run without one",
-            file=sys.stderr,
-        )
-        return 1
-    try:
-        from gui.app import run as run_app
-    except ImportError as error:
-        print(
-            f"bci-app: error: the GUI needs the gui extra ({error}); "
+            "bci-app: error: the GUI needs the gui extra (PySide6 is not installed); "
             "install it with pip install 'bci-app[gui]'",
             file=sys.stderr,
         )
         return 1
+    from gui.platform_check import check_platform
+
+    check = check_platform()
+    if check.problem is not None:
+        print(check.problem, file=sys.stderr)
+        return 2
+    os.environ.setdefault("QT_QPA_PLATFORM", check.platform)  # the platform checked is used
+    from gui.app import run as run_app
+
     return run_app(demo=args.demo, theme=args.theme)
-
-
-def _display_available() -> bool:
-    """Return True when Qt has somewhere to draw."""
-    if sys.platform in ("win32", "darwin"):
-        return True
-    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal", "vnc"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))

@@ -24,7 +24,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"EEGLAB, BIDS, XDF) or a real recording by name ({', '.join(RECORDINGS)}).",
     )
     parser.add_argument("source", nargs="?", help="file, BIDS folder or recording name")
-    parser.add_argument("--simulate", metavar="TASK", help="stream a simulator instead of a file")
+    parser.add_argument(
+        "--simulate",
+        metavar="TASK",
+        help="stream a simulator instead of a file; options as 'TASK?KEY=VALUE&KEY=VALUE' "
+        "(bci-app data list)",
+    )
+    parser.add_argument(
+        "--sim-option", action="append", default=[], metavar="KEY=VALUE", help="simulator option"
+    )
     parser.add_argument("--seed", type=int, default=0, help="simulator seed (default 0)")
     parser.add_argument("--name", help="stream name (default: from the source)")
     parser.add_argument("--source-id", help="LSL source id (default: from the name)")
@@ -82,10 +90,22 @@ def _load(args: argparse.Namespace) -> tuple[mne.io.BaseRaw, str, str]:
     """Return the recording to play, a default stream name and its origin."""
     if args.simulate is not None:
         from decoders.simulators.registry import simulate_raw
+        from decoders.training.sources import (
+            SIMULATOR_PREFIX,
+            parse_simulator_source,
+            with_simulator_options,
+        )
 
+        source = with_simulator_options(SIMULATOR_PREFIX + args.simulate, args.sim_option)
+        task, options = parse_simulator_source(source)
+        seed = int(options.pop("seed", args.seed))  # type: ignore[call-overload]
         duration = args.duration if args.duration is not None else 60.0
-        raw = simulate_raw(args.simulate, seed=args.seed, duration_s=duration)
-        return raw, f"sim-{args.simulate}", f"simulator {args.simulate} (seed {args.seed})"
+        raw = simulate_raw(task, seed=seed, duration_s=duration, **options)
+        return (
+            raw,
+            f"sim-{task}",
+            f"simulator {source.removeprefix(SIMULATOR_PREFIX)} (seed {seed})",
+        )
     if args.source in RECORDINGS and not Path(args.source).exists():
         from decoders.datasets.loaders import load_ecog_lfp, load_meg_eeg
 

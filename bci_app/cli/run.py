@@ -13,7 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="decode LSL streams live with registered ONNX models",
         description=(
             "Decode LSL signal streams live with models of the registry, publish each "
-            "runner's predictions as an LSL stream 'bci-app-<model>', print them with their "
+            "runner's predictions as an LSL stream 'bci-app-<model>' (and the seizure-alarm "
+            "state of forecasting models as 'bci-app-<model>-alarm'), print them with their "
             "latency, and a latency summary at the end."
         ),
     )
@@ -27,7 +28,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--model",
         action="append",
         required=True,
-        help="registered model NAME (latest version, newer ones swapped in) or NAME:VERSION",
+        help="registered model NAME (latest version, newer ones swapped in), NAME:VERSION, "
+        "or the path of an exported file that is registered (`bci-app models list`)",
+    )
+    parser.add_argument(
+        "--name",
+        action="append",
+        help="runner name, one per --model (default: the model's name); predictions are "
+        "published as the LSL stream bci-app-NAME",
     )
     parser.add_argument("--registry", help="registry directory (default: $BCI_APP_MODELS)")
     parser.add_argument("--markers", help="marker stream: decode the window locked to each marker")
@@ -46,6 +54,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=[],
         metavar="MODEL=STREAM",
         help="read model channel MODEL from stream channel STREAM (repeat or comma-separate)",
+    )
+    parser.add_argument(
+        "--allow-type-change",
+        action="store_true",
+        help="accept a --channel-map across channel types (MEG onto EEG, EEG onto ECoG) or "
+        "with a rate change (refused by default)",
     )
     parser.add_argument("--duration", type=float, help="stop after this many seconds")
     parser.add_argument("--log", help="JSON-lines log of predictions and events")
@@ -69,7 +83,11 @@ def run(args: argparse.Namespace) -> int:
     if len(args.stream) not in (1, len(args.model)):
         print("bci-app: error: give one --stream, or one per --model", file=sys.stderr)
         return 2
+    if args.name and len(args.name) != len(args.model):
+        print("bci-app: error: give one --name per --model", file=sys.stderr)
+        return 2
     streams = args.stream * len(args.model) if len(args.stream) == 1 else args.stream
+    names = args.name or [None] * len(args.model)
     registry = ModelRegistry(Path(args.registry) if args.registry else None)
     values = set(args.marker_values.split(",")) if args.marker_values else None
     try:
@@ -84,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     with engine:
         try:
-            for stream, model in zip(streams, args.model, strict=True):
+            for stream, model, name in zip(streams, args.model, names, strict=True):
                 runner = engine.add(
                     stream,
                     model,
@@ -92,9 +110,16 @@ def run(args: argparse.Namespace) -> int:
                     marker_offset_s=args.marker_offset,
                     marker_values=values,
                     channel_map=channel_map,
+                    allow_type_change=args.allow_type_change,
                     follow=not args.no_follow,
+                    name=name,
                 )
-                print(f"decoding '{stream}' with {runner.ref} ({runner.card.decoder})")
+                print(
+                    f"decoding '{stream}' with {runner.ref} ({runner.card.decoder}), runner "
+                    f"'{runner.name}' publishing bci-app-{runner.name}"
+                )
+                for line in runner.adaptation:
+                    print(f"  {line}")
         except LiveError as error:
             print(f"bci-app: error: {error}", file=sys.stderr)
             return 1
@@ -117,9 +142,14 @@ def _print_prediction(prediction) -> None:
     trace = prediction.trace
     marker = f" [{prediction.marker}]" if prediction.marker is not None else ""
     values = " ".join(f"{v:.3f}" for v in prediction.outputs[:6])
+    alarm = prediction.alarm
+    state = ""
+    if alarm is not None:
+        state = f"  ALARM {'RAISED' if alarm.raised else 'on'}" if alarm.active else "  no alarm"
+        state += f" ({alarm.positives} positive)"
     print(
         f"{prediction.timestamp:.3f} {prediction.runner}{marker}: {prediction.label} ({values})"
-        f"  e2e {trace.e2e:.1f} ms, inference {trace.inference:.2f} ms",
+        f"{state}  e2e {trace.e2e:.1f} ms, inference {trace.inference:.2f} ms",
         flush=True,
     )
 

@@ -35,8 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--protocol",
         default="auto",
-        help="official, kfold (kfoldN), loso, blocks; auto: official where the data has one "
-        "(or --test-data is given), else kfold",
+        help="official, kfold (kfoldN), loso, blocks, seizures; auto: official where the data "
+        "has one (or --test-data is given), seizures for seizure recordings, else kfold",
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--valid-fraction", type=float, default=0.2)
@@ -60,6 +60,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="start every fit from these pretrained weights (a local checkpoint or weights "
         "folder; what a decoder accepts is in its documentation); recorded in the card",
     )
+    parser.add_argument(
+        "--label-fraction",
+        type=float,
+        default=1.0,
+        help="use the labels of this share of each fold's training trials (stratified; "
+        "validation is carved from it), for label-scarce runs",
+    )
     parser.add_argument("--out", type=Path, help="run folder (default runs/DECODER-DATA)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(handler=run)
@@ -82,6 +89,7 @@ def parse_options(pairs: list[str]) -> dict[str, object]:
 def run(args: argparse.Namespace) -> int:
     """Train, evaluate and save; print the summary."""
     from decoders.datasets.errors import DataWarning
+    from decoders.datasets.seizures import SeizureCorpus
     from decoders.datasets.trials import OfficialSplit
     from decoders.training.runner import TrainingJob, train
     from decoders.training.sources import load_training_data
@@ -91,7 +99,14 @@ def run(args: argparse.Namespace) -> int:
     if protocol == "auto" and request.test_source is not None:
         protocol = "official"
     elif protocol == "auto":
-        protocol = "official" if isinstance(load_training_data(request), OfficialSplit) else "kfold"
+        data = load_training_data(request)
+        protocol = (
+            "official"
+            if isinstance(data, OfficialSplit)
+            else "seizures"
+            if isinstance(data, SeizureCorpus)
+            else "kfold"
+        )
     job = TrainingJob(
         decoder=args.decoder,
         request=request,
@@ -101,8 +116,9 @@ def run(args: argparse.Namespace) -> int:
         valid_fraction=args.valid_fraction,
         refit=args.refit,
         init=args.init,
+        label_fraction=args.label_fraction,
     )
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(args.data).name or args.data).strip("-")
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(request.source).name or request.source).strip("-")
     out = args.out or Path("runs") / f"{args.decoder}-{slug}"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
@@ -117,8 +133,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"seeds {record.seeds}; folds {[f.name for f in record.folds]}")
     for name, summary in record.metrics.items():
         print(f"  {name:18s} {summary.mean:.3f} ± {summary.sd:.3f}")
-    print(
-        f"saved in {out}/ (weights.pt, card.json, result.json, learning_curve.png, "
-        "confusion_matrix.png)"
-    )
+    figure = "alarms.png" if record.protocol == "seizures" else "confusion_matrix.png"
+    print(f"saved in {out}/ (weights.pt, card.json, result.json, learning_curve.png, {figure})")
+    print(f"next: bci-app export {out}   (ONNX, parity checked, registered for bci-app run)")
     return 0

@@ -8,6 +8,8 @@
   format and settings: :mod:`bci_app.models.format`);
 - :mod:`~bci_app.inference.adapter`: channel mapping, resampling, declared preprocessing;
 - :mod:`~bci_app.inference.tracing`: latency per stage and rolling percentiles;
+- :mod:`~bci_app.inference.alarm_outlet`: the seizure-alarm stream of forecasting models
+  (alarms raised by :mod:`bci_app.models.alarm`);
 - :mod:`~bci_app.inference.replay`: play a recording and decode it live (the demo).
 
 Nothing here imports torch or the ``decoders`` package.

@@ -12,11 +12,14 @@ from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
+from acquisition.discovery import visible_streams_hint
 from acquisition.inlet import MarkerInlet, SignalInlet
 from acquisition.session import AcquisitionSession
 from bci_app.errors import LiveError
+from bci_app.models.alarm import AlarmPolicy
 from bci_app.models.registry import ModelRegistry
 
+from .alarm_outlet import AlarmOutlet
 from .follow import ModelFollower
 from .log import PredictionLog
 from .model import OnnxModel
@@ -39,7 +42,8 @@ class InferenceEngine:
     log_path : Path, optional
         JSON-lines log of every prediction and event.
     publish : bool
-        Publish each runner's predictions as an LSL stream ``bci-app-<runner>``.
+        Publish each runner's predictions as an LSL stream ``bci-app-<runner>`` (and, for
+        seizure forecasters, their alarm status as ``bci-app-<runner>-alarm``).
     stream_timeout : float
         Seconds to wait for a stream to be found when it is added.
 
@@ -92,6 +96,7 @@ class InferenceEngine:
         marker_offset_s: float = 0.0,
         marker_values: Collection[str] | None = None,
         channel_map: Mapping[str, str] | None = None,
+        allow_type_change: bool = False,
         follow: bool = True,
         name: str | None = None,
     ) -> DecoderRunner:
@@ -102,7 +107,8 @@ class InferenceEngine:
         stream : str
             Name of the LSL signal stream (opened if not yet open).
         model : str
-            ``NAME`` (latest version, followed) or ``NAME:VERSION`` (fixed).
+            ``NAME`` (latest version, followed), ``NAME:VERSION`` (fixed) or the path of a
+            registered file (its version, fixed).
         markers : str, optional
             Name of a marker stream: decode the window locked to each marker instead of
             one window every hop.
@@ -112,6 +118,8 @@ class InferenceEngine:
             Markers decoded (default: all).
         channel_map : mapping, optional
             ``{model channel: stream channel}`` for channels named differently.
+        allow_type_change : bool
+            Accept a channel map across channel types or with a rate change.
         follow : bool
             Swap in newer registered versions of ``NAME`` while running.
         name : str, optional
@@ -126,7 +134,11 @@ class InferenceEngine:
         record = self.registry.resolve(model)
         name = name or record.name
         if name in self.runners:
-            raise LiveError(name, "a runner of that name exists; give another name")
+            raise LiveError(
+                name,
+                f"a runner of that name already decodes {self.runners[name].ref}: name this "
+                "one (bci-app run: --name, one per --model)",
+            )
         loaded = OnnxModel(self.registry.read_verified(record), record.ref)
         signal = self._inlet(stream, SignalInlet)
         marker_buffer = self._inlet(markers, MarkerInlet).markers if markers else None
@@ -138,21 +150,38 @@ class InferenceEngine:
                 source_id=f"bci-app-predictions:{name}",
                 model=record.ref,
             )
-        runner = DecoderRunner(
-            loaded,
-            record.ref,
-            signal.buffer,
-            name=name,
-            stream=stream,
-            markers=marker_buffer,
-            marker_offset_s=marker_offset_s,
-            marker_values=marker_values,
-            channel_map=channel_map,
-            outlet=outlet,
-            log=self.log,
-        )
+        policy = AlarmPolicy.from_card(loaded.card.card)
+        alarm_outlet = None
+        if self.publish and policy is not None:
+            alarm_outlet = AlarmOutlet(
+                f"bci-app-{name}-alarm",
+                policy,
+                source_id=f"bci-app-alarm:{name}",
+                model=record.ref,
+            )
+        try:
+            runner = DecoderRunner(
+                loaded,
+                record.ref,
+                signal.buffer,
+                name=name,
+                stream=stream,
+                markers=marker_buffer,
+                marker_offset_s=marker_offset_s,
+                marker_values=marker_values,
+                channel_map=channel_map,
+                allow_type_change=allow_type_change,
+                outlet=outlet,
+                log=self.log,
+                alarm_outlet=alarm_outlet,
+            )
+        except LiveError:
+            for opened in (outlet, alarm_outlet):
+                if opened is not None:
+                    opened.close()
+            raise
         self.runners[name] = runner
-        if follow and ":" not in model:
+        if follow and model == record.name:
             self.followers.append(ModelFollower(self.registry, record.name, record.version, runner))
         return runner
 
@@ -214,7 +243,7 @@ class InferenceEngine:
             try:
                 inlet = self.session.open(name=stream, timeout=self.stream_timeout)
             except LookupError as error:
-                raise LiveError(stream, str(error)) from error
+                raise LiveError(stream, f"{error}{visible_streams_hint(stream)}") from error
         if not isinstance(inlet, kind):
             wanted = "a signal" if kind is SignalInlet else "a marker"
             raise LiveError(stream, f"is not {wanted} stream")

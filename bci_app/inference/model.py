@@ -58,24 +58,41 @@ class OnnxModel:
         self.input = np.zeros((1, n_channels, self.card.n_times), dtype=np.float32)
         self.optimization = _fastest(sessions, {self.card.input_name: self.input})
         self.session = sessions[self.optimization]
-        first = self.session.run(None, {self.card.input_name: self.input})[0]
-        self.output = np.zeros(first.shape, dtype=np.float32)
+        first = dict(
+            zip(
+                [output.name for output in self.session.get_outputs()],
+                self.session.run(None, {self.card.input_name: self.input}),
+                strict=True,
+            )
+        )
         self._binding = self.session.io_binding()
         self._binding.bind_cpu_input(self.card.input_name, self.input)
-        self._binding.bind_output(
-            self.card.output_name,
-            "cpu",
-            0,
-            np.float32,
-            list(self.output.shape),
-            self.output.ctypes.data,
+        self.output = self._bound(self.card.output_name, first)
+        self.explanation = (
+            self._bound(self.card.explanation["output"], first)
+            if self.card.explanation is not None
+            else None
         )
 
+    def _bound(self, name: str, first: dict[str, np.ndarray]) -> np.ndarray:
+        """Return an array bound to the graph's output ``name`` (filled by every run)."""
+        array = np.zeros(first[name].shape, dtype=np.float32)
+        self._binding.bind_output(name, "cpu", 0, np.float32, list(array.shape), array.ctypes.data)
+        return array
+
     def predict(self, window: np.ndarray) -> np.ndarray:
-        """Return the outputs for one window (n_channels, n_times) in the model's order."""
+        """Return the outputs for one window (n_channels, n_times) in the model's order.
+
+        For a model that explains its decisions, :meth:`explain` then returns this window's
+        explanation.
+        """
         np.copyto(self.input[0], window, casting="same_kind")
         self.session.run_with_iobinding(self._binding)
         return self.output[0].copy()
+
+    def explain(self) -> np.ndarray | None:
+        """Return the explanation of the last window predicted (None for other models)."""
+        return None if self.explanation is None else self.explanation[0].copy()
 
     def __repr__(self) -> str:
         card = self.card

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from bci_app.models.alarm import AlarmStatus
+
 from .tracing import LatencyTrace
 
 
@@ -34,6 +36,11 @@ class Prediction:
         LSL time of that marker.
     gap : bool
         True when samples were missing inside the window (stream loss).
+    explanation : dict, optional
+        Why the model decided so, for models that say: ``values`` (an array) and the card's
+        description of them (``kind``, ``axes``, ``rows``, ``step_s``, ``unit``).
+    alarm : AlarmStatus, optional
+        The seizure alarm after this window, for models that carry an alarm policy.
     """
 
     runner: str
@@ -45,6 +52,12 @@ class Prediction:
     marker: str | None = None
     marker_time: float | None = None
     gap: bool = False
+    explanation: dict[str, Any] | None = None
+    alarm: AlarmStatus | None = None
+
+    def _explanation(self) -> dict[str, Any]:
+        values = np.round(np.asarray(self.explanation["values"], dtype=float), 4)
+        return {**self.explanation, "values": values.tolist()}
 
     @property
     def label(self) -> str:
@@ -64,4 +77,6 @@ class Prediction:
             "marker_time": self.marker_time,
             "gap": self.gap,
             "latency_ms": self.trace.to_dict(),
+            **({"explanation": self._explanation()} if self.explanation is not None else {}),
+            **({"alarm": self.alarm.to_dict()} if self.alarm is not None else {}),
         }

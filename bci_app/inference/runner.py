@@ -5,7 +5,10 @@ swaps in a newer model offered by another thread (:meth:`DecoderRunner.offer`), 
 is lost to a swap. Windows with NaN or infinite raw samples are skipped and counted, and
 outputs that are not finite are never published. Windows with missing samples inside (a
 stream loss, in hop and marker-locked mode alike) are decoded and published flagged
-(:attr:`Prediction.gap`, written in the log and the session report) and counted.
+(:attr:`Prediction.gap`, written in the log and the session report) and counted. A model
+whose card carries a seizure-alarm policy also raises alarms from its probabilities
+(:mod:`bci_app.models.alarm`): each prediction carries the alarm status, which is published
+on an alarm stream, and each alarm raised is noted in the log.
 """
 
 from __future__ import annotations
@@ -22,15 +25,20 @@ from acquisition.markers import MarkerBuffer
 from acquisition.preprocessing.pipeline import Pipeline
 from acquisition.ringbuffer import RingBuffer
 from acquisition.windows import Window
+from bci_app.models.alarm import AlarmPolicy, AlarmState, AlarmStatus
 from bci_app.models.format import ModelCard
 
-from .adapter import plan_pipeline
+from .adapter import describe_adaptation, plan_pipeline
+from .alarm_outlet import AlarmOutlet
 from .log import PredictionLog
 from .model import OnnxModel
 from .outlet import PredictionOutlet
 from .prediction import Prediction
 from .sources import WindowSource, window_source
 from .tracing import LatencyTrace, LatencyTracker
+
+EXPLAIN_EVERY_S = 5.0
+"""Seconds between two explained decisions on a continuous stream (each marker: always)."""
 
 
 @dataclass
@@ -55,6 +63,8 @@ class RunnerCounts:
         Newer model versions swapped in.
     refused_swaps : int
         Newer versions not swapped in (other input or outputs than the running model's).
+    alarms : int
+        Seizure alarms raised (models with an alarm policy).
     """
 
     published: int = 0
@@ -64,6 +74,7 @@ class RunnerCounts:
     gaps: int = 0
     swaps: int = 0
     refused_swaps: int = 0
+    alarms: int = 0
 
     def to_dict(self) -> dict[str, int]:
         """Return the counts."""
@@ -93,10 +104,14 @@ class DecoderRunner:
         Markers decoded (default: all).
     channel_map : mapping, optional
         ``{model channel: stream channel}`` for channels named differently.
+    allow_type_change : bool
+        Accept a channel map across channel types or with a rate change.
     outlet : PredictionOutlet, optional
         Where predictions are published.
     log : PredictionLog, optional
         Where predictions and events are written.
+    alarm_outlet : AlarmOutlet, optional
+        Where the alarm status is published, for models with an alarm policy.
 
     Attributes
     ----------
@@ -107,7 +122,10 @@ class DecoderRunner:
     latency : LatencyTracker
         Rolling latency percentiles.
     events : deque of (float, str)
-        Recent events (LSL time, message): swaps, skipped windows.
+        Recent events (LSL time, message): input adaptation, swaps, skipped windows.
+    adaptation : list of str
+        What is changed in the stream before the model sees it (channels read from other
+        names, resampling); each line is also an event of the log.
     """
 
     def __init__(
@@ -122,13 +140,21 @@ class DecoderRunner:
         marker_offset_s: float = 0.0,
         marker_values: Collection[str] | None = None,
         channel_map: Mapping[str, str] | None = None,
+        allow_type_change: bool = False,
         outlet: PredictionOutlet | None = None,
         log: PredictionLog | None = None,
+        alarm_outlet: AlarmOutlet | None = None,
     ) -> None:
         card = model.card
         source = f"stream '{stream}' for model {ref}"
         spec = plan_pipeline(
-            card, buffer.ch_names, buffer.sfreq, channel_map=channel_map, source=source
+            card,
+            buffer.ch_names,
+            buffer.sfreq,
+            ch_types=buffer.ch_types,
+            channel_map=channel_map,
+            allow_type_change=allow_type_change,
+            source=source,
         )
         pipeline = Pipeline(spec, buffer.ch_names, buffer.ch_types, buffer.sfreq) if spec else None
         self.source: WindowSource = window_source(
@@ -144,11 +170,19 @@ class DecoderRunner:
         self.model, self.ref = model, ref
         self.pipeline_spec = spec
         self.outlet, self.log = outlet, log
+        self.alarm_outlet = alarm_outlet
+        self.alarm = _alarm_state(card)
         self.latency = LatencyTracker()
         self.counts = RunnerCounts()
         self.events: deque[tuple[float, str]] = deque(maxlen=1000)
         self._pending: tuple[OnnxModel, str] | None = None
         self._lock = threading.Lock()
+        self._explained = -np.inf  # LSL time of the last explained window
+        self.adaptation = describe_adaptation(
+            card, buffer.ch_names, buffer.ch_types, buffer.sfreq, channel_map
+        )
+        for line in self.adaptation:
+            self.note(f"input: {line}", channel_map=dict(channel_map or {}))
 
     @property
     def card(self) -> ModelCard:
@@ -198,6 +232,8 @@ class DecoderRunner:
         """Close the prediction stream."""
         if self.outlet is not None:
             self.outlet.close()
+        if self.alarm_outlet is not None:
+            self.alarm_outlet.close()
 
     def _decode(self, window: Window, picked: float, ready: float) -> Prediction | None:
         import pylsl
@@ -215,6 +251,7 @@ class DecoderRunner:
             return None
         if self.outlet is not None:
             self.outlet.push(outputs, window.last_time)
+        alarm = self._alarm(outputs, window)
         published = pylsl.local_clock()
         trace = LatencyTrace.from_instants(
             window.last_time, window.arrival, picked, ready, inferred, published
@@ -233,10 +270,27 @@ class DecoderRunner:
             marker.value if marker else None,
             marker.timestamp if marker else None,
             window.gap,
+            self._explanation(window),
+            alarm,
         )
         if self.log is not None:
             self.log.prediction(prediction)
         return prediction
+
+    def _explanation(self, window: Window) -> dict[str, object] | None:
+        """Return the model's explanation of this window when it is due (always with markers).
+
+        A decision locked to a marker is always explained; on a continuous stream, one
+        decision every :data:`EXPLAIN_EVERY_S` seconds, which keeps the log small.
+        """
+        explanation = self.model.explain()
+        if explanation is None:
+            return None
+        if window.marker is None and window.last_time - self._explained < EXPLAIN_EVERY_S:
+            return None
+        self._explained = window.last_time
+        description = {k: v for k, v in self.model.card.explanation.items() if k != "output"}
+        return {**description, "values": explanation}
 
     def _swap_if_offered(self) -> None:
         with self._lock:
@@ -245,8 +299,29 @@ class DecoderRunner:
             return
         previous = self.ref
         self.model, self.ref = offered
+        if self.alarm is None or self.alarm.policy != AlarmPolicy.from_card(self.card.card):
+            self.alarm = _alarm_state(self.card)
         self.counts.swaps += 1
         self.note(f"model {previous} replaced by {self.ref}")
+
+    def _alarm(self, outputs: np.ndarray, window: Window) -> AlarmStatus | None:
+        """Update the seizure alarm with this window's probability; publish and note it."""
+        if self.alarm is None:
+            return None
+        policy = self.alarm.policy
+        probability = float(outputs[self.card.output_names.index(policy.positive)])
+        status = self.alarm.update(probability, window.last_time, gap=window.gap)
+        if self.alarm_outlet is not None:
+            self.alarm_outlet.push(status)
+        if status.raised:
+            self.counts.alarms += 1
+            self.note(
+                f"seizure alarm raised ({policy.positive} probability {probability:.2f}, "
+                f"{status.positives} of the last {policy.n} windows): seizure expected "
+                f"{policy.sph_s / 60:g}-{(policy.sph_s + policy.sop_s) / 60:g} min from now",
+                timestamp=window.last_time,
+            )
+        return status
 
     def note(self, message: str, **details: object) -> None:
         """Record an event of this runner (kept in :attr:`events` and logged)."""
@@ -255,3 +330,11 @@ class DecoderRunner:
         self.events.append((pylsl.local_clock(), message))
         if self.log is not None:
             self.log.event(self.name, message, **details)
+
+
+def _alarm_state(card: ModelCard) -> AlarmState | None:
+    """Return a fresh alarm for a card with an alarm policy on one of its outputs, else None."""
+    policy = AlarmPolicy.from_card(card.card)
+    if policy is None or policy.positive not in card.output_names:
+        return None
+    return AlarmState(policy)

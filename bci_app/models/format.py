@@ -12,9 +12,17 @@ An exported ``.onnx`` file carries, besides its graph, text entries in ``metadat
     How the live path runs the graph: ``graph`` (``window`` or ``step``), input and output
     names, ``resample`` (may a stream at another rate be resampled to the model's),
     ``pipeline`` (the declared preprocessing: acquisition pipeline steps at the model's
-    rate) and, for step graphs, the state names and ``step_times``.
+    rate), for step graphs the state names and ``step_times``, and, for decoders that
+    explain their decisions, ``explanation`` (the second output's name, kind and axes).
 ``bci_app.export``
     Provenance of the file: opset, versions, parity report, quantization report.
+``bci_app.content_sha256``
+    Content hash of the model: sha256 of its deterministic protobuf serialisation (graph,
+    weights, opsets and every other metadata entry) without this entry. Written by
+    :func:`write_metadata` whenever a bci-app tool writes a model (export, int8
+    quantization), and checked by :func:`read_card`, so a file changed after export (one
+    flipped weight byte, an edited card) is refused wherever it is read. It proves that
+    the file is what the export wrote, not who wrote it (it is not a signature).
 
 The same module fixes the ONNX Runtime settings of the live path (one intra-op thread,
 sequential execution, the graph optimisation levels it may pick), which the export's parity
@@ -24,12 +32,13 @@ read from the graph's protobuf without building an inference session.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bci_app.errors import IncompatibleModelError
+from bci_app.errors import IncompatibleModelError, ModelIntegrityError
 
 if TYPE_CHECKING:
     import onnx
@@ -40,10 +49,12 @@ KEY_FORMAT = "bci_app.format"
 KEY_CARD = "bci_app.card"
 KEY_LIVE = "bci_app.live"
 KEY_EXPORT = "bci_app.export"
+KEY_CONTENT = "bci_app.content_sha256"
 
 WINDOW_INPUT = "window"
 STEP_INPUT = "block"
 OUTPUT = "output"
+EXPLANATION = "explanation"
 
 MIN_OPSET = 7
 """Oldest ONNX opset accepted (ONNX Runtime guarantees nothing below)."""
@@ -53,15 +64,27 @@ OPTIMIZATION_LEVELS = ("extended", "all")
 
 
 # ---------------------------------------------------------------------- writing the entries
-def window_live(pipeline: list[dict[str, Any]], *, allow_resample: bool) -> dict[str, Any]:
-    """Return the ``bci_app.live`` entry of a whole-window graph."""
-    return {
+def window_live(
+    pipeline: list[dict[str, Any]],
+    *,
+    allow_resample: bool,
+    explanation: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return the ``bci_app.live`` entry of a whole-window graph.
+
+    ``explanation`` describes the graph's second output, ``explanation`` (its ``kind``,
+    ``axes`` and labels), when the decoder explains each decision.
+    """
+    live = {
         "graph": "window",
         "input": WINDOW_INPUT,
         "output": OUTPUT,
         "resample": allow_resample,
         "pipeline": [dict(step) for step in pipeline],
     }
+    if explanation is not None:
+        live["explanation"] = {"output": EXPLANATION, **explanation}
+    return live
 
 
 def step_live(
@@ -96,16 +119,65 @@ def metadata_entries(card_json: str, live: dict, export: dict) -> dict[str, str]
 
 
 def write_metadata(path: Path, entries: dict[str, str]) -> None:
-    """Replace the entries ``entries`` names in the ``metadata_props`` of the file at ``path``."""
+    """Replace the entries ``entries`` names in the file at ``path``, then seal its content.
+
+    The content hash (``bci_app.content_sha256``) is computed last, over the graph and every
+    entry, so the file written is the file :func:`read_card` accepts.
+    """
     import onnx
 
     model = onnx.load(str(path))
+    _set_entries(model, entries)
+    _set_entries(model, {KEY_CONTENT: content_hash(model)})
+    onnx.save(model, str(path))
+
+
+def _set_entries(model: onnx.ModelProto, entries: dict[str, str]) -> None:
     kept = [p for p in model.metadata_props if p.key not in entries]
     del model.metadata_props[:]
     model.metadata_props.extend(kept)
     for key, value in entries.items():
         model.metadata_props.add(key=key, value=value)
-    onnx.save(model, str(path))
+
+
+def content_hash(proto: onnx.ModelProto) -> str:
+    """Return the sha256 of ``proto`` serialised deterministically, without its content hash."""
+    import onnx
+
+    unsealed = onnx.ModelProto()
+    unsealed.CopyFrom(proto)
+    kept = [p for p in unsealed.metadata_props if p.key != KEY_CONTENT]
+    del unsealed.metadata_props[:]
+    unsealed.metadata_props.extend(kept)
+    return hashlib.sha256(unsealed.SerializeToString(deterministic=True)).hexdigest()
+
+
+def check_content(proto: onnx.ModelProto, source: str) -> str:
+    """Return the model's content hash after checking it against the one written at export.
+
+    Raises
+    ------
+    IncompatibleModelError
+        When the file carries no content hash (not written by this version's export).
+    ModelIntegrityError
+        When the graph, its weights or its metadata changed after export.
+    """
+    written = next((p.value for p in proto.metadata_props if p.key == KEY_CONTENT), None)
+    if written is None:
+        raise IncompatibleModelError(
+            source,
+            f"carries no content hash ({KEY_CONTENT}): it was not written by this version "
+            "of `bci-app export`; re-export the decoder",
+        )
+    actual = content_hash(proto)
+    if actual != written:
+        raise ModelIntegrityError(
+            source,
+            f"changed after export: its content hash {actual[:16]}... differs from the "
+            f"{written[:16]}... written by `bci-app export` (graph, weights or card "
+            "modified); refusing it: re-export the decoder",
+        )
+    return actual
 
 
 # ---------------------------------------------------------------------- reading a file
@@ -157,18 +229,22 @@ def opset_of(proto: onnx.ModelProto, source: str) -> int:
 
 
 def read_card(model: bytes | Path, source: str) -> ModelCard:
-    """Return the card of an exported graph after checking its opset, without a session.
+    """Return the card of an exported graph after checking its opset and content hash.
+
+    No inference session is built.
 
     Raises
     ------
     IncompatibleModelError
         When the file is not an ONNX graph, its opset is out of range, or it carries no
-        readable card.
+        readable card or no content hash.
+    ModelIntegrityError
+        When the file changed after export (see :func:`check_content`).
     """
     proto = load_proto(model, source)
     opset = opset_of(proto, source)
     card = ModelCard.from_metadata({p.key: p.value for p in proto.metadata_props}, source)
-    return replace(card, opset=opset)
+    return replace(card, opset=opset, content_sha256=check_content(proto, source))
 
 
 # ---------------------------------------------------------------------- ONNX Runtime
@@ -256,6 +332,10 @@ class ModelCard:
         Export provenance (opset, parity, quantization).
     opset : int
         ONNX opset of the graph (0 when read from metadata alone).
+    explanation : dict, optional
+        The graph's explanation output (name, kind, axes), when it has one.
+    content_sha256 : str
+        The checked content hash ("" when read from metadata alone).
     """
 
     decoder: str
@@ -274,6 +354,8 @@ class ModelCard:
     card: dict[str, Any] = field(default_factory=dict, repr=False)
     export: dict[str, Any] = field(default_factory=dict, repr=False)
     opset: int = 0
+    explanation: dict[str, Any] | None = None
+    content_sha256: str = ""
 
     @property
     def hop(self) -> int:
@@ -326,6 +408,7 @@ class ModelCard:
                 pipeline=list(live["pipeline"]),
                 card=card,
                 export=export,
+                explanation=live.get("explanation"),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise IncompatibleModelError(

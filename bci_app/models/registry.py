@@ -6,10 +6,12 @@ Layout::
     ROOT/NAME/v0001.onnx        the whole-window graph of version 1
     ROOT/NAME/v0001.step.onnx   its streaming step graph (recurrent decoders only)
 
-Registering copies a file in under the next version number and records its hash; loading
-reads the file once, hashes those very bytes and refuses them when the hash is not the
-manifest's. Writers hold a lock file; the manifest is replaced atomically, so readers (a
-running engine watching for new versions) never see half of it.
+Registering checks the file's content hash (written by the export, see
+:mod:`bci_app.models.format`), copies it in under the next version number and records its
+sha256 and where it came from; loading reads the file once, hashes those very bytes and
+refuses them when the hash is not the manifest's. Removing a version deletes its files and
+its manifest entry. Writers hold a lock file; the manifest is replaced atomically, so readers
+(a running engine watching for new versions) never see half of it.
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ class ModelRecord:
         Registration time (UTC, ISO 8601).
     step_file, step_sha256 : str, optional
         The streaming step graph of a recurrent decoder and its hash.
+    content_sha256 : str, optional
+        The model's content hash, checked at registration (see :mod:`bci_app.models.format`).
+    origin : str, optional
+        The file it was registered from (absolute path).
     """
 
     name: str
@@ -77,6 +83,8 @@ class ModelRecord:
     created: str
     step_file: str | None = None
     step_sha256: str | None = None
+    content_sha256: str | None = None
+    origin: str | None = None
 
     @property
     def ref(self) -> str:
@@ -148,11 +156,50 @@ class ModelRegistry:
         raise LiveError(str(self.root), f"model '{name}' has no version {version} ({listed})")
 
     def resolve(self, ref: str) -> ModelRecord:
-        """Return the record named by ``NAME`` (latest version) or ``NAME:VERSION``."""
-        name, _, version = ref.partition(":")
-        if version and not version.isdigit():
+        """Return the record named by ``NAME`` (latest version), ``NAME:VERSION``, or a path.
+
+        A path names the registered version whose bytes it holds (the run of an exported file
+        is the run of its registered copy).
+
+        Raises
+        ------
+        LiveError
+            When nothing registered matches; for a file that is not registered, saying how
+            to register it.
+        """
+        name, separator, version = ref.partition(":")
+        if separator and version.isdigit():
+            return self.get(name, int(version))
+        if not separator and name in self.names():
+            return self.get(name)
+        path = Path(ref).expanduser()
+        if path.is_file():
+            return self.find_file(path)
+        if separator:
             raise LiveError(ref, "a model is named NAME or NAME:VERSION (VERSION a number)")
-        return self.get(name, int(version) if version else None)
+        if _looks_like_path(ref):
+            known = ", ".join(self.names()) or "none"
+            raise LiveError(ref, f"no such file, and no model of that name (registered: {known})")
+        return self.get(name)
+
+    def find_file(self, path: Path) -> ModelRecord:
+        """Return the newest registered version holding the bytes of the file at ``path``.
+
+        Raises
+        ------
+        LiveError
+            When the file is not registered, saying how to register it.
+        """
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        matches = [record for record in self.records() if record.sha256 == digest]
+        if not matches:
+            raise LiveError(
+                str(path),
+                f"is not in the model registry {self.root} (the live path runs registered, "
+                f"hash-checked models only): register it with `bci-app models add {path} "
+                "--name NAME` and run it with `--model NAME`",
+            )
+        return max(matches, key=lambda record: (record.created, record.name, record.version))
 
     def path(self, record: ModelRecord) -> Path:
         """Return the absolute path of a record's whole-window graph."""
@@ -196,6 +243,8 @@ class ModelRegistry:
             When the name is not a plain name.
         IncompatibleModelError
             When the file is not a bci-app export this runtime can run.
+        ModelIntegrityError
+            When the file (or its companion) changed after export.
         """
         if not _NAME.match(name):
             raise LiveError(name, "model names are letters, digits, '.', '_' and '-'")
@@ -230,8 +279,26 @@ class ModelRegistry:
                 created=datetime.now(UTC).isoformat(timespec="seconds"),
                 step_file=step_file,
                 step_sha256=step_sha,
+                content_sha256=card.content_sha256,
+                origin=str(onnx_path.resolve()),
             )
             self._write_manifest([*records, record])
+        return record
+
+    def remove(self, name: str, version: int) -> ModelRecord:
+        """Delete version ``version`` of ``name``: its files and its manifest entry.
+
+        Raises
+        ------
+        LiveError
+            When the name or version is not registered, listing what is.
+        """
+        with self._locked():
+            record = self.get(name, version)
+            self._write_manifest([r for r in self.records() if r != record])
+            for relative in (record.file, record.step_file):
+                if relative is not None:
+                    (self.root / relative).unlink(missing_ok=True)
         return record
 
     def _write_manifest(self, records: list[ModelRecord]) -> None:
@@ -260,6 +327,10 @@ def _checked_card(data: bytes, source: str, graph: str) -> ModelCard:
         )
     check_loads(data, source)
     return card
+
+
+def _looks_like_path(ref: str) -> bool:
+    return "/" in ref or ref.endswith(".onnx")
 
 
 def _read(path: Path) -> bytes:

@@ -8,9 +8,15 @@ event; it is trained once with the training CLI's machinery, exported, and regis
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from bci_app.models.registry import ModelRecord, ModelRegistry
+
+from .staging import run_staged
+from .training import StagedModel, commit_training, stage_training
 
 DEMO_MODEL = "demo-meg-stimulus"
 DEMO_RECORDING = "meg-eeg"
@@ -32,18 +38,39 @@ def demo_model(registry_dir: Path | None, workdir: Path) -> ModelRecord:
     registry = ModelRegistry(registry_dir)
     if DEMO_MODEL in registry.names():
         return registry.get(DEMO_MODEL)
-    from decoders.checkpoint import load_decoder
-    from decoders.export.publish import publish
-    from decoders.training.runner import TrainingJob, train
-    from decoders.training.sources import DataRequest
+    return run_staged(DemoJob(registry_dir, Path(workdir) / DEMO_MODEL))
 
-    out = Path(workdir) / DEMO_MODEL
-    request = DataRequest(
-        DEMO_RECORDING, classes=DEMO_CLASSES, tmin=DEMO_WINDOW[0], tmax=DEMO_WINDOW[1]
-    )
-    train(TrainingJob(DEMO_DECODER, request, "kfold5", (0,), refit=True), out, progress=False)
-    decoder, card = load_decoder(out)
-    return publish(decoder, registry_dir, DEMO_MODEL, card=card)
+
+@dataclass(frozen=True)
+class DemoJob:
+    """Training the demonstration model: staged, then moved into place and registered.
+
+    Parameters
+    ----------
+    registry_dir : Path, optional
+        The registry (default registry when None).
+    out : Path
+        The training run folder (a cache: a previous one is replaced).
+    """
+
+    registry_dir: Path | None
+    out: Path
+
+    def stage(self, staging: Path, progress: Callable[[str], None]) -> StagedModel:
+        """Train and export into ``staging``."""
+        from decoders.training.runner import TrainingJob
+        from decoders.training.sources import DataRequest
+
+        request = DataRequest(
+            DEMO_RECORDING, classes=DEMO_CLASSES, tmin=DEMO_WINDOW[0], tmax=DEMO_WINDOW[1]
+        )
+        job = TrainingJob(DEMO_DECODER, request, "kfold5", (0,), refit=True)
+        return stage_training(job, staging, progress)
+
+    def finish(self, staged: StagedModel, staging: Path) -> ModelRecord:
+        """Replace the cached run folder and register the model."""
+        shutil.rmtree(self.out, ignore_errors=True)
+        return commit_training(staging, self.out, self.registry_dir, DEMO_MODEL)
 
 
 def demo_workdir() -> Path:

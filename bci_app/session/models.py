@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bci_app.errors import IncompatibleModelError
+from bci_app.models.alarm import AlarmPolicy
 from bci_app.models.format import ModelCard
 from bci_app.models.registry import ModelRecord, ModelRegistry
 
@@ -55,6 +56,16 @@ def summarize_card(card: ModelCard) -> CardSummary:
         ("preprocessing", ", ".join(step.get("step", "?") for step in card.pipeline) or "none"),
         ("resampling", "allowed" if card.resample else "forbidden"),
     ]
+    alarm = AlarmPolicy.from_card(card.card)
+    if alarm is not None:
+        model.append(
+            (
+                "seizure alarm",
+                f"{alarm.k} of {alarm.n} windows with {alarm.positive} >= {alarm.threshold:g}, "
+                f"refractory {alarm.refractory_s / 60:g} min; announces a seizure "
+                f"{alarm.sph_s / 60:g}-{(alarm.sph_s + alarm.sop_s) / 60:g} min ahead",
+            )
+        )
     parity = card.export.get("parity", {})
     if parity:
         model.append(

@@ -193,3 +193,11 @@ class SessionRecorder:
         )
         self.info.save(self.folder)
         return result
+
+
+def fif_of_stream(result: RecordingResult, stream: str) -> Path | None:
+    """Return the FIF copy of ``stream`` a stopped recording exported (None when there is none)."""
+    import re
+
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", stream).strip("-")
+    return next((path for path in result.fif if path.name.endswith(f"_{safe}_raw.fif")), None)

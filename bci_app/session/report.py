@@ -30,6 +30,7 @@ REPORT_FILE = "report.html"
 _MAX_EVENT_ROWS = 500
 _TRACE_SECONDS = 10.0
 _TRACE_CHANNELS = 8
+_EXPLAINED_SHOWN = 3
 _STAGES = ("acquisition", "buffering", "preprocessing", "inference", "publication", "e2e")
 
 
@@ -68,6 +69,7 @@ def write_report(folder: Path, *, title: str = "Session report") -> Path:
     for recording in recordings:
         parts.append(_signals_section(recording))
     parts.append(_decoder_section(predictions, origin))
+    parts.append(_explanation_section(predictions, origin))
     parts.append(_latency_section(predictions))
     parts.append(_events_section(recordings, origin))
     document = _PAGE.format(title=html.escape(title), body="\n".join(parts))
@@ -290,6 +292,59 @@ def _decoder_section(runners: dict[str, list[dict[str, Any]]], origin: float | N
         )
     table = _table(("runner", "model", "predictions", "decisions", "with gaps"), rows)
     return heading + table + _image(figure)
+
+
+def _explanation_section(runners: dict[str, list[dict[str, Any]]], origin: float | None) -> str:
+    """Draw the last explained decisions of each runner whose model explains itself."""
+    explained = {
+        runner: [e for e in entries if e.get("explanation")][-_EXPLAINED_SHOWN:]
+        for runner, entries in runners.items()
+    }
+    explained = {runner: entries for runner, entries in explained.items() if entries}
+    if not explained:
+        return ""
+    from matplotlib.figure import Figure
+
+    heading = "<h2>Why the decoders decided</h2>"
+    about = {e["explanation"].get("about", "") for v in explained.values() for e in v}
+    parts = [heading, f"<p>{html.escape('; '.join(sorted(about - {''})))}</p>"]
+    for runner, entries in explained.items():
+        figure = Figure(
+            figsize=(3.6 * len(entries), 0.6 + 0.22 * _rows(entries)), layout="constrained"
+        )
+        axes = np.atleast_1d(figure.subplots(1, len(entries), squeeze=False)[0])
+        for axis, entry in zip(axes, entries, strict=True):
+            _draw_explanation(axis, entry, origin)
+        parts.append(f"<h3>{html.escape(runner)} ({html.escape(entries[-1]['model'])})</h3>")
+        parts.append(_image(figure))
+    return "\n".join(parts)
+
+
+def _rows(entries: list[dict[str, Any]]) -> int:
+    return max(len(e["explanation"]["values"]) for e in entries)
+
+
+def _draw_explanation(axis: Any, entry: dict[str, Any], origin: float | None) -> None:
+    """Draw one decision's evidence map (rows: channels, columns: token times)."""
+    explanation = entry["explanation"]
+    values = np.asarray(explanation["values"], dtype=float)
+    limit = float(np.max(np.abs(values))) or 1.0
+    step = float(explanation.get("step_s", 1.0))
+    axis.imshow(
+        values,
+        aspect="auto",
+        cmap="RdBu_r",
+        vmin=-limit,
+        vmax=limit,
+        extent=(0, values.shape[1] * step, values.shape[0] - 0.5, -0.5),
+    )
+    rows = explanation.get("rows", [])
+    if len(rows) == values.shape[0] and len(rows) <= 40:
+        axis.set_yticks(range(len(rows)), rows, fontsize=6)
+    moment = entry["timestamp"] - (origin or 0.0)
+    marker = f", marker {entry['marker']}" if entry.get("marker") else ""
+    axis.set_title(f"{entry['label']} at {moment:.1f} s{marker}", fontsize=8)
+    axis.set_xlabel(f"time in the window (s); colour: {explanation.get('unit', '')}", fontsize=7)
 
 
 def _latency_section(runners: dict[str, list[dict[str, Any]]]) -> str:

@@ -51,7 +51,7 @@ def find_labelled_files(
 ) -> list[LabelledFile]:
     """List recordings under ``root`` with the class named by one of their folders.
 
-    For ``root/train/abnormal/01_tcp_ar/aaaa_s001_t000.edf`` the class is ``abnormal``,
+    For ``root/edf/train/abnormal/01_tcp_ar/aaaa_s001_t000.edf`` the class is ``abnormal``,
     the split ``train`` and the subject ``aaaa`` (the file name up to its first underscore);
     ``root/session-2/left/x.edf`` is class ``left`` of session ``2``.
 
@@ -60,8 +60,9 @@ def find_labelled_files(
     root : str | Path
         Top folder.
     classes : iterable of str, optional
-        Folder names that are classes. Default: the first folder under ``root`` (after split
-        and session folders such as ``train``/``eval``/``session-1``) of each file.
+        Folder names that are classes. Default: the first folder after a split folder such
+        as ``train``/``eval`` (or, without one, under ``root``) that is not a session folder
+        such as ``session-1``.
     suffixes : tuple of str
         File suffixes to collect.
     """
@@ -72,15 +73,13 @@ def find_labelled_files(
     found = []
     for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in suffixes):
         folders = path.relative_to(root).parts[:-1]
-        split = next((part.lower() for part in folders if part.lower() in SPLIT_FOLDERS), None)
+        at = next((i for i, part in enumerate(folders) if part.lower() in SPLIT_FOLDERS), -1)
+        split = folders[at].lower() if at >= 0 else None
         session = next((session_label(p) for p in folders if session_label(p)), None)
-        candidates = [
-            part
-            for part in folders
-            if part.lower() not in SPLIT_FOLDERS and session_label(part) is None
-        ]
         if wanted is not None:
-            candidates = [part for part in candidates if part in wanted]
+            candidates = [part for part in folders if part.lower() != split and part in wanted]
+        else:
+            candidates = [part for part in folders[at + 1 :] if session_label(part) is None]
         if not candidates:
             continue
         found.append(LabelledFile(path, candidates[0], split, path.stem.split("_")[0], session))

@@ -104,6 +104,7 @@ def read_recording(
     path: str | Path,
     *,
     stream: str | None = None,
+    preload: bool = True,
     sfreq: float | None = None,
     unit: str | None = None,
 ) -> mne.io.BaseRaw:
@@ -118,6 +119,11 @@ def read_recording(
         trials come back to back, each start annotated with its class).
     stream : str, optional
         For XDF files holding several signal streams: the name or type of the one to read.
+    preload : bool
+        Load and check every sample now. With False the samples stay on disk and are read
+        on demand (``raw.get_data(start=..., stop=...)``), which bounds memory for corpora
+        larger than RAM; the caller then checks the samples it reads (XDF files and files
+        of trials are always loaded).
     sfreq, unit : optional
         Sampling rate and unit of trial files that do not hold them (see :func:`read_trials`).
 
@@ -142,7 +148,7 @@ def read_recording(
                 "is a directory but not a BIDS data set (no dataset_description.json); "
                 "for folders of EDF files labelled by folder use read_labelled_directory",
             )
-        raw = _read_bids_root(path)
+        raw = _read_bids_root(path, preload)
     elif is_trial_file(path):
         return read_trials(path, sfreq=sfreq, unit=unit).to_raw()
     else:
@@ -150,10 +156,11 @@ def read_recording(
         _check_integrity(path, fmt)
         bids_root = _bids_root_of(path)
         if bids_root is not None and fmt != "XDF":
-            raw = _read_bids_file(path, bids_root)
+            raw = _read_bids_file(path, bids_root, preload)
         else:
-            raw = _read_file(path, fmt, stream)
-    check_finite(raw, path)
+            raw = _read_file(path, fmt, stream, preload)
+    if preload:
+        check_finite(raw, path)
     return raw
 
 
@@ -180,7 +187,7 @@ def _check_integrity(path: Path, fmt: str) -> None:
         check_fif_size(path)
 
 
-def _read_file(path: Path, fmt: str, stream: str | None) -> mne.io.BaseRaw:
+def _read_file(path: Path, fmt: str, stream: str | None, preload: bool) -> mne.io.BaseRaw:
     import mne
 
     if fmt == "XDF":
@@ -195,7 +202,7 @@ def _read_file(path: Path, fmt: str, stream: str | None) -> mne.io.BaseRaw:
         "EEGLAB": mne.io.read_raw_eeglab,
     }
     try:
-        return readers[fmt](path, preload=True, verbose="error")
+        return readers[fmt](path, preload=preload, verbose="error")
     except _READ_ERRORS as error:
         raise DataError(path, f"cannot be read as {fmt}: {error}") from error
 
@@ -210,19 +217,19 @@ def _bids_root_of(path: Path) -> Path | None:
     return None
 
 
-def _read_bids_file(path: Path, root: Path) -> mne.io.BaseRaw:
+def _read_bids_file(path: Path, root: Path, preload: bool) -> mne.io.BaseRaw:
     import mne_bids
 
     try:
         bids_path = mne_bids.get_bids_path_from_fname(path)
         bids_path.update(root=root)
         raw = mne_bids.read_raw_bids(bids_path, verbose="error")
-        return raw.load_data(verbose="error")
+        return raw.load_data(verbose="error") if preload else raw
     except _READ_ERRORS as error:
         raise DataError(path, f"cannot be read as BIDS: {error}") from error
 
 
-def _read_bids_root(root: Path) -> mne.io.BaseRaw:
+def _read_bids_root(root: Path, preload: bool) -> mne.io.BaseRaw:
     import mne_bids
 
     suffixes = {".fif", ".edf", ".bdf", ".vhdr", ".set"}
@@ -237,4 +244,4 @@ def _read_bids_root(root: Path) -> mne.io.BaseRaw:
             root,
             f"BIDS data set holds {len(found)} recordings ({listing}); open one of their files",
         )
-    return _read_bids_file(found[0].fpath, root)
+    return _read_bids_file(found[0].fpath, root, preload)

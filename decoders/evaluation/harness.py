@@ -12,7 +12,7 @@ import numpy as np
 
 from decoders.datasets.trials import OfficialSplit, TrialSet
 
-from .protocols import Protocol, validation_split
+from .protocols import Protocol, labelled_share, validation_split
 from .records import FoldSizes, MetricSummary, ResultRecord
 from .sealed import SealedTestSet, TestOutcome
 
@@ -50,6 +50,7 @@ def evaluate(
     fit_options: Callable[[int, str], dict[str, Any]] | None = None,
     completed: dict[tuple[int, str], dict[str, float]] | None = None,
     progress: bool = False,
+    label_fraction: float = 1.0,
 ) -> ResultRecord:
     """Evaluate a decoder: for each seed and fold, fit on train/validation, score test once.
 
@@ -77,6 +78,9 @@ def evaluate(
         are reused, neither refitted nor scored again.
     progress : bool
         Show a progress bar over seeds x folds.
+    label_fraction : float
+        Share of each fold's training trials whose labels are used (stratified, drawn per
+        seed; the validation part is carved from that share), for label-scarce runs.
     """
     from tqdm.auto import tqdm
 
@@ -88,7 +92,8 @@ def evaluate(
         per_fold: dict[str, list[float]] = {}
         for fold in protocol.folds(data, seed):
             fold.train.require_classes()
-            fit_part, valid_part = validation_split(fold.train, valid_fraction, seed)
+            labelled = labelled_share(fold.train, label_fraction, seed)
+            fit_part, valid_part = validation_split(labelled, valid_fraction, seed)
             if seed == seeds[0]:
                 fold_sizes.append(
                     FoldSizes(fold.name, fit_part.n_trials, valid_part.n_trials, fold.test.n_trials)
@@ -118,6 +123,7 @@ def evaluate(
         folds=fold_sizes,
         metrics={name: MetricSummary.from_values(v) for name, v in per_seed.items()},
         wall_time_s=time.perf_counter() - started,
+        label_fraction=label_fraction,
     )
 
 

@@ -1,15 +1,20 @@
-"""Split protocols: official train/test, within-session K-fold, leave-one-subject-out, by block."""
+"""Split protocols: official split, within-session K-fold, leave one subject, block or seizure out."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from decoders.datasets.errors import DataError
 from decoders.datasets.trials import OfficialSplit, TrialSet
+
+if TYPE_CHECKING:
+    from decoders.datasets.forecast_windows import ForecastFold, ForecastSettings
+    from decoders.datasets.seizures import SeizureCorpus
 
 
 @dataclass(frozen=True)
@@ -97,13 +102,83 @@ class ByBlock(Protocol):
         yield from _leave_one_out(_pooled(data), "blocks", "block")
 
 
+class LeaveOneSeizureOut(Protocol):
+    """Within each subject of a seizure corpus, train on all seizures but one, test on it.
+
+    Folds are :class:`~decoders.datasets.forecast_windows.ForecastFold`: the training windows
+    of every other block and the monitoring windows before the left-out seizure (see
+    :mod:`decoders.datasets.forecast_windows`); they are scored per seizure by
+    :mod:`decoders.evaluation.forecast_harness`. Subjects with fewer than two seizures that
+    can be forecast are skipped (``skipped`` says why); a corpus with none left is refused.
+    """
+
+    name = "seizures"
+    description = "within subject: leave one seizure out (per-seizure scoring of alarms)"
+
+    def __init__(self, settings: ForecastSettings | None = None) -> None:
+        from decoders.datasets.forecast_windows import ForecastSettings
+
+        self.settings = settings or ForecastSettings()
+        self.skipped: dict[str, str] = {}
+
+    def folds(self, data: SeizureCorpus, seed: int) -> Iterator[ForecastFold]:  # type: ignore[override]
+        """Yield one fold per forecastable seizure of every subject with two or more."""
+        from decoders.datasets.forecast_windows import (
+            ForecastFold,
+            monitoring_windows,
+            seizure_blocks,
+            training_windows,
+        )
+        from decoders.datasets.seizures import SeizureCorpus
+
+        if not isinstance(data, SeizureCorpus):
+            raise DataError(
+                getattr(data, "name", "data"),
+                "leave-one-seizure-out needs long recordings with seizures (a CHB-MIT folder "
+                "or simulate:seizure), not trials",
+            )
+        usable = {}
+        for subject in data.subjects:
+            blocks = seizure_blocks(subject, self.settings)
+            if len(blocks) < 2:
+                self.skipped[subject.name] = (
+                    f"{len(subject.seizures)} seizure(s), {len(blocks)} with "
+                    f"{self.settings.lead_time_s:g} s seizure-free before it: "
+                    "leave-one-seizure-out needs at least two"
+                )
+            else:
+                usable[subject.name] = (subject, blocks)
+        if not usable:
+            reasons = "; ".join(f"{name}: {why}" for name, why in self.skipped.items())
+            raise DataError(
+                data.name, f"no subject can be evaluated seizure by seizure ({reasons})"
+            )
+        for group, (subject, blocks) in enumerate(usable.values()):
+            for block in blocks:
+                yield ForecastFold(
+                    name=f"{subject.name}/seizure{block.index}",
+                    subject=subject.name,
+                    train=training_windows(
+                        subject, self.settings, exclude=block, seed=seed, group=group
+                    ),
+                    test=monitoring_windows(subject, block, self.settings),
+                )
+
+
 PROTOCOLS: dict[str, type[Protocol]] = {
-    cls.name: cls for cls in (OfficialProtocol, WithinSessionKFold, LeaveOneSubjectOut, ByBlock)
+    cls.name: cls
+    for cls in (
+        OfficialProtocol,
+        WithinSessionKFold,
+        LeaveOneSubjectOut,
+        ByBlock,
+        LeaveOneSeizureOut,
+    )
 }
 
 
 def make_protocol(name: str) -> Protocol:
-    """Return the protocol called ``name`` (``official``, ``kfold``, ``kfoldN``, ``loso``, ``blocks``)."""
+    """Return the protocol called ``name`` (``official``, ``kfold(N)``, ``loso``, ``blocks``, ``seizures``)."""
     if name.startswith("kfold") and name[5:].isdigit():
         return WithinSessionKFold(int(name[5:]))
     if name not in PROTOCOLS:
@@ -132,6 +207,30 @@ def validation_split(train: TrialSet, fraction: float, seed: int) -> tuple[Trial
         np.arange(train.n_trials), test_size=n_valid, stratify=train.labels, random_state=seed
     )
     return train.subset(np.sort(fit)), train.subset(np.sort(valid))
+
+
+def labelled_share(train: TrialSet, fraction: float, seed: int) -> TrialSet:
+    """Return a stratified share ``fraction`` of training trials (label-scarce runs).
+
+    Every class keeps at least two trials (one to fit, one to validate); the test part of
+    the fold is untouched.
+
+    Raises
+    ------
+    ValueError
+        When ``fraction`` is not in (0, 1].
+    """
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"the label fraction must be in (0, 1], got {fraction}")
+    if fraction == 1.0:
+        return train
+    rng = np.random.default_rng([seed, 7])
+    kept = []
+    for label in range(train.n_classes):
+        members = np.flatnonzero(train.labels == label)
+        count = min(len(members), max(2, round(fraction * len(members))))
+        kept.append(rng.choice(members, count, replace=False))
+    return train.subset(np.sort(np.concatenate(kept)))
 
 
 def _pooled(data: TrialSet | OfficialSplit) -> TrialSet:

@@ -81,6 +81,7 @@ class ResultRecord:
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     extra: dict[str, float | str] = field(default_factory=dict)
     split: dict[str, Any] = field(default_factory=dict)
+    label_fraction: float = 1.0
 
     def to_dict(self) -> dict:
         """Return the record as plain JSON-serialisable data."""

@@ -17,7 +17,9 @@ The step module convention:
 - every tensor (block, states, outputs) has the batch on its first axis.
 
 The window graph is the decoder's :meth:`~decoders.contract.Decoder.export_module` (its
-inference module, or an exact rewrite of it). After export, ONNX Runtime (with the live
+inference module, or an exact rewrite of it); a decoder that explains its decisions
+(:meth:`~decoders.contract.Decoder.explanation`) exports its explaining module instead, whose
+second output ``explanation`` is checked like the first. After export, ONNX Runtime (with the live
 settings) is compared with the torch inference module on fresh random valid inputs; a max
 relative error above 1e-4 removes the file and raises
 :class:`~decoders.export.parity.ParityError`.
@@ -38,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bci_app.models import format as model_format
+from bci_app.models.format import EXPLANATION, OUTPUT
 from decoders.card import DecoderCard
 from decoders.evaluation.records import software_versions
 
@@ -141,14 +144,21 @@ def export_decoder(
     spec = decoder.input_spec_
     n_channels = len(spec.ch_names)
     example = torch.zeros(2, n_channels, spec.n_times)
-    module = decoder.inference_module()
+    explanation = decoder.explanation()
+    module, graph, outputs = decoder.inference_module(), decoder.export_module(), [OUTPUT]
+    if explanation is not None:
+        module = graph = decoder.explaining_module()
+        outputs.append(EXPLANATION)
     classifier = decoder.output_spec_.kind == "probabilities"
+    live = model_format.window_live(
+        list(spec.preprocessing), allow_resample=allow_resample, explanation=explanation
+    )
     parity = _export_checked(
-        decoder.export_module(),
+        graph,
         (example,),
         path,
         [model_format.WINDOW_INPUT],
-        [model_format.OUTPUT],
+        outputs,
         lambda temporary: check_window_parity(
             module,
             temporary,
@@ -160,7 +170,7 @@ def export_decoder(
             tolerance=tolerance,
         ),
         card.to_json(),
-        model_format.window_live(list(spec.preprocessing), allow_resample=allow_resample),
+        live,
         f"decoder {decoder.name} (window graph)",
     )
     step_path, step_parity = None, None

@@ -139,16 +139,19 @@ def check_window_parity(
 ) -> ParityReport:
     """Compare the window graph with ``module`` at batch sizes ``n_windows`` and 1.
 
-    For a classifier whose graph ends in a softmax, give ``logits_module`` (the module
-    before the softmax): the logits are compared too, since probabilities saturated at 0
-    and 1 by noise inputs would hide a difference.
+    Every output of ``module`` (a tensor, or a tuple in the graph's output order) is
+    compared. For a classifier whose graph ends in a softmax, give ``logits_module`` (the
+    module before the softmax): the logits are compared too, since probabilities saturated
+    at 0 and 1 by noise inputs would hide a difference.
     """
     import torch
 
     seed = secrets.randbits(32) if seed is None else seed
     windows = random_windows(ch_types, n_times, n_windows, np.random.default_rng(seed))
     with torch.no_grad():
-        references = [module(torch.from_numpy(windows)).numpy()]
+        outputs = module(torch.from_numpy(windows))
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        references = [output.numpy() for output in outputs]
         graph = Path(onnx_path).read_bytes()
         if logits_module is not None:
             graph = with_logits_output(graph)
@@ -172,12 +175,12 @@ def check_window_parity(
         (n_windows, 1),
         seed,
         tolerance,
-        len(references) > 1,
+        logits_module is not None,
     )
 
 
 def with_logits_output(graph: bytes) -> bytes:
-    """Return the graph with the input of its final softmax as a second output, ``logits``.
+    """Return the graph with the input of its final softmax as a last output, ``logits``.
 
     Raises
     ------

@@ -9,7 +9,8 @@ top, at random times (Poisson, a rate per minute each) and never overlapping one
 - eye blinks: the frontal blink field of :mod:`~decoders.simulators.artifacts` (``blink_uv``
   at Fpz, ±30 %), also on a vertical EOG channel (``EOG``, 2.5 x Fpz), 0.6 s;
 - muscle bursts: broadband noise above 20 Hz, ``muscle_uv`` RMS under a smooth envelope, on
-  the temporal channels of one side (all channels within 4 cm of T7 or T8), 0.5-2 s;
+  the temporal channels of one side (all channels within 4 cm of T7 or T8, else the nearest
+  one), 0.5-2 s;
 - electrode pops: a step of 300-800 µV on one channel decaying with a 0.3-1 s time constant;
 - drifts: one channel drifting at 60-150 µV/s for 3-6 s, then recovering as slowly (the
   event lasts both).
@@ -20,7 +21,7 @@ RMS of each. Events come back as :class:`ArtifactEvent` and as annotations ``BAD
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,6 +30,7 @@ from scipy.signal import butter, sosfiltfilt
 from .artifacts import blink_course, blink_pattern
 from .errors import SimulatorError
 from .montages import dig_montage, electrode_positions, select_channels
+from .options import options_from
 from .registry import make_simulator, register
 
 if TYPE_CHECKING:
@@ -106,12 +108,8 @@ class ArtifactSimulator:
     classes = ("clean", *KINDS)
 
     def __init__(self, seed: int = 0, **options: object) -> None:
-        known = [f.name for f in fields(ArtifactOptions)]
-        unknown = sorted(set(options) - set(known))
-        if unknown:
-            raise SimulatorError(TASK, f"unknown option(s) {unknown} (options: {known})")
         self.seed = seed
-        self.options = ArtifactOptions(**options)  # type: ignore[arg-type]
+        self.options = options_from(ArtifactOptions, options, TASK)
         self.ch_names = select_channels(self.options.channels)
 
     def recording(
@@ -222,11 +220,9 @@ class ArtifactSimulator:
 
         positions = electrode_positions()
         side = positions["T7" if rng.random() < 0.5 else "T8"]
-        touched = [
-            i
-            for i, name in enumerate(self.ch_names)
-            if np.linalg.norm(positions[name] - side) < _MUSCLE_RADIUS_M
-        ]
+        distance = np.array([np.linalg.norm(positions[name] - side) for name in self.ch_names])
+        # the channels over the muscle, or the nearest one on montages without temporal sites
+        touched = list(np.flatnonzero(distance < _MUSCLE_RADIUS_M)) or [int(distance.argmin())]
         length = round(duration * self.options.sfreq)
         sos = butter(4, 20.0, "highpass", fs=self.options.sfreq, output="sos")
         burst = sosfilt(sos, rng.normal(size=(len(touched), length)), axis=1)

@@ -8,6 +8,7 @@ import numpy as np
 
 from .forward import HeadModel, LeadField
 from .signals import (
+    BAND_HZ,
     band_fraction,
     fine_frequencies,
     flat_spectrum,
@@ -30,6 +31,22 @@ def random_dipoles(
     index = rng.choice(np.flatnonzero(radius > _CORTICAL_MIN_RADIUS_M), n_dipoles, replace=False)
     orientation = rng.normal(size=(n_dipoles, 3))
     return index, orientation / np.linalg.norm(orientation, axis=1, keepdims=True)
+
+
+def pink_mixing(
+    field: LeadField, dipoles: tuple[np.ndarray, np.ndarray], rms_uv: float
+) -> np.ndarray:
+    """Return the square root (n_channels, n_channels) of the sensor covariance of ``dipoles``.
+
+    Mixing independent unit-variance series by it gives the activity of the many independent
+    dipoles (grid indices, unit orientations), scaled to ``rms_uv`` microvolts RMS (mean square
+    over channels).
+    """
+    patterns = field.pattern(*dipoles)
+    covariance = patterns @ patterns.T
+    covariance /= np.mean(np.diag(covariance))
+    values, vectors = np.linalg.eigh(covariance)
+    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T * rms_uv * 1e-6
 
 
 @dataclass(frozen=True)
@@ -91,11 +108,7 @@ class Background:
         sfreq : float
             Sampling rate (the share of 1/f power in 8-30 Hz depends on it).
         """
-        patterns = field.pattern(*dipoles)
-        covariance = patterns @ patterns.T
-        covariance /= np.mean(np.diag(covariance))
-        values, vectors = np.linalg.eigh(covariance)
-        mixing = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T * rms_uv * 1e-6
+        mixing = pink_mixing(field, dipoles, rms_uv)
         alpha_patterns, alpha_hz, alpha_share = alpha
         freqs = fine_frequencies(sfreq)
         pink_power = np.sum(mixing**2) * band_fraction(pink_spectrum(freqs, exponent), freqs)
@@ -104,14 +117,25 @@ class Background:
         alpha_patterns = alpha_patterns * np.sqrt(alpha_share * pink_power / alpha_unit)
         return cls(mixing, exponent, alpha_patterns, alpha_hz, np.asarray(noise_uv) * 1e-6)
 
-    def band_power(self, sfreq: float) -> float:
-        """Return the expected 8-30 Hz power summed over channels (V^2)."""
+    def band_power(
+        self,
+        sfreq: float,
+        band: tuple[float, float] = BAND_HZ,
+        derivation: np.ndarray | None = None,
+    ) -> float:
+        """Return the expected power in ``band`` (8-30 Hz) summed over channels (V^2).
+
+        With ``derivation`` (n_out, n_channels), the power of ``derivation @ signals`` (bipolar
+        montages).
+        """
         freqs = fine_frequencies(sfreq)
-        pink = np.sum(self.mixing**2) * band_fraction(pink_spectrum(freqs, self.exponent), freqs)
-        alpha = np.sum(self.alpha_patterns**2) * band_fraction(
-            peak_spectrum(freqs, self.alpha_hz, _ALPHA_WIDTH_HZ), freqs
+        mix = np.eye(self.noise_sd.size) if derivation is None else np.asarray(derivation)
+        pink = np.sum((mix @ self.mixing) ** 2)
+        pink *= band_fraction(pink_spectrum(freqs, self.exponent), freqs, band)
+        alpha = np.sum((mix @ self.alpha_patterns) ** 2) * band_fraction(
+            peak_spectrum(freqs, self.alpha_hz, _ALPHA_WIDTH_HZ), freqs, band
         )
-        noise = np.sum(self.noise_sd**2) * band_fraction(flat_spectrum(freqs), freqs)
+        noise = np.sum(mix**2 @ self.noise_sd**2) * band_fraction(flat_spectrum(freqs), freqs, band)
         return float(pink + alpha + noise)
 
     def simulate(self, rng: np.random.Generator, sfreq: float, n_times: int) -> np.ndarray:

@@ -137,3 +137,30 @@ def lead_field(ch_names: tuple[str, ...]) -> LeadField:
         ch_pos=np.array([positions[name] for name in ch_names]),
         gain=gain[rows] - reference[None],
     )
+
+
+def place_dipoles(
+    model: HeadModel,
+    placement: list[tuple[str, float, float, float]],
+    position_jitter: np.ndarray,
+    orientation_jitter: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return grid indices and unit orientations of jittered dipoles.
+
+    Each dipole of ``placement`` (electrode above, depth, radial and anterior weights of the
+    orientation) is moved by ``position_jitter`` to the nearest grid point, and its orientation
+    turned by adding ``orientation_jitter``.
+    """
+    targets = np.array([model.depth_below(electrode, depth) for electrode, depth, *_ in placement])
+    grid_index = model.nearest(targets + position_jitter)
+    orientation = []
+    for index, (_, _, radial_weight, anterior_weight) in zip(grid_index, placement, strict=True):
+        radial = unit_vectors(model.grid[index] - model.center)
+        anterior = unit_vectors(np.array([0.0, 1.0, 0.0]) - radial[1] * radial)
+        orientation.append(radial_weight * radial + anterior_weight * anterior)
+    return grid_index, unit_vectors(unit_vectors(np.array(orientation)) + orientation_jitter)
+
+
+def unit_vectors(vectors: np.ndarray) -> np.ndarray:
+    """Return the vectors (last axis) scaled to unit length."""
+    return vectors / np.linalg.norm(vectors, axis=-1, keepdims=True)

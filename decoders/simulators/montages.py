@@ -44,6 +44,9 @@ LAYOUTS: dict[int, tuple[str, ...]] = {
 }
 """Standard layouts for the usual channel counts."""
 
+TUH_LAYOUT = _layout("Fp1 Fp2 F7 F3 Fz F4 F8 T3 C3 Cz C4 T4 T5 P3 Pz P4 T6 O1 O2")
+"""The 19 electrodes of the 10-20 system, named as in the TUH EEG corpus (T3/T4/T5/T6)."""
+
 
 @lru_cache(maxsize=1)
 def electrode_positions() -> dict[str, np.ndarray]:

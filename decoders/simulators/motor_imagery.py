@@ -33,25 +33,26 @@ simulated montage and sampling rate equals it (:meth:`SimulatedRecording.snr_db`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from decoders.datasets.trials import TrialSet
-
 from .artifacts import blink_pattern, blinks, line_noise
 from .background import Background, random_dipoles
 from .errors import SimulatorError
-from .forward import HeadModel, head_model, lead_field
+from .forward import head_model, lead_field, place_dipoles
 from .montages import electrode_positions, select_channels
+from .options import level_problems, options_from
 from .paradigm import CueTiming, Schedule, schedule_duration, schedule_labels
-from .recording import SimulatedRecording
+from .recording import SimulatedRecording, eeg_trials
 from .registry import register
 from .signals import band_fraction, fine_frequencies, frequencies, peak_spectrum, shaped_noise
 
 if TYPE_CHECKING:
     import mne
+
+    from decoders.datasets.trials import TrialSet
 
 TASK = "motor_imagery"
 CLASSES = ("left_hand", "right_hand", "feet", "tongue")
@@ -156,13 +157,7 @@ class MotorImageryOptions:
     @classmethod
     def from_options(cls, options: dict[str, object]) -> MotorImageryOptions:
         """Return the options from keyword arguments, naming any unknown one."""
-        known = [f.name for f in fields(cls) if f.init]
-        unknown = sorted(set(options) - set(known))
-        if unknown:
-            raise SimulatorError(
-                TASK, f"unknown option(s) {', '.join(unknown)} (options: {', '.join(known)})"
-            )
-        return cls(**options)  # type: ignore[arg-type]
+        return options_from(cls, options, TASK)
 
     @property
     def timing(self) -> CueTiming:
@@ -189,9 +184,7 @@ class MotorImageryOptions:
         if not 0 < self.rest_s[0] <= self.rest_s[1]:
             problems.append(f"rest_s must be an increasing positive range, got {self.rest_s}")
         levels = ("background_uv", "sensor_noise_uv", "line_noise_uv", "blinks_per_min", "blink_uv")
-        problems += [f"{name} must not be negative" for name in levels if getattr(self, name) < 0]
-        if self.background_uv <= 0 and self.sensor_noise_uv <= 0:
-            problems.append("background_uv or sensor_noise_uv must be positive")
+        problems += level_problems(self, levels)
         if problems:
             raise SimulatorError(TASK, "; ".join(problems))
 
@@ -333,18 +326,15 @@ class MotorImagerySimulator:
                 labels.append(recording.schedule.labels)
                 groups.append(np.full(recording.schedule.n_trials, subject))
                 blocks.append(np.full(recording.schedule.n_trials, run))
-        positions = lead_field(self.ch_names).ch_pos
-        return TrialSet(
-            data=np.concatenate(data),
-            labels=np.concatenate(labels),
-            classes=self.classes,
-            sfreq=self.sfreq,
-            ch_names=self.ch_names,
-            ch_types=("eeg",) * len(self.ch_names),
-            name=f"simulated/{TASK}",
-            groups=np.concatenate(groups),
-            blocks=np.concatenate(blocks),
-            ch_pos=dict(zip(self.ch_names, positions, strict=True)),
+        return eeg_trials(
+            TASK,
+            np.concatenate(data),
+            np.concatenate(labels),
+            self.classes,
+            self.sfreq,
+            self.ch_names,
+            np.concatenate(groups),
+            np.concatenate(blocks),
         )
 
     def raw(self, duration_s: float = 60.0, subject: int = 0) -> mne.io.RawArray:
@@ -425,7 +415,7 @@ def _build_subject(
     channel_noise = rng.uniform(0.7, 1.3, n_electrodes)
     line_gain = rng.uniform(0.5, 1.5, n_electrodes)
 
-    grid_index, orientation = _place(model, placement, position_jitter, orientation_jitter)
+    grid_index, orientation = place_dipoles(model, placement, position_jitter, orientation_jitter)
     power_change = {
         name: {
             source: 0.0 - float(min(weight * options.erd_depth * erd_gain * class_gain[name], 0.95))
@@ -480,28 +470,6 @@ def _build_subject(
     )
 
 
-def _place(
-    model: HeadModel,
-    placement: list[tuple[str, float, float, float]],
-    position_jitter: np.ndarray,
-    orientation_jitter: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return grid indices and unit orientations of jittered dipoles.
-
-    Each dipole of ``placement`` (electrode above, depth, radial and anterior weights of the
-    orientation) is moved by ``position_jitter`` to the nearest grid point, and its orientation
-    turned by adding ``orientation_jitter``.
-    """
-    targets = np.array([model.depth_below(electrode, depth) for electrode, depth, *_ in placement])
-    grid_index = model.nearest(targets + position_jitter)
-    orientation = []
-    for index, (_, _, radial_weight, anterior_weight) in zip(grid_index, placement, strict=True):
-        radial = _unit(model.grid[index] - model.center)
-        anterior = _unit(np.array([0.0, 1.0, 0.0]) - radial[1] * radial)
-        orientation.append(radial_weight * radial + anterior_weight * anterior)
-    return grid_index, _unit(_unit(np.array(orientation)) + orientation_jitter)
-
-
 def _rhythm_band_fraction(truth: MotorImagerySubject, sfreq: float) -> float:
     """Return the share of a generator's rhythm power (mu and beta) that lies in 8-30 Hz."""
     freqs = fine_frequencies(sfreq)
@@ -548,8 +516,3 @@ def _imagery_shape(start_s: float, end_s: float, sfreq: float) -> tuple[int, np.
     hold = np.ones(max(int((end_s - start_s - _ERD_RISE_S) * sfreq), 0))
     fall = 0.5 + 0.5 * np.cos(np.pi * np.arange(int(_ERD_FALL_S * sfreq)) / (_ERD_FALL_S * sfreq))
     return round(start_s * sfreq), np.concatenate([rise, hold, fall])
-
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    """Return the vectors (last axis) scaled to unit length."""
-    return vectors / np.linalg.norm(vectors, axis=-1, keepdims=True)

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .montages import dig_montage
+from decoders.datasets.trials import TrialSet
+
+from .montages import dig_montage, electrode_positions
 from .paradigm import Schedule
 from .signals import BAND_HZ, band_power
 
@@ -85,12 +87,66 @@ class SimulatedRecording:
 
     def to_raw(self) -> mne.io.RawArray:
         """Return the recording as :class:`mne.io.RawArray` with positions and annotations."""
-        import mne
-
-        info = mne.create_info(list(self.ch_names), self.sfreq, "eeg")
-        info.set_montage(dig_montage(self.ch_names))
-        info["line_freq"] = self.line_freq
-        info["description"] = self.description
-        raw = mne.io.RawArray(self.signals, info, verbose="error")
+        raw = eeg_raw(self.signals, self.ch_names, self.sfreq, self.line_freq, self.description)
         raw.set_annotations(self.schedule.annotations(self.classes))
         return raw
+
+
+def eeg_raw(
+    signals: np.ndarray,
+    ch_names: tuple[str, ...],
+    sfreq: float,
+    line_freq: float | None,
+    description: str,
+) -> mne.io.RawArray:
+    """Return simulated EEG (volts) as :class:`mne.io.RawArray` with electrode positions.
+
+    Parameters
+    ----------
+    signals : ndarray, shape (n_channels, n_times)
+        Signals in volts.
+    ch_names : tuple of str
+        10-20/10-10 channel names (their montage positions are set).
+    sfreq : float
+        Sampling rate in Hz.
+    line_freq : float, optional
+        Power-line frequency recorded in the measurement info.
+    description : str
+        What was simulated, recorded in the measurement info.
+    """
+    import mne
+
+    info = mne.create_info(list(ch_names), sfreq, "eeg")
+    info.set_montage(dig_montage(ch_names))
+    info["line_freq"] = line_freq
+    info["description"] = description
+    return mne.io.RawArray(signals, info, verbose="error")
+
+
+def eeg_trials(
+    task: str,
+    data: np.ndarray,
+    labels: np.ndarray,
+    classes: tuple[str, ...],
+    sfreq: float,
+    ch_names: tuple[str, ...],
+    groups: np.ndarray,
+    blocks: np.ndarray,
+) -> TrialSet:
+    """Return simulated EEG trials (volts) of ``task`` with the electrodes' montage positions.
+
+    ``groups`` holds the subject and ``blocks`` the run or recording of each trial.
+    """
+    positions = electrode_positions()
+    return TrialSet(
+        data=data,
+        labels=labels,
+        classes=classes,
+        sfreq=sfreq,
+        ch_names=ch_names,
+        ch_types=("eeg",) * len(ch_names),
+        name=f"simulated/{task}",
+        groups=groups,
+        blocks=blocks,
+        ch_pos={name: positions[name] for name in ch_names},
+    )

@@ -3,15 +3,18 @@
 Each task lives in one module of this package that registers a simulator class with
 :func:`register`; :data:`TASK_MODULES` lists those modules, imported on first use so that this
 registry stays light. A simulator class is built as ``cls(seed=..., **options)`` and offers
-``trials()`` and ``raw(duration_s, subject)`` (the :class:`Simulator` protocol).
+``trials()`` and ``raw(duration_s, subject)`` (the :class:`Simulator` protocol); one that can
+also write its recordings as files on disk offers ``write_corpus(root)`` (:func:`write_corpus`).
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .errors import SimulatorError
 
@@ -20,14 +23,25 @@ if TYPE_CHECKING:
 
     from decoders.datasets.trials import TrialSet
 
-TASK_MODULES = ("decoders.simulators.motor_imagery", "decoders.simulators.artifact_task")
+TASK_MODULES = (
+    "decoders.simulators.motor_imagery",
+    "decoders.simulators.abnormal_eeg",
+    "decoders.simulators.seizure",
+    "decoders.simulators.seeg_words",
+    "decoders.simulators.artifact_task",
+)
 """Modules that register a simulated task when imported; add one line per new task."""
 
 
 class Simulator(Protocol):
-    """What a registered simulator offers."""
+    """What a registered simulator offers.
+
+    ``options`` is a dataclass of the task's options (its init fields are the keyword
+    options of the registry calls).
+    """
 
     classes: tuple[str, ...]
+    options: Any
 
     def trials(self) -> TrialSet:
         """Return the simulated trial set of every subject and run."""
@@ -68,6 +82,20 @@ def available_tasks() -> list[str]:
 def describe_task(task: str) -> str:
     """Return the one-line description of ``task``."""
     return _task(task).description
+
+
+def default_options(task: str) -> dict[str, Any]:
+    """Return the options of ``task`` with their default values.
+
+    They are the init fields of the simulator's ``options`` dataclass, or, for a simulator
+    taking its options as keyword arguments alone, those arguments' defaults.
+    """
+    simulator = make_simulator(task)
+    options = getattr(simulator, "options", None)
+    if options is None:
+        parameters = inspect.signature(type(simulator)).parameters.values()
+        return {p.name: p.default for p in parameters if p.kind is p.KEYWORD_ONLY}
+    return {item.name: getattr(options, item.name) for item in fields(options) if item.init}
 
 
 def make_simulator(task: str, *, seed: int = 0, **options: object) -> Simulator:
@@ -122,6 +150,40 @@ def simulate_raw(
         paradigm as annotations (the class names mark the cues).
     """
     return make_simulator(task, seed=seed, **options).raw(duration_s=duration_s, subject=subject)
+
+
+def corpus_tasks() -> list[str]:
+    """Return the names of the tasks that write their recordings as a corpus of files, sorted."""
+    _load_tasks()
+    return sorted(name for name, task in _TASKS.items() if hasattr(task.factory, "write_corpus"))
+
+
+def write_corpus(task: str, root: str | Path, *, seed: int = 0, **options: object) -> Path:
+    """Simulate ``task`` and write its recordings as files under ``root`` (a new folder).
+
+    Parameters
+    ----------
+    task : str
+        One of :func:`corpus_tasks`.
+    root : str | Path
+        New or empty folder.
+    seed : int
+        Same seed and options give identical files.
+    **options
+        Task options.
+
+    Returns
+    -------
+    root : Path
+        The corpus folder, with the task's layout and its ground truth.
+    """
+    simulator = make_simulator(task, seed=seed, **options)
+    if not hasattr(simulator, "write_corpus"):
+        known = ", ".join(corpus_tasks())
+        raise SimulatorError(
+            f"simulated task '{task}'", f"writes no corpus of files (tasks that do: {known})"
+        )
+    return simulator.write_corpus(root)
 
 
 def _task(task: str) -> SimulatedTask:

@@ -83,6 +83,40 @@ def band_power(signals: np.ndarray, sfreq: float, band: tuple[float, float]) -> 
     return float(2.0 * np.sum(np.abs(spectrum[..., inside]) ** 2) / n_times**2)
 
 
+def on_off_course(
+    rng: np.random.Generator,
+    sfreq: float,
+    n_times: int,
+    on_s: tuple[float, float],
+    off_s: tuple[float, float],
+    ramp_s: float = 0.5,
+) -> tuple[np.ndarray, tuple[tuple[float, float], ...]]:
+    """Return a 0..1 time course alternating random off and on periods, and its on periods.
+
+    The course starts part-way through an off period; each period lasts a uniform random time
+    in its range (seconds), and changes of state are smoothed over ``ramp_s``.
+
+    Returns
+    -------
+    course : ndarray, shape (n_times,)
+        0 when off, 1 when on.
+    intervals : tuple of (float, float)
+        Start and stop (s) of each on period.
+    """
+    duration = n_times / sfreq
+    step = np.zeros(n_times)
+    intervals = []
+    start = rng.uniform(0.0, off_s[1])
+    while start < duration:
+        stop = min(start + rng.uniform(*on_s), duration)
+        step[round(start * sfreq) : round(stop * sfreq)] = 1.0
+        intervals.append((float(start), float(stop)))
+        start = stop + rng.uniform(*off_s)
+    kernel = np.hanning(max(round(ramp_s * sfreq), 1) + 2)[1:-1]
+    course = np.convolve(step, kernel / kernel.sum(), mode="same")
+    return np.clip(course, 0.0, 1.0), tuple(intervals)
+
+
 def _usable(amplitude: np.ndarray, n_times: int) -> np.ndarray:
     """Return ``amplitude`` with the zero-frequency and Nyquist terms removed (set to zero)."""
     shape = np.asarray(amplitude, dtype=float).copy()

@@ -73,3 +73,24 @@ def plot_confusion(counts: np.ndarray, classes: tuple[str, ...], path: Path, tit
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def plot_step_curve(rows: list[dict[str, float]], keys: list[str], path: Path, title: str) -> None:
+    """Plot the ``keys`` of per-step ``rows`` (losses) against the step to a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [row["step"] for row in rows]
+    figure, axis = plt.subplots(figsize=(6.0, 3.4))
+    for key in keys:
+        axis.plot(steps, [row[key] for row in rows], label=key)
+    axis.set_xlabel("step")
+    axis.set_ylabel("loss")
+    axis.set_yscale("log")
+    axis.legend(frameon=False)
+    axis.set_title(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

@@ -21,9 +21,10 @@ from decoders import registry
 from decoders.card import DecoderCard
 from decoders.checkpoint import save_decoder
 from decoders.datasets.errors import DataError
+from decoders.datasets.seizures import SeizureCorpus
 from decoders.datasets.trials import OfficialSplit
 from decoders.evaluation.harness import FittedRun, evaluate
-from decoders.evaluation.protocols import make_protocol, validation_split
+from decoders.evaluation.protocols import labelled_share, make_protocol, validation_split
 from decoders.evaluation.records import ResultRecord
 
 from .plots import plot_confusion, plot_epoch_curve, plot_size_curve
@@ -45,6 +46,14 @@ class TrainingJob:
     valid_fraction: float = 0.2
     refit: bool = False
     init: str | None = None
+    label_fraction: float = 1.0
+
+    def decoder_options(self) -> dict[str, Any]:
+        """Return the decoder's options: those its pretrained start implies, then the user's."""
+        implied = {}
+        if self.init is not None:
+            implied = registry.get(self.decoder).load_class().options_from(Path(self.init))
+        return {**implied, **self.options}
 
     def identity(self) -> dict[str, Any]:
         """Return what must match for a run folder to be resumed."""
@@ -59,6 +68,7 @@ class TrainingJob:
             "valid_fraction": self.valid_fraction,
             "refit": self.refit,
             "init": self.init,
+            "label_fraction": self.label_fraction,
         }
 
 
@@ -67,6 +77,10 @@ def train(job: TrainingJob, out: Path, *, progress: bool = True) -> ResultRecord
     out = Path(out)
     entry = registry.get(job.decoder)
     data = load_training_data(job.request)
+    if isinstance(data, SeizureCorpus):
+        from .forecasting import train_forecaster
+
+        return train_forecaster(job, data, out, progress=progress)
     protocol = make_protocol(job.protocol)
     state = _Progress.open(out, job)
     partial = out / "partial"
@@ -92,8 +106,9 @@ def train(job: TrainingJob, out: Path, *, progress: bool = True) -> ResultRecord
         state.add(run)
         (partial / f"seed{run.seed}-{run.fold}.pt").unlink(missing_ok=True)
 
+    options = job.decoder_options()
     record = evaluate(
-        lambda seed: entry.create(seed=seed, **job.options),
+        lambda seed: entry.create(seed=seed, **options),
         data,
         protocol,
         job.seeds,
@@ -104,6 +119,7 @@ def train(job: TrainingJob, out: Path, *, progress: bool = True) -> ResultRecord
         fit_options=fit_options,
         completed=state.completed(),
         progress=progress,
+        label_fraction=job.label_fraction,
     )
     if isinstance(data, OfficialSplit) and protocol.name == "official":
         record.split = split_summary(data)
@@ -140,8 +156,9 @@ def _refitted(job: TrainingJob, data) -> tuple[Any, dict[str, Any]]:
     """Fit the decoder on every training trial (validation carved out for early stopping)."""
     train = data.train if isinstance(data, OfficialSplit) else data
     seed = job.seeds[0]
+    train = labelled_share(train, job.label_fraction, seed)
     fit, valid = validation_split(train, job.valid_fraction, seed)
-    decoder = registry.get(job.decoder).create(seed=seed, **job.options)
+    decoder = registry.get(job.decoder).create(seed=seed, **job.decoder_options())
     decoder.fit(fit, valid, init=job.init)
     return decoder, {"seed": seed, "refit_on_trials": train.n_trials}
 
@@ -165,6 +182,7 @@ def _save_deployed(decoder, job: TrainingJob, data, out: Path, provenance: dict[
         },
     )
     save_decoder(decoder, card, out)
+    decoder.save_figures(out)
     title = f"{job.decoder} on {data.name}"
     if decoder.history_ is not None and decoder.history_.epochs:
         history = decoder.history_
@@ -178,14 +196,15 @@ def _size_curve(job: TrainingJob, data, seed: int) -> tuple[list[int], list[floa
     """Return validation accuracy of decoders refitted on growing shares of the training part."""
     protocol = make_protocol(job.protocol)
     fold = next(protocol.folds(data, seed))
-    fit, valid = validation_split(fold.train, job.valid_fraction, seed)
+    labelled = labelled_share(fold.train, job.label_fraction, seed)
+    fit, valid = validation_split(labelled, job.valid_fraction, seed)
     entry = registry.get(job.decoder)
     sizes, scores = [], []
     for fraction in SIZE_CURVE_FRACTIONS:
         subset = fit if fraction == 1.0 else validation_split(fit, 1 - fraction, seed)[0]
         try:
             # ``valid`` stays unseen: decoders may merge their own validation part into training
-            decoder = entry.create(seed=seed, **job.options)
+            decoder = entry.create(seed=seed, **job.decoder_options())
             decoder.fit(*validation_split(subset, job.valid_fraction, seed), init=job.init)
         except (DataError, ValueError):
             continue  # too few trials of some class at this size

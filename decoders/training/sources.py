@@ -1,26 +1,33 @@
-"""Training data from a name or a path: trial sets, recordings, labelled folders, simulators.
+"""Training data from a name or a path: trials, recordings, folders, simulators, seizures.
 
 A request may name its own test data (``test_source``): another readable input, whose trials
 are cut with the same classes and window and brought to the training trials' channels and
 rate; or a part of a multi-recording source (``session:02``, ``run:3``, ``subject:05`` of a
 BIDS data set; ``session:2`` of session folders). Either gives an
 :class:`~decoders.datasets.trials.OfficialSplit` that the ``official`` protocol evaluates
-with the test part sealed.
+with the test part sealed. Seizure recordings come back whole, as a
+:class:`~decoders.datasets.seizures.SeizureCorpus`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import json
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
 
 from decoders.datasets.errors import DataError
 from decoders.datasets.matching import TrialShape, match_trials, select_classes
+from decoders.datasets.seizures import SeizureCorpus
 from decoders.datasets.trials import OfficialSplit, TrialSet
 
 from .bids_trials import BIDS_ENTITIES
 from .epoching import crop_trials, epochs_from_annotations, read_label_file
 
 SIMULATOR_PREFIX = "simulate:"
+"""``simulate:TASK`` names a simulated task; ``simulate:TASK?KEY=VALUE&KEY=VALUE`` sets its
+options (``seed`` seeds the simulation; the others are the task's, ``bci-app data list``)."""
 
 
 @dataclass(frozen=True)
@@ -30,8 +37,9 @@ class DataRequest:
     Parameters
     ----------
     source : str
-        A catalog name (``bci-app data list``), ``simulate:TASK``, a recording file, a file of
-        trials (``.ts``, ``-epo.fif``, ``.npz``), a BIDS folder, or a folder of class
+        A catalog name (``bci-app data list``), ``simulate:TASK`` (with options:
+        ``simulate:TASK?KEY=VALUE&...``), a recording file, a file of trials (``.ts``,
+        ``-epo.fif``, ``.npz``), a BIDS folder, a CHB-MIT folder, or a folder of class
         sub-folders (``normal/``, ``abnormal/``).
     classes : tuple of str, optional
         Event names used as classes (for trial files: the classes kept, in this order).
@@ -41,9 +49,12 @@ class DataRequest:
     tmin, tmax : float
         Epoch window around each event, seconds.
     window_s : float
-        Window length for folders labelled by class.
+        Window length for folders labelled by class and for seizure forecasting.
     crop : tuple of float, optional
         Part of each trial kept (start, stop in seconds).
+    forecast : dict
+        Seizure-forecasting settings (fields of
+        :class:`~decoders.datasets.forecast_windows.ForecastSettings`) for seizure recordings.
     test_source : str, optional
         The test part: any readable input like ``source``, or ``ENTITY:VALUE`` naming a part
         of ``source`` (``session``, ``run`` or ``subject`` of a BIDS data set, ``session``
@@ -61,6 +72,7 @@ class DataRequest:
     tmax: float = 1.0
     window_s: float = 2.0
     crop: tuple[float, float] | None = None
+    forecast: dict[str, Any] = field(default_factory=dict)
     test_source: str | None = None
     sfreq: float | None = None
     unit: str | None = None
@@ -76,14 +88,25 @@ def part_selector(test_source: str | None) -> tuple[str, str] | None:
     return None
 
 
-def load_training_data(request: DataRequest) -> TrialSet | OfficialSplit:
-    """Return the labelled trials the request names (an official split where one exists)."""
+def load_training_data(request: DataRequest) -> TrialSet | OfficialSplit | SeizureCorpus:
+    """Return the labelled trials the request names (an official split where one exists).
+
+    Seizure recordings (a CHB-MIT folder, ``simulate:seizure``) come back as a
+    :class:`~decoders.datasets.seizures.SeizureCorpus`, windowed per fold by the forecasting
+    evaluation.
+    """
     part = part_selector(request.test_source)
     data = _load(request.source, request, part)
+    if isinstance(data, SeizureCorpus) and request.test_source is not None:
+        raise DataError(
+            request.source,
+            "seizure recordings are evaluated seizure by seizure (--protocol seizures); "
+            "--test-data is for trial data",
+        )
     if request.test_source is not None and part is None:
         test = _load(request.test_source, replace(request, label_file=None), None)
         data = own_split(data, test, request)
-    if request.crop is None:
+    if request.crop is None or isinstance(data, SeizureCorpus):
         return data
     start, stop = request.crop
     if isinstance(data, OfficialSplit):
@@ -113,7 +136,7 @@ def own_split(
 
 def _load(
     source: str, request: DataRequest, part: tuple[str, str] | None
-) -> TrialSet | OfficialSplit:
+) -> TrialSet | OfficialSplit | SeizureCorpus:
     from decoders.datasets.catalog import CATALOG
     from decoders.datasets.readers import is_trial_file
 
@@ -126,9 +149,14 @@ def _load(
             "give a BIDS data set or a folder of session folders",
         )
     if source.startswith(SIMULATOR_PREFIX):
-        from decoders.simulators.registry import simulate_trials
+        from decoders.simulators.registry import make_simulator
 
-        return simulate_trials(source.removeprefix(SIMULATOR_PREFIX))
+        task, options = parse_simulator_source(source)
+        seed = int(options.pop("seed", 0))  # type: ignore[call-overload]
+        simulator = make_simulator(task, seed=seed, **options)
+        data = simulator.corpus() if hasattr(simulator, "corpus") else simulator.trials()
+        query = source.partition("?")[2]
+        return replace(data, name=f"{data.name}?{query}") if query else data
     if entry is not None and entry.kind == "trials":
         from decoders.datasets.loaders import load_trial_set
 
@@ -138,6 +166,10 @@ def _load(
 
         raw = {"meg-eeg": load_meg_eeg, "ecog-lfp": load_ecog_lfp}[source]()
         return _epochs(raw, request, source)
+    from decoders.datasets.chbmit import is_chbmit, read_chbmit
+
+    if is_chbmit(path):
+        return read_chbmit(path)
     if path.is_dir():
         return _load_folder(path, request, part)
     if not path.exists():
@@ -173,6 +205,55 @@ def _load_folder(
         test_session=part[1] if part else None,
         name=path.name,
     )
+
+
+def with_simulator_options(source: str, pairs: list[str]) -> str:
+    """Return ``simulate:TASK`` with ``KEY=VALUE`` pairs added to its options.
+
+    Raises
+    ------
+    DataError
+        When ``source`` is not a simulator or a pair is not ``KEY=VALUE``.
+    """
+    if not pairs:
+        return source
+    if not source.startswith(SIMULATOR_PREFIX):
+        raise DataError(source, f"simulator options are for {SIMULATOR_PREFIX}TASK data only")
+    for pair in pairs:
+        key, separator, _ = pair.partition("=")
+        if not separator or not key.strip():
+            raise DataError(pair, "a simulator option is KEY=VALUE")
+    return source + ("&" if "?" in source else "?") + "&".join(pairs)
+
+
+def parse_simulator_source(source: str) -> tuple[str, dict[str, object]]:
+    """Return the task and options of ``simulate:TASK?KEY=VALUE&...``.
+
+    A value is read as JSON when it can be (numbers, ``true``, ``[8, 30]``), else as a
+    comma-separated list when it holds commas, else as text.
+
+    Raises
+    ------
+    DataError
+        When the options are not ``KEY=VALUE`` pairs joined by ``&``.
+    """
+    task, _, query = source.removeprefix(SIMULATOR_PREFIX).partition("?")
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+    except ValueError as error:
+        raise DataError(
+            source, f"simulator options are KEY=VALUE pairs joined by '&' ({error})"
+        ) from error
+    return task, {key.strip(): _option_value(value) for key, value in pairs}
+
+
+def _option_value(text: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        if "," in text:
+            return [_option_value(part.strip()) for part in text.split(",")]
+        return text
 
 
 def _epochs(raw, request: DataRequest, name: str) -> TrialSet:

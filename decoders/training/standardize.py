@@ -8,7 +8,8 @@ wanders between trials, reaches the network as nothing.
 
 Removing each window's level also removes what slow cortical potentials carry, so by
 default (``auto``) it is done when the training trials' offsets dwarf their signal
-(:func:`offsets_dominate`: an amplifier's DC), and the level is kept otherwise.
+(:func:`offsets_dominate`: an amplifier's DC, constant or wandering), and the level is kept
+otherwise (a per-channel training mean is still subtracted).
 """
 
 from __future__ import annotations
@@ -31,21 +32,28 @@ def channel_statistics(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 DC_RATIO = 10.0
-"""Spread of trial offsets over within-trial sd above which offsets are an amplifier's DC
-(real slow potentials stay near 2 in the trial sets here; a headset's millivolts give
-hundreds)."""
+"""Size of the trials' offsets over their within-trial sd above which the offsets are an
+amplifier's DC (real trial sets here stay below 4: SelfRegulationSCP1 3.4, FingerMovements
+2.3; a headset's millivolts over microvolts of EEG give hundreds)."""
+
+
+def offset_ratio(data: np.ndarray) -> float:
+    """Return how far the trials' offsets exceed their signal (trials, channels, times).
+
+    Per channel: the root mean square over trials of each trial's mean (a common DC level
+    and offsets that wander from trial to trial both count) over the median within-trial
+    sd; the median over channels. Flat channels count as 0.
+    """
+    data = np.asarray(data, dtype=float)
+    means = data.mean(axis=-1)
+    spread = np.median(data.std(axis=-1), axis=0)
+    level = np.sqrt(np.mean(means**2, axis=0))
+    return float(np.median(level / np.where(spread > 0, spread, np.inf)))
 
 
 def offsets_dominate(data: np.ndarray) -> bool:
-    """Return True when the trials' per-channel offsets vary far more than their signal.
-
-    The median over channels of (sd over trials of each trial's mean) / (median within-trial
-    sd) is compared with :data:`DC_RATIO`.
-    """
-    means = data.mean(axis=-1)
-    spread = np.median(data.std(axis=-1), axis=0)
-    ratio = means.std(axis=0) / np.where(spread > 0, spread, np.inf)
-    return bool(np.median(ratio) > DC_RATIO)
+    """Return True when :func:`offset_ratio` of ``data`` exceeds :data:`DC_RATIO`."""
+    return offset_ratio(data) > DC_RATIO
 
 
 def resolve_auto(option: bool | str, data: np.ndarray, name: str) -> bool:
@@ -105,11 +113,13 @@ class InputScaling(torch.nn.Module):
             x = x - slope * self.times
         return (x - self.mean) / self.std
 
-    def describe(self) -> dict[str, str]:
-        """Return what the layer does, for the card."""
-        offset = (
-            "each window's per-channel least-squares line removed (DC offset and slow drift)"
-            if self.detrend
-            else "none (training mean subtracted)"
-        )
+    @staticmethod
+    def conditioning(detrend: bool | str) -> dict[str, str]:
+        """Return what the layer does with ``detrend`` (true, false or ``"auto"``), for the card."""
+        offset = {
+            True: "each window's per-channel least-squares line removed (DC offset and slow drift)",
+            False: "training mean subtracted (the trials' level may carry signal)",
+            "auto": "decided on the training trials: each window's per-channel line removed "
+            "when their offsets dwarf their signal (an amplifier's DC), else the training mean",
+        }[detrend]
         return {"dc_and_drift": offset, "scale": "per-channel sd of the training trials"}

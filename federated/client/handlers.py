@@ -19,6 +19,8 @@ from .job import SiteJob, load_state
 from .training import RoundSettings, evaluate, train_round
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import torch
     from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord
 
@@ -128,7 +130,12 @@ def handle_finish(message: Message, context: Context) -> Message:
         | {f"test-{name}": value for name, value in scores.items() if np.isfinite(value)}
     )
     facts = ConfigRecord(
-        {"model-dir": str(job.state.model_dir), "model-ref": model_ref, "input": _spec_json(job)}
+        {
+            "model-dir": str(job.state.model_dir),
+            "model-ref": model_ref,
+            "model-registry": str(_registry_dir(job)) if model_ref else "",
+            "input": _spec_json(job),
+        }
     )
     return _reply(message, job, metrics, extra={"model": facts})
 
@@ -185,6 +192,13 @@ def _spec_json(job: SiteJob) -> str:
     import json
 
     return json.dumps(job.spec.to_dict())
+
+
+def _registry_dir(job: SiteJob) -> Path:
+    """Return the registry the site's model goes to (its site file's, else the default)."""
+    from bci_app.models.registry import default_registry_dir
+
+    return job.site.registry_dir or default_registry_dir()
 
 
 def _export(job: SiteJob, decoder: SplitDecoder, card: DecoderCard) -> str:

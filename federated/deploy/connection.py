@@ -1,7 +1,11 @@
-"""Flower connections: the ``[superlink.NAME]`` sections of ``$FLWR_HOME/config.toml``.
+"""Flower's home and connections: the ``[superlink.NAME]`` sections of its ``config.toml``.
 
 ``flwr run`` and ``flwr supernode`` reach a SuperLink through a named connection; this module
-writes one, keeping every other section of the file as it was.
+writes one, keeping every other section of the file as it was. Flower's home is
+``$FLWR_HOME``, else the ``flower`` folder of bci-app's state directory
+(``$XDG_STATE_HOME/bci-app``, ``~/.local/state/bci-app`` by default), never ``~/.flwr``:
+it holds ``config.toml`` (connections) and ``apps/`` (the Flower app, installed there by the
+SuperLink and each SuperNode for every run).
 """
 
 from __future__ import annotations
@@ -14,9 +18,17 @@ from typing import Any
 from federated.toml_writer import write_toml
 
 
+def state_dir() -> Path:
+    """Return bci-app's state directory: ``$XDG_STATE_HOME/bci-app`` (``~/.local/state``)."""
+    xdg = os.environ.get("XDG_STATE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state"
+    return base / "bci-app"
+
+
 def flwr_home() -> Path:
-    """Return ``$FLWR_HOME`` (default ``~/.flwr``)."""
-    return Path(os.environ.get("FLWR_HOME") or Path.home() / ".flwr").expanduser()
+    """Return Flower's home: ``$FLWR_HOME``, else ``state_dir() / "flower"``."""
+    explicit = os.environ.get("FLWR_HOME")
+    return Path(explicit).expanduser() if explicit else state_dir() / "flower"
 
 
 def write_connection(

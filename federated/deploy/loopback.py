@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,16 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .certs import CertificateSet, make_certificates
-from .network import wait_reachable
+from .network import free_port, wait_reachable
 from .processes import flower_environment
 from .runs import stop_process_group
-
-
-def free_port() -> int:
-    """Return a TCP port of 127.0.0.1 that is free now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def bci_app_command(*arguments: str) -> list[str]:
@@ -117,8 +109,6 @@ class LoopbackDeployment:
             str(site_file),
             "--superlink",
             self.address,
-            "--port",
-            str(free_port()),
             *security,
         )
 

@@ -1,10 +1,32 @@
-"""Reachability of a SuperLink: clear messages and retries with exponential back-off."""
+"""Ports and reachability: free ports on this host, and a SuperLink reached with back-off."""
 
 from __future__ import annotations
 
 import socket
 import time
 from collections.abc import Callable
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port of ``host`` that is free now."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Return True when another process listens on a TCP port of ``host``.
+
+    Probed as servers bind (``SO_REUSEADDR``): connections of a stopped server that linger in
+    TIME_WAIT do not count.
+    """
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 class UnreachableError(ConnectionError):

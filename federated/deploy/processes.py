@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 from .certs import CertificateSet
+from .connection import flwr_home
+from .superexec import install_shim
 
 APP_DIR = Path(__file__).resolve().parents[1] / "flower_app"
 """The Flower app (pyproject with ``[tool.flwr.app]``) that ``flwr run`` ships."""
@@ -32,13 +34,23 @@ late; it asks every 0.25 s instead, over the local runtime API (unless set alrea
 def flower_environment() -> dict[str, str]:
     """Return this process's environment with telemetry, update checks and installs off.
 
-    The folder of this Python's scripts leads ``PATH``: Flower starts its helper processes
-    (``flower-superexec``, ``flwr-clientapp``, ...) by name. The SuperExec's task polling is
+    ``FLWR_HOME`` is :func:`~.connection.flwr_home` (bci-app's state directory unless set).
+    Flower starts its helper processes (``flower-superexec``, ``flwr-clientapp``, ...) by
+    name: bci-app's reaping SuperExec (:mod:`.superexec`, in ``FLWR_HOME/bin``) leads
+    ``PATH``, then the folder of this Python's scripts. The SuperExec's task polling is
     :data:`PROMPT_ENVIRONMENT`'s unless the environment sets it.
     """
+    home = flwr_home()
     scripts = str(Path(sys.executable).parent)
-    path = os.pathsep.join([scripts, os.environ.get("PATH", "")])
-    return {**PROMPT_ENVIRONMENT, **os.environ, **QUIET_ENVIRONMENT, "PATH": path}
+    shim = str(install_shim(home / "bin"))
+    path = os.pathsep.join([shim, scripts, os.environ.get("PATH", "")])
+    return {
+        **PROMPT_ENVIRONMENT,
+        **os.environ,
+        **QUIET_ENVIRONMENT,
+        "FLWR_HOME": str(home),
+        "PATH": path,
+    }
 
 
 def executable(name: str) -> str:

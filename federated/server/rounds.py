@@ -78,7 +78,7 @@ def run_server(grid: Grid, context: Context) -> dict[str, Any]:
         state.history["best_round"] = state.best_round
         checkpoint.save(state, config.fingerprint())
         write_history(output, state.history)
-    state.history["final"] = _finish(grid, config, decoder, state)
+    state.history["final"] = _finish(grid, config, decoder, state, strategy.sites)
     write_history(output, state.history)
     return state.history
 
@@ -168,7 +168,11 @@ def _one_round(
 
 
 def _finish(
-    grid: Grid, config: FederationConfig, decoder: SplitDecoder, state: ServerState
+    grid: Grid,
+    config: FederationConfig,
+    decoder: SplitDecoder,
+    state: ServerState,
+    sites: dict[int, str],
 ) -> dict[str, Any]:
     from flwr.app import ConfigRecord, Message, MessageType, RecordDict
 
@@ -193,20 +197,24 @@ def _finish(
         "bytes_sent": sum(payload_bytes(m.content) for m in messages),
     }
     specs = []
+    # A node the SuperLink declared unavailable is answered for by the SuperLink itself.
+    sent = {m.metadata.message_id: m.metadata.dst_node_id for m in messages}
     for reply in replies:
         if reply.has_error():
-            LOG.warning(
-                "Finishing: node %d failed: %s", reply.metadata.src_node_id, reply.error.reason
-            )
-            final["failed"].append(
-                {"node": reply.metadata.src_node_id, "reason": reply.error.reason}
-            )
+            node = sent.get(reply.metadata.reply_to_message_id, reply.metadata.src_node_id)
+            site = sites.get(node, f"node {node}")
+            LOG.warning("Finishing: %s failed: %s", site, reply.error.reason)
+            final["failed"].append({"site": site, "node": node, "reason": reply.error.reason})
             continue
         site = str(reply.content.config_records["site"]["name"])
         metrics = next(iter(reply.content.metric_records.values()))
         facts = reply.content.config_records["model"]
         final["sites"][site] = {key: float(value) for key, value in metrics.items()}
-        final["models"][site] = {"dir": str(facts["model-dir"]), "ref": str(facts["model-ref"])}
+        final["models"][site] = {
+            "dir": str(facts["model-dir"]),
+            "ref": str(facts["model-ref"]),
+            "registry": str(facts.get("model-registry", "")),
+        }
         specs.append(str(facts["input"]))
     final["test"] = _weighted(final["sites"])
     final["global"] = _save_global(config, decoder, state, specs, final["test"])

@@ -94,7 +94,7 @@ class ScreenedStrategy(Strategy):
         self.reference: dict = {}
         self.sites: dict[int, str] = {}
         self.report = RoundReport(0)
-        self._awaited: set[int] = set()
+        self._sent: list[Message] = []
 
     def summary(self) -> None:
         """Log the screening settings, then the wrapped strategy's."""
@@ -111,7 +111,7 @@ class ScreenedStrategy(Strategy):
         self.reference = from_record(arrays)
         messages = list(self.strategy.configure_train(server_round, arrays, config, grid))
         self.report.bytes_sent += sum(payload_bytes(m.content) for m in messages)
-        self._awaited = {m.metadata.dst_node_id for m in messages}
+        self._sent = messages
         return messages
 
     def aggregate_train(
@@ -125,7 +125,7 @@ class ScreenedStrategy(Strategy):
         self._silent(replies, self.report.failed, "train")
         candidates, updates = [], []
         for message in replies:
-            node = message.metadata.src_node_id
+            node = self._node_of(message)
             if message.has_error():
                 self._failed(self.report.failed, node, message.error.reason, "train")
                 continue
@@ -171,7 +171,7 @@ class ScreenedStrategy(Strategy):
         """Let the wrapped strategy configure the evaluation."""
         messages = list(self.strategy.configure_evaluate(server_round, arrays, config, grid))
         self.report.bytes_sent += sum(payload_bytes(m.content) for m in messages)
-        self._awaited = {m.metadata.dst_node_id for m in messages}
+        self._sent = messages
         return messages
 
     def aggregate_evaluate(
@@ -185,7 +185,7 @@ class ScreenedStrategy(Strategy):
             if message.has_error():
                 self._failed(
                     self.report.evaluate_failed,
-                    message.metadata.src_node_id,
+                    self._node_of(message),
                     message.error.reason,
                     "evaluate",
                 )
@@ -201,8 +201,18 @@ class ScreenedStrategy(Strategy):
             return None
         return self.strategy.aggregate_evaluate(server_round, valid)
 
+    def _node_of(self, message: Message) -> int:
+        """Return the node a reply answers for.
+
+        The SuperLink answers for a node it declared unavailable (no heartbeat) with an
+        error of its own, sent from the SuperLink's id: such a reply is the node's, matched
+        through the message it replies to.
+        """
+        sent = {m.metadata.message_id: m.metadata.dst_node_id for m in self._sent}
+        return sent.get(message.metadata.reply_to_message_id, message.metadata.src_node_id)
+
     def _site_of(self, message: Message) -> str:
-        node = message.metadata.src_node_id
+        node = self._node_of(message)
         record = message.content.config_records.get(SITE_RECORD)
         if record is not None and "name" in record:
             self.sites[node] = str(record["name"])
@@ -210,8 +220,9 @@ class ScreenedStrategy(Strategy):
 
     def _silent(self, replies: list[Message], into: list, stage: str) -> None:
         """Report the nodes that were sent a message but did not reply in time."""
-        replied = {m.metadata.src_node_id for m in replies}
-        for node in sorted(self._awaited - replied):
+        replied = {self._node_of(m) for m in replies}
+        awaited = {m.metadata.dst_node_id for m in self._sent}
+        for node in sorted(awaited - replied):
             self._failed(into, node, "no reply within round-timeout (dropped out?)", stage)
 
     def _failed(self, into: list, node: int, reason: str, stage: str) -> None:

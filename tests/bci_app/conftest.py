@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -55,6 +57,18 @@ def export_recurrent(path: Path) -> Path:
     return path
 
 
+def export_explaining(path: Path) -> Path:
+    """Fit a tiny EEGFormer (which explains its decisions by its tokens) and export it."""
+    from decoders import registry
+    from decoders.export.onnx_export import export_decoder
+
+    entry = registry.get("eegformer")
+    decoder = entry.create(seed=0, **entry.tiny)
+    decoder.fit(toy_trials(40, 0), toy_trials(20, 100))
+    export_decoder(decoder, path)
+    return path
+
+
 @pytest.fixture
 def make_trials() -> Callable[..., TrialSet]:
     """Return :func:`toy_trials`."""
@@ -65,7 +79,7 @@ def make_trials() -> Callable[..., TrialSet]:
 def model_files(tmp_path_factory) -> dict[str, Path]:
     """Exported toy models: ``band`` (declared 4-30 Hz band-pass), ``band2`` (same input,
     other weights), ``plain`` (no preprocessing), ``fixed`` (no resampling allowed),
-    ``small`` (4 channels), ``recurrent`` (a LIF network, with its ``.step.onnx`` beside it)."""
+    ``small`` (4 channels)."""
     folder = tmp_path_factory.mktemp("models")
     return {
         "band": export_toy(folder / "band.onnx"),
@@ -73,8 +87,19 @@ def model_files(tmp_path_factory) -> dict[str, Path]:
         "plain": export_toy(folder / "plain.onnx", band=None),
         "fixed": export_toy(folder / "fixed.onnx", allow_resample=False),
         "small": export_toy(folder / "small.onnx", channels=CHANNELS[:4]),
-        "recurrent": export_recurrent(folder / "recurrent.onnx"),
     }
+
+
+@pytest.fixture(scope="session")
+def recurrent_model(tmp_path_factory) -> Path:
+    """A tiny exported LIF network, with its ``.step.onnx`` beside it."""
+    return export_recurrent(tmp_path_factory.mktemp("recurrent") / "recurrent.onnx")
+
+
+@pytest.fixture(scope="session")
+def explaining_model(tmp_path_factory) -> Path:
+    """A tiny exported EEGFormer whose graph also outputs each token's evidence."""
+    return export_explaining(tmp_path_factory.mktemp("explaining") / "explaining.onnx")
 
 
 @pytest.fixture
@@ -87,7 +112,8 @@ def stream_name() -> str:
 def live_outlet() -> Iterator[Callable[..., np.ndarray]]:
     """Start LSL outlets pushing toy EEG in real time (chunks of 4 samples) from a thread.
 
-    ``start(name, channels=CHANNELS, sfreq=SFREQ)`` returns the whole signal it will send.
+    ``start(name, channels=CHANNELS, sfreq=SFREQ, kind="eeg")`` returns the whole signal it
+    will send (every channel of MNE type ``kind``).
     """
     import pylsl
 
@@ -96,9 +122,11 @@ def live_outlet() -> Iterator[Callable[..., np.ndarray]]:
     stop = threading.Event()
     threads = []
 
-    def start(name: str, channels=CHANNELS, sfreq: float = SFREQ, seconds: float = 60.0):
+    def start(
+        name: str, channels=CHANNELS, sfreq: float = SFREQ, seconds: float = 60.0, kind="eeg"
+    ):
         info = build_stream_info(
-            name, "EEG", list(channels), ["eeg"] * len(channels), sfreq, source_id=name
+            name, kind.upper(), list(channels), [kind] * len(channels), sfreq, source_id=name
         )
         outlet = pylsl.StreamOutlet(info, chunk_size=4)
         signal = np.random.default_rng(0).standard_normal((round(seconds * sfreq), len(channels)))
@@ -136,3 +164,22 @@ def wait_until(condition: Callable[[], object], timeout: float = 10.0, what: str
 def wait_for() -> Callable[..., None]:
     """Return :func:`wait_until`."""
     return wait_until
+
+
+def run_bci_app(*args, cwd, env=None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``bci-app ARGS`` as a user would (a separate process), output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "bci_app", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture
+def bci_app() -> Callable[..., subprocess.CompletedProcess]:
+    """Return :func:`run_bci_app`."""
+    return run_bci_app

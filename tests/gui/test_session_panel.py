@@ -162,7 +162,8 @@ def test_closing_while_recording_asks_and_never_loses_data(window, qtbot, play, 
 def test_shortcuts_record_mark_and_stop(window, qtbot, play, unique):
     play(unique)
     _start_session(window)
-    window.activateWindow()
+    window.activateWindow()  # shortcuts go to the active window (on X11, once focus arrives)
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
     qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     _wait_recording(window, qtbot)
     qtbot.keyClick(window, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from decoders.contract import InputSpec, OutputSpec
 from decoders.datasets.trials import TrialSet
 from decoders.network import NetworkDecoder
-from decoders.training.standardize import InputScaling, resolve_auto
+from decoders.training.standardize import InputScaling
 
 if TYPE_CHECKING:
     import torch
@@ -53,6 +53,8 @@ class BraindecodeClassifier(NetworkDecoder):
         stopping uses the validation trials only.
     """
 
+    conditioning_option = "detrend"
+
     def __init__(
         self,
         seed: int = 0,
@@ -66,13 +68,6 @@ class BraindecodeClassifier(NetworkDecoder):
         super().__init__(seed, hop_s, **training)
         self.architecture = architecture
         self.detrend = detrend
-
-    def fit(self, train: TrialSet, valid: TrialSet, **kwargs: Any) -> BraindecodeClassifier:
-        """Decide ``detrend`` on the training trials (recorded as the option), then fit."""
-        self.detrend = resolve_auto(self.detrend, train.data, "detrend")
-        self.__dict__["_options"]["detrend"] = self.detrend
-        super().fit(train, valid, **kwargs)
-        return self
 
     def build(self, spec: InputSpec, output: OutputSpec) -> torch.nn.Module:
         """Return the input conditioning (identity scale until fitted), then the network."""
@@ -111,10 +106,4 @@ class BraindecodeClassifier(NetworkDecoder):
 
     def input_conditioning(self) -> dict[str, str]:
         """Return the conditioning layer's description (DC and drift, scale)."""
-        described = InputScaling(1, 2, detrend=self.detrend is True).describe()
-        if self.detrend == "auto":
-            described["dc_and_drift"] = (
-                "decided on the training trials: each window's per-channel line removed when "
-                "their offsets dwarf their signal (an amplifier's DC), else the training mean"
-            )
-        return described
+        return InputScaling.conditioning(self.detrend)

@@ -39,6 +39,7 @@ class SpikingDecoder(NetworkDecoder):
     """
 
     architecture_options: tuple[str, ...] = ()
+    conditioning_option = "baseline"
 
     def __init__(
         self,
@@ -62,15 +63,6 @@ class SpikingDecoder(NetworkDecoder):
     @abstractmethod
     def stream(self, network: torch.nn.Module) -> torch.nn.Module:
         """Return the streaming step module of a network."""
-
-    def fit(self, train: TrialSet, valid: TrialSet, **kwargs: Any) -> SpikingDecoder:
-        """Decide ``baseline`` on the training trials (recorded as the option), then fit."""
-        from decoders.training.standardize import resolve_auto
-
-        self.baseline = resolve_auto(self.baseline, train.data, "baseline")
-        self.__dict__["_options"]["baseline"] = self.baseline
-        super().fit(train, valid, **kwargs)
-        return self
 
     def build(self, spec: InputSpec, output: OutputSpec) -> torch.nn.Module:
         """Return the network for windows of ``spec.n_times`` samples."""
@@ -110,9 +102,8 @@ class SpikingDecoder(NetworkDecoder):
             )
         return count_operations(self.module_, windows)
 
-    def input_conditioning(self) -> dict[str, str]:
+    def window_conditioning(self) -> dict[str, str]:
         """Return the window baseline and the standardisations fitted on training trials."""
-        declared = super().input_conditioning()["dc_and_drift"]
         baseline = {
             True: "each window's per-channel mean over its first step removed (a baseline, "
             "kept in the state of a stream)",
@@ -121,7 +112,7 @@ class SpikingDecoder(NetworkDecoder):
             "mean when their offsets dwarf their signal (an amplifier's DC), else kept",
         }[self.baseline]
         return {
-            "dc_and_drift": baseline if declared == "none" else f"{declared}; {baseline}",
+            "dc_and_drift": baseline,
             "scale": "per-channel sd, then per-feature mean and sd, of the training trials",
         }
 

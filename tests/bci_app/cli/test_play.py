@@ -66,9 +66,9 @@ def test_play_wants_a_source_or_a_simulator():
 def test_play_streams_a_simulator_with_its_cues(capsys):
     from acquisition.discovery import find_stream
     from acquisition.inlet import open_inlet
-    from decoders.simulators.registry import available_tasks, simulate_raw
+    from decoders.simulators.registry import simulate_raw
 
-    task = available_tasks()[0]
+    task = "motor_imagery"  # a cue-based task: its first cue comes 2 s in
     name = f"cli-{uuid.uuid4().hex[:8]}"
     thread, outcome = _play_in_background(
         ["play", "--simulate", task, "--duration", "12", "--seed", "3", "--name", name]

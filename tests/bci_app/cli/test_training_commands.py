@@ -1,20 +1,7 @@
-import subprocess
-import sys
-
 import numpy as np
 
 
-def bci_app(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "bci_app", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        check=False,
-    )
-
-
-def test_train_evaluate_compare_end_to_end(tmp_path, write_toy_recording):
+def test_train_evaluate_compare_end_to_end(tmp_path, write_toy_recording, bci_app):
     recording = write_toy_recording(tmp_path / "toy_raw.fif")
     trained = bci_app("train", "csp-lda", "--data", recording, "--seeds", "0", "1",
                       "--set", "n_components=2", "--no-progress", cwd=tmp_path)  # fmt: skip
@@ -35,7 +22,7 @@ def test_train_evaluate_compare_end_to_end(tmp_path, write_toy_recording):
     assert compared.stdout.count("| csp-lda |") == 2
 
 
-def test_evaluate_refuses_data_with_other_channels(tmp_path, write_toy_recording):
+def test_evaluate_refuses_data_with_other_channels(tmp_path, write_toy_recording, bci_app):
     import mne
 
     recording = write_toy_recording(tmp_path / "toy_raw.fif")
@@ -51,7 +38,7 @@ def test_evaluate_refuses_data_with_other_channels(tmp_path, write_toy_recording
 
 
 def test_own_train_and_test_files_of_different_formats_give_one_sealed_score(
-    tmp_path, write_toy_recording
+    tmp_path, write_toy_recording, bci_app
 ):
     import json
 
@@ -83,6 +70,6 @@ def test_own_train_and_test_files_of_different_formats_give_one_sealed_score(
     assert record["metrics"]["accuracy"]["mean"] > 0.8
 
 
-def test_decoders_lists_the_registry(tmp_path):
+def test_decoders_lists_the_registry(tmp_path, bci_app):
     listed = bci_app("decoders", cwd=tmp_path)
     assert listed.returncode == 0 and "csp-lda" in listed.stdout and "eegnet" in listed.stdout

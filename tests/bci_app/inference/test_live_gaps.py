@@ -36,7 +36,10 @@ class _KillableSource:
     """An outlet pushing in real time from a thread, which can die and come back.
 
     Sample ``k`` is stamped ``origin + k / SFREQ`` and carries ``k`` on its first channel.
-    While the outlet is dead the clock goes on and its samples are never sent.
+    After sample ``kill_at`` it stops sending (:attr:`paused`) until :meth:`kill` destroys
+    the outlet, so that the test can let the inlet receive every sample sent before the loss
+    (destroying an outlet drops what it has not delivered yet). While paused or dead the
+    clock goes on and its samples are never sent.
     """
 
     def __init__(self, name: str) -> None:
@@ -51,6 +54,7 @@ class _KillableSource:
         self.next = 0  # number of the next sample due
         self.last_sent = -1
         self.kill_at: int | None = None
+        self.paused = False
         self._outlet = pylsl.StreamOutlet(self.info, chunk_size=CHUNK)
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -58,20 +62,21 @@ class _KillableSource:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
-    @property
-    def alive(self) -> bool:
-        with self._lock:
-            return self._outlet is not None
-
     def time_of(self, index: int) -> float:
         return self.origin + index / SFREQ
 
+    def kill(self) -> None:
+        """Destroy the outlet (its only reference: liblsl destroys it)."""
+        with self._lock:
+            self._outlet = None
+
     def restart(self) -> None:
-        """Create the outlet again, with the same source id."""
+        """Create the outlet again, with the same source id, and send again."""
         import pylsl
 
         with self._lock:
             self._outlet = pylsl.StreamOutlet(self.info, chunk_size=CHUNK)
+            self.paused = False
 
     def close(self) -> None:
         self._stop.set()
@@ -93,13 +98,13 @@ class _KillableSource:
         values = (self._noise.standard_normal((CHUNK, len(CHANNELS))) * 10e-6).astype(np.float32)
         values[:, 0] = (first + np.arange(CHUNK)) * UNIT
         with self._lock:
-            if self._outlet is None:
+            if self._outlet is None or self.paused:
                 return
             self._outlet.push_chunk(values, timestamp=due)
             self.last_sent = first + CHUNK - 1
             if self.kill_at is not None and self.last_sent >= self.kill_at:
                 self.kill_at = None
-                self._outlet = None  # the only reference: liblsl destroys the outlet
+                self.paused = True
 
 
 def _marker_outlet(name: str):
@@ -159,7 +164,14 @@ def test_a_loss_inside_a_marker_locked_window_is_flagged_and_nothing_after_it_is
         index = source.next + 16
         source.kill_at = index + 47  # the outlet dies after 48 samples of the window
         mark("across", index)
-        wait_for(lambda: not source.alive, timeout=30.0, what="the outlet's death")
+        wait_for(lambda: source.paused, timeout=30.0, what="the last samples before the loss")
+        last = source.time_of(source.last_sent)
+        wait_for(
+            lambda: signal.buffer.latest(n_times=1).timestamps[-1] >= last - 0.5 / SFREQ,
+            timeout=30.0,
+            what="the inlet to receive them",
+        )
+        source.kill()
         wait_for(
             lambda: signal.status in (StreamStatus.LOST, StreamStatus.STALLED),
             timeout=30.0,

@@ -5,7 +5,15 @@ import pytest
 
 from bci_app.errors import IncompatibleModelError
 from bci_app.inference.model import OnnxModel
-from bci_app.models.format import highest_opset
+from bci_app.models.format import KEY_CONTENT, content_hash, highest_opset
+
+
+def _sealed(model):
+    """Return ``model``'s bytes with its content hash rewritten, as an export would seal it."""
+    for prop in model.metadata_props:
+        if prop.key == KEY_CONTENT:
+            prop.value = content_hash(model)
+    return model.SerializeToString()
 
 
 def _with_opset(path, version):
@@ -13,7 +21,7 @@ def _with_opset(path, version):
     for entry in model.opset_import:
         if entry.domain in ("", "ai.onnx"):
             entry.version = version
-    return model.SerializeToString()
+    return _sealed(model)
 
 
 def test_predict_matches_a_plain_onnx_runtime_session(model_files, make_trials):
@@ -53,4 +61,4 @@ def test_a_graph_runtime_cannot_load_is_refused(model_files):
     model = onnx.load(str(model_files["band"]))
     model.graph.node[0].op_type = "NoSuchOperator"
     with pytest.raises(IncompatibleModelError, match=r"broken\.onnx: ONNX Runtime .* cannot load"):
-        OnnxModel(model.SerializeToString(), "broken.onnx")
+        OnnxModel(_sealed(model), "broken.onnx")

@@ -72,11 +72,11 @@ def test_a_corrupt_manifest_is_reported(tmp_path):
         ModelRegistry(tmp_path).records()
 
 
-def test_a_step_graph_beside_the_model_is_registered_and_verified(tmp_path, model_files):
+def test_a_step_graph_beside_the_model_is_registered_and_verified(tmp_path, recurrent_model):
     source = tmp_path / "source"
     source.mkdir()
-    step = model_files["recurrent"].with_name("recurrent.step.onnx")
-    (source / "m.onnx").write_bytes(model_files["recurrent"].read_bytes())
+    step = recurrent_model.with_name("recurrent.step.onnx")
+    (source / "m.onnx").write_bytes(recurrent_model.read_bytes())
     (source / "m.step.onnx").write_bytes(step.read_bytes())
     registry = ModelRegistry(tmp_path / "models")
 
@@ -89,14 +89,16 @@ def test_a_step_graph_beside_the_model_is_registered_and_verified(tmp_path, mode
         registry.read_verified(record, step=True)
 
 
-def test_a_companion_that_is_no_step_graph_of_the_model_is_refused(tmp_path, model_files):
+def test_a_companion_that_is_no_step_graph_of_the_model_is_refused(
+    tmp_path, model_files, recurrent_model
+):
     source = tmp_path / "source"
     source.mkdir()
     (source / "m.onnx").write_bytes(model_files["band"].read_bytes())
     (source / "m.step.onnx").write_bytes(model_files["plain"].read_bytes())
     with pytest.raises(IncompatibleModelError, match=r"m\.step\.onnx: is a window graph"):
         ModelRegistry(tmp_path / "models").register(source / "m.onnx", "rec")
-    recurrent_step = model_files["recurrent"].with_name("recurrent.step.onnx")
+    recurrent_step = recurrent_model.with_name("recurrent.step.onnx")
     (source / "m.step.onnx").write_bytes(recurrent_step.read_bytes())
     with pytest.raises(IncompatibleModelError, match="exported from another decoder"):
         ModelRegistry(tmp_path / "models").register(source / "m.onnx", "rec")

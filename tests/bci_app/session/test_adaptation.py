@@ -68,6 +68,7 @@ def test_rleegnet_adapts_from_feedback_and_each_update_is_a_new_version(tmp_path
         registry_dir=tmp_path / "registry",
         options=TINY_RLEEGNET,
     )
+    assert result.adapts_online  # the run adapts it during feedback
     adaptation = OnlineAdaptation(result.folder, "rl", tmp_path / "registry")
     data = participant.raw.get_data()
     trials = participant.trials[:4]

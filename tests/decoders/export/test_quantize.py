@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bci_app.inference.model import OnnxModel
-from bci_app.models.format import KEY_EXPORT, read_metadata
+from bci_app.models.format import KEY_CONTENT, KEY_EXPORT, read_metadata
 from decoders import registry
 from decoders.export.onnx_export import export_decoder
 from decoders.export.quantize import quantize_int8
@@ -28,6 +28,9 @@ def test_int8_graph_is_scored_against_the_float_one_on_validation_trials(exporte
     float_accuracy = np.mean(decoder.predict_proba(valid.data).argmax(1) == valid.labels)
     assert report.float_accuracy == pytest.approx(float_accuracy)
     int8 = OnnxModel(target.read_bytes(), "int8")  # still a bci-app model: card kept
+    # A new graph with its own content hash, which the loader checked.
+    assert int8.card.content_sha256 != OnnxModel(path.read_bytes(), "float").card.content_sha256
+    assert read_metadata(str(target))[KEY_CONTENT] == int8.card.content_sha256
     decided = [int8.predict(trial).argmax() for trial in valid.data]
     int8_accuracy = np.mean(np.array(decided) == valid.labels)
     assert report.int8_accuracy == pytest.approx(int8_accuracy)

@@ -33,7 +33,9 @@ def test_artefacts_come_at_known_times_on_known_channels():
 def test_bad_options_are_named():
     with pytest.raises(SimulatorError, match="sfreq must be at least 250 Hz"):
         ArtifactSimulator(sfreq=100.0)
-    with pytest.raises(SimulatorError, match=r"unknown option\(s\) \['blinks'\]"):
+    with pytest.raises(
+        SimulatorError, match=r"unknown option\(s\) blinks .*did you mean blinks -> blink_uv"
+    ):
         ArtifactSimulator(blinks=3)
     with pytest.raises(SimulatorError, match="duration_s must be positive"):
         ArtifactSimulator().recording(0.0)

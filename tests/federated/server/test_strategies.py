@@ -107,3 +107,37 @@ def test_fedprox_and_the_personalised_strategy_tell_the_sites():
         strategy = build_strategy(config(**settings), n_sites=2)
         messages = list(strategy.configure_train(1, ArrayRecord(), ConfigRecord(), grid))
         assert all(m.content["config"][key] == value for m in messages)
+
+
+class GridWithAnUnavailableNode(InProcessGrid):
+    """A grid whose offline nodes are answered for by the SuperLink, as Flower's is."""
+
+    def push_messages(self, messages):
+        from flwr.server.superlink.linkstate.utils import (
+            create_message_error_unavailable_res_message,
+        )
+
+        messages = list(messages)
+        ids = super().push_messages(messages)
+        for message in messages:
+            if message.metadata.dst_node_id in self.offline:
+                reply = create_message_error_unavailable_res_message(
+                    message.metadata, "node_unavail"
+                )
+                self._replies[message.metadata.message_id] = reply
+        return ids
+
+
+def test_a_node_the_superlink_declares_unavailable_is_recorded_once_as_itself():
+    grid = GridWithAnUnavailableNode(sites_app(), {}, n_nodes=3)
+    strategy = build_strategy(config(), n_sites=3)
+    one_round(strategy, grid)  # every site known by name
+    dropped = grid.node_ids[2]
+    grid.offline.add(dropped)
+
+    one_round(strategy, grid)
+
+    assert sorted(strategy.report.accepted) == ["site0", "site1"]
+    [failure] = strategy.report.failed
+    assert failure["site"] == "site2" and failure["node"] == dropped
+    assert "Node Unavailable" in failure["reason"] and "heartbeat" in failure["reason"]

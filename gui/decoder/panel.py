@@ -1,32 +1,26 @@
-"""The decoder panel: a registered model, its card, channel mapping, start/stop, live output."""
+"""The decoder panel: a registered model, its card, channel mapping, start/stop, live output.
+
+The panel shows the decoder actually running: one it started, or one started elsewhere (the
+calibration's feedback), from the moment it starts.
+"""
 
 from __future__ import annotations
 
 import html
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
     QMessageBox,
     QPushButton,
-    QSizePolicy,
     QSplitter,
-    QStackedWidget,
-    QTableWidget,
-    QTableWidgetItem,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -34,16 +28,18 @@ from PySide6.QtWidgets import (
 
 from acquisition.inlet import MarkerInlet, SignalInlet
 from bci_app.errors import ChannelMismatchError, LiveError
+from bci_app.inference.prediction import Prediction
+from bci_app.models.alarm import AlarmPolicy
 from bci_app.models.format import ModelCard
 from bci_app.session.models import read_card, summarize_card
 
-from .controller import Controller, LiveDecoder
-from .theme import Theme
+from ..controller import Controller, LiveDecoder
+from ..theme import Theme
+from .channel_map import ChannelMapDialog
+from .plots import HISTORY_S, DecisionLabel, LatencyTable, OutputsView
+from .seizure_alarm import SeizureAlarmBanner
 
-HISTORY_S = 20.0
-_MAX_CURVES = 10
-_RANKED = 10
-_STAGES = ("acquisition", "buffering", "preprocessing", "inference", "publication", "e2e")
+_EVERY_HOP = "(every hop)"
 
 
 class DecoderPanel(QWidget):
@@ -60,11 +56,14 @@ class DecoderPanel(QWidget):
         self.mismatch_box: QMessageBox | None = None
         self.mapping_dialog: ChannelMapDialog | None = None
         self.history: deque[tuple[float, np.ndarray]] = deque()
-        self.last_prediction = None
+        self.last_prediction: Prediction | None = None
+        self._known: set[str] = set()  # the decoders running at the last change
+        self._requested: str | None = None  # the model this panel is starting
         self._build()
         controller.stream_opened.connect(lambda _: self._fill_streams())
         controller.stream_closed.connect(lambda _: self._fill_streams())
         controller.decoders_changed.connect(self._decoders_changed)
+        controller.trainings_changed.connect(self._show_trainings)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
         self.timer.start(100)
@@ -77,6 +76,9 @@ class DecoderPanel(QWidget):
         refresh.clicked.connect(self.refresh_models)
         self.card_view = QTextBrowser()
         self.card_view.setMinimumHeight(120)
+        self.trainings = QLabel()
+        self.trainings.setWordWrap(True)
+        self.trainings.hide()
         self.stream_box = QComboBox()
         self.marker_box = QComboBox()
         self.marker_box.setToolTip("Decode the window after each marker instead of every hop")
@@ -91,26 +93,10 @@ class DecoderPanel(QWidget):
         self.stop_button.clicked.connect(self.stop)
         self.stop_button.setEnabled(False)
 
-        self.decision = QLabel("-")
-        self.decision.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._style_decision()
-        self.decision.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.decision.setWordWrap(True)
-        self.output_plot = pg.PlotWidget(background=self.theme.plot_background)
-        self.output_plot.setMenuEnabled(False)
-        self.output_plot.hideButtons()
-        self.output_plot.setLabel("bottom", "time (s)")
-        self.output_legend = self.output_plot.addLegend(offset=(-10, 5), labelTextSize="8pt")
-        self.output_curves: list[pg.PlotDataItem] = []
-        self.ranked = QListWidget()
-        self.outputs = QStackedWidget()
-        self.outputs.addWidget(self.output_plot)
-        self.outputs.addWidget(self.ranked)
-        self.latency = QTableWidget(len(_STAGES), 2)
-        self.latency.setHorizontalHeaderLabels(["p50 ms", "p99 ms"])
-        self.latency.setVerticalHeaderLabels(list(_STAGES))
-        self.latency.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.latency.setMaximumHeight(200)
+        self.alarm_banner = SeizureAlarmBanner(self.theme)
+        self.decision = DecisionLabel(self.theme)
+        self.outputs = OutputsView(self.theme)
+        self.latency = LatencyTable()
         self.counts = QLabel()
         self.counts.setWordWrap(True)
 
@@ -136,6 +122,7 @@ class DecoderPanel(QWidget):
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addLayout(models)
+        top_layout.addWidget(self.trainings)
         top_layout.addWidget(self.card_view, 1)
         top_layout.addLayout(stream_row)
         top_layout.addWidget(self.marker_values)
@@ -144,6 +131,7 @@ class DecoderPanel(QWidget):
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.addWidget(self.alarm_banner)
         bottom_layout.addWidget(self.decision)
         bottom_layout.addWidget(self.outputs, 1)
         bottom_layout.addWidget(QLabel("Latency per stage (last 1000 predictions)"))
@@ -178,11 +166,23 @@ class DecoderPanel(QWidget):
         self.model_box.setCurrentIndex(max(index, 0) if records else -1)
         if records:
             self._model_chosen()
+        elif self.controller.trainings:
+            self.card_view.setPlainText(
+                f"{self.trainings.text()}\nThe model appears here once trained and registered."
+            )
         else:
             self.card_view.setPlainText(
                 f"No model in the registry {self.controller.registry.root}. Train and export one "
                 "(bci-app train, bci-app export --register NAME) or run a calibration."
             )
+
+    def _show_trainings(self) -> None:
+        """Show the trainings under way (a model is coming), or list the models they made."""
+        lines = [f"training {task.label}: {task.progress}" for task in self.controller.trainings]
+        self.trainings.setText("\n".join(lines))
+        self.trainings.setVisible(bool(lines))
+        if self.model_box.count() == 0:
+            self.refresh_models()
 
     def select_model(self, ref: str) -> None:
         """Choose the model ``name:version``."""
@@ -246,13 +246,13 @@ class DecoderPanel(QWidget):
         signals = sorted(n for n, i in inlets.items() if isinstance(i, SignalInlet))
         markers = sorted(n for n, i in inlets.items() if isinstance(i, MarkerInlet))
         _refill(self.stream_box, signals)
-        _refill(self.marker_box, ["(every hop)", *markers])
+        _refill(self.marker_box, [_EVERY_HOP, *markers])
 
     def select_stream(self, name: str, markers: str | None = None) -> None:
         """Choose the stream to decode (and the marker stream to lock windows to)."""
         self._fill_streams()
         self.stream_box.setCurrentText(name)
-        self.marker_box.setCurrentText(markers or "(every hop)")
+        self.marker_box.setCurrentText(markers or _EVERY_HOP)
 
     # -- running ------------------------------------------------------------------------------------
 
@@ -267,6 +267,7 @@ class DecoderPanel(QWidget):
         markers = None if markers.startswith("(") else markers
         values = {v.strip() for v in self.marker_values.text().split(",") if v.strip()} or None
         self.start_button.setEnabled(False)
+        self._requested = ref
         self.counts.setText(f"loading {ref}…")
         self.controller.start_decoder(
             ref,
@@ -279,14 +280,38 @@ class DecoderPanel(QWidget):
         )
 
     def _started(self, live: LiveDecoder) -> None:
+        self._requested = None
+        if self.live is not live:
+            self._follow(live)
+
+    def _follow(self, live: LiveDecoder) -> None:
+        """Show ``live``: its model, stream, outputs and figures from now on."""
+        own = live.runner.ref == self._requested
         self.live = live
         self.history.clear()
         self.last_prediction = None
+        self.start_button.setEnabled(False)
         self.stop_button.setEnabled(True)
-        self._setup_outputs(live.runner.card, locked=self.marker_box.currentText() != "(every hop)")
-        self.counts.setText(f"decoding '{live.runner.stream}' with {live.runner.ref}")
+        runner = live.runner
+        if self.model_box.currentData() != runner.ref:
+            if self.model_box.findData(runner.ref) < 0:
+                self.refresh_models()
+            if self.model_box.findData(runner.ref) >= 0:
+                self.select_model(runner.ref)
+        self._fill_streams()
+        self.stream_box.setCurrentText(runner.stream)
+        if not own and not live.locked:  # started elsewhere, decoding every hop
+            self.marker_box.setCurrentText(_EVERY_HOP)
+            self.marker_values.clear()
+        self.outputs.setup(runner.card, locked=live.locked)
+        self.alarm_banner.follow(AlarmPolicy.from_card(runner.card.card))
+        self.decision.setText("-")
+        self.latency.clear_figures()
+        self._last_latency = 0.0
+        self.counts.setText(f"decoding '{runner.stream}' with {runner.ref}")
 
     def _failed(self, error: BaseException) -> None:
+        self._requested = None
         self.start_button.setEnabled(True)
         self.counts.setText(str(error))
         if isinstance(error, ChannelMismatchError):
@@ -336,36 +361,26 @@ class DecoderPanel(QWidget):
             self.controller.stop_decoder(self.live.name)
 
     def _decoders_changed(self) -> None:
-        if self.live is not None and self.live.name not in self.controller.decoders:
+        """Follow a decoder that started, or another running one when the shown one stops."""
+        decoders = self.controller.decoders
+        started = [live for name, live in decoders.items() if name not in self._known]
+        self._known = set(decoders)
+        if started:
+            self._follow(started[-1])
+        elif self.live is not None and self.live.name not in decoders:
+            stopped = self.live
             self.live = None
             self.stop_button.setEnabled(False)
             self.start_button.setEnabled(True)
+            self.decision.setText("-")
+            self.alarm_banner.follow(None)
+            self.outputs.clear()
+            self.latency.clear_figures()
+            self.counts.setText(f"{stopped.runner.ref} stopped")
+            if decoders:
+                self._follow(list(decoders.values())[-1])
 
     # -- drawing ------------------------------------------------------------------------------------
-
-    def _setup_outputs(self, card: ModelCard, *, locked: bool = False) -> None:
-        for curve in self.output_curves:
-            self.output_plot.removeItem(curve)
-        self.output_legend.clear()
-        self.output_curves = []
-        many = card.output_kind == "probabilities" and len(card.output_names) > _MAX_CURVES
-        self.outputs.setCurrentIndex(1 if many else 0)
-        if not many:
-            for index, name in enumerate(card.output_names[:_MAX_CURVES]):
-                colour = pg.intColor(index, hues=max(len(card.output_names), 4))
-                if locked:  # one decision per marker: points, not a time course
-                    curve = self.output_plot.plot(
-                        pen=None, symbol="o", symbolSize=7, symbolBrush=colour, name=name
-                    )
-                else:
-                    curve = self.output_plot.plot(pen=pg.mkPen(colour, width=2), name=name)
-                self.output_curves.append(curve)
-        if card.output_kind == "probabilities":
-            self.output_plot.setYRange(0, 1, padding=0.02)
-            self.output_plot.setLabel("left", "probability")
-        else:
-            self.output_plot.enableAutoRange(axis="y")
-            self.output_plot.setLabel("left", card.output_kind)
 
     def tick(self) -> None:
         """Take the new predictions and redraw (called by the timer)."""
@@ -384,55 +399,21 @@ class DecoderPanel(QWidget):
             self.history.popleft()
         card = live.runner.card
         if new:
-            self._draw_outputs(card, newest)
-            self._draw_decision(card)
+            self.outputs.draw(card, self.history)
+            self.decision.show_prediction(card, self.last_prediction)
+            self.alarm_banner.show_status(self.last_prediction.alarm)
         now = time.monotonic()
         if now - self._last_latency >= 1.0:
             self._last_latency = now
-            self._draw_latency(live)
+            self._draw_figures(live)
 
-    def _draw_outputs(self, card: ModelCard, newest: float) -> None:
-        times = np.array([t for t, _ in self.history]) - newest
-        values = np.array([o for _, o in self.history])
-        if self.outputs.currentIndex() == 0:
-            for column, curve in enumerate(self.output_curves):
-                curve.setData(times, values[:, column])
-            self.output_plot.setXRange(-HISTORY_S, 0, padding=0)
-        else:
-            outputs = self.history[-1][1]
-            order = np.argsort(-outputs)[:_RANKED]
-            self.ranked.clear()
-            for rank, index in enumerate(order, start=1):
-                self.ranked.addItem(f"{rank}. {card.output_names[index]}  ({outputs[index]:.3f})")
+    @property
+    def output_curves(self) -> list:
+        """Return the curves of the outputs (one per class)."""
+        return self.outputs.curves
 
-    def _draw_decision(self, card: ModelCard) -> None:
-        prediction = self.last_prediction
-        if card.output_kind == "probabilities":
-            index = int(np.argmax(prediction.outputs))
-            text = f"{card.output_names[index]}  {prediction.outputs[index]:.0%}"
-        else:
-            shown = ", ".join(
-                f"{name} {value:.3g}"
-                for name, value in zip(card.output_names[:3], prediction.outputs, strict=False)
-            )
-            text = shown
-        text = html.escape(text)
-        if prediction.marker is not None:
-            marker = html.escape(prediction.marker)
-            text += f"<br><span style='font-size: 10pt; font-weight: normal;'>after marker {marker}</span>"
-        self.decision.setText(text)
-
-    def _draw_latency(self, live: LiveDecoder) -> None:
-        summary = live.runner.latency.summary()
-        for row, stage in enumerate(_STAGES):
-            values = summary.get(stage)
-            for column, key in enumerate(("p50", "p99")):
-                text = f"{values[key]:.3g}" if values else "-"
-                item = self.latency.item(row, column)
-                if item is None:
-                    item = QTableWidgetItem()
-                    self.latency.setItem(row, column, item)
-                item.setText(text)
+    def _draw_figures(self, live: LiveDecoder) -> None:
+        self.latency.show_summary(live.runner.latency.summary())
         counts = live.runner.counts
         self.counts.setText(
             f"{live.runner.ref} on '{live.runner.stream}': {counts.published} predictions, "
@@ -443,97 +424,9 @@ class DecoderPanel(QWidget):
     def set_theme(self, theme: Theme) -> None:
         """Recolour for ``theme``."""
         self.theme = theme
-        self.output_plot.setBackground(theme.plot_background)
-        self._style_decision()
-
-    def _style_decision(self) -> None:
-        # A style sheet freezes the palette of its widget: the colour is set with the font.
-        self.decision.setStyleSheet(
-            f"font-size: 20pt; font-weight: bold; color: {self.theme.text};"
-        )
-
-
-class ChannelMapDialog(QDialog):
-    """Map each channel of a model to a channel of the stream.
-
-    Parameters
-    ----------
-    model_channels : sequence of str
-        The model's channels.
-    stream_channels : sequence of str
-        The stream's channels.
-    mapping : mapping, optional
-        Current ``{model channel: stream channel}``.
-    """
-
-    def __init__(
-        self,
-        model_channels: Sequence[str],
-        stream_channels: Sequence[str],
-        mapping: Mapping[str, str] | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Map model channels to stream channels")
-        self.model_channels = list(model_channels)
-        self.stream_channels = list(stream_channels)
-        self.table = QTableWidget(len(self.model_channels), 2)
-        self.table.setHorizontalHeaderLabels(["model channel", "stream channel"])
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.boxes: list[QComboBox] = []
-        by_lower = {name.lower(): name for name in self.stream_channels}
-        for row, channel in enumerate(self.model_channels):
-            self.table.setItem(row, 0, QTableWidgetItem(channel))
-            box = QComboBox()
-            box.addItem("(missing)")
-            box.addItems(self.stream_channels)
-            chosen = (mapping or {}).get(channel) or by_lower.get(channel.lower())
-            if chosen:
-                box.setCurrentText(chosen)
-            box.currentIndexChanged.connect(self._check)
-            self.table.setCellWidget(row, 1, box)
-            self.boxes.append(box)
-        by_order = QPushButton("Map by order")
-        by_order.setToolTip("Model channel i reads stream channel i")
-        by_order.clicked.connect(self.map_by_order)
-        self.problem = QLabel()
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.table)
-        layout.addWidget(by_order)
-        layout.addWidget(self.problem)
-        layout.addWidget(self.buttons)
-        self.resize(420, 480)
-        self._check()
-
-    def map_by_order(self) -> None:
-        """Read model channel i from stream channel i (as far as both go)."""
-        for box, channel in zip(self.boxes, self.stream_channels, strict=False):
-            box.setCurrentText(channel)
-
-    def mapping(self) -> dict[str, str]:
-        """Return ``{model channel: stream channel}`` for channels read under another name."""
-        return {
-            model: box.currentText()
-            for model, box in zip(self.model_channels, self.boxes, strict=True)
-            if box.currentIndex() > 0 and box.currentText() != model
-        }
-
-    def _check(self) -> None:
-        missing = [
-            m for m, b in zip(self.model_channels, self.boxes, strict=True) if b.currentIndex() == 0
-        ]
-        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setEnabled(not missing)
-        self.problem.setText(
-            f"{len(missing)} model channels have no stream channel: {', '.join(missing[:8])}"
-            if missing
-            else "every model channel has a stream channel"
-        )
+        self.outputs.set_theme(theme)
+        self.decision.set_theme(theme)
+        self.alarm_banner.set_theme(theme)
 
 
 def _refill(box: QComboBox, items: list[str]) -> None:

@@ -1,0 +1,1 @@
+"""The decoder panel: a registered model, its card, channel mapping, and its live output."""
