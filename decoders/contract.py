@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from decoders.datasets.errors import DataError
+from decoders.datasets.errors import DataError, DataWarning
 from decoders.datasets.trials import TrialSet
 from decoders.history import History, TrainingRun
 from decoders.preprocessing import apply_to_trials, band_steps
@@ -284,6 +285,7 @@ class Decoder(ABC):
             )
         self.input_spec_ = self.spec_for(train)
         self.output_spec_ = self.output_for(train)
+        raw_valid = valid
         train, valid = self._preprocessed(train), self._preprocessed(valid)
         torch.manual_seed(self.seed)
         self.module_ = self.build(self.input_spec_, self.output_spec_)
@@ -292,7 +294,26 @@ class Decoder(ABC):
             self.module_, train, valid, TrainingRun(progress, on_epoch, checkpoint)
         )
         self.module_.eval()
+        self.warnings_ = self._validation_warnings(raw_valid)
         return self
+
+    def _validation_warnings(self, valid: TrialSet) -> list[str]:
+        """Warn (and return the text) when every validation trial gets the same class."""
+        if self.output_kind != "probabilities" or np.unique(valid.labels).size < 2:
+            return []
+        predicted = np.unique(self.predict_proba(valid.data).argmax(axis=1))
+        if predicted.size > 1:
+            return []
+        message = (
+            f"predictions on the {valid.n_trials} validation trials collapse to one class "
+            f"('{self.output_spec_.names[predicted[0]]}'): the decoder separates nothing; "
+            "check the input's scale and DC offsets, the labels and the window"
+        )
+        warnings.warn(
+            DataWarning(getattr(self, "_registry_name", type(self).__name__), message),
+            stacklevel=3,
+        )
+        return [message]
 
     def spec_for(self, trials: TrialSet) -> InputSpec:
         """Return the input spec this decoder has once fitted on ``trials``."""

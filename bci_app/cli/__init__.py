@@ -17,6 +17,7 @@ COMMANDS = (
     "play",
     "streams",
     "record",
+    "quality",
     "train",
     "evaluate",
     "compare",

@@ -14,8 +14,8 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="catalog name (bci-app data list), simulate:TASK or "
         "'simulate:TASK?KEY=VALUE&KEY=VALUE' (options: bci-app data list), a recording, a "
-        "BIDS folder, a folder of class sub-folders, or a CHB-MIT folder (chbNN/ with its "
-        "summary)",
+        "file of trials (.ts, -epo.fif, .npz), a BIDS folder, a folder of class sub-folders, "
+        "or a CHB-MIT folder (chbNN/ with its summary)",
     )
     group.add_argument(
         "--sim-option",
@@ -30,6 +30,13 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--tmax", type=float, default=1.0, help="epoch end after events (s)")
     group.add_argument(
         "--window-s", type=float, default=2.0, help="window length for class folders (s)"
+    )
+    group.add_argument(
+        "--sfreq", type=float, help="sampling rate (Hz) of trial files that lack it (.ts)"
+    )
+    group.add_argument(
+        "--unit",
+        help="unit of trial files that lack it (.ts): V, mV, uV (default), nV, T, pT, fT",
     )
     group.add_argument(
         "--forecast",
@@ -73,4 +80,7 @@ def data_request(args: argparse.Namespace):
         crop=tuple(args.crop) if args.crop else None,
         forecast=parse_options(getattr(args, "forecast", [])),
         speech=parse_options(args.speech) if args.speech is not None else None,
+        test_source=getattr(args, "test_data", None),
+        sfreq=args.sfreq,
+        unit=args.unit,
     )

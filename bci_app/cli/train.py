@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
+import warnings
 from pathlib import Path
 
 from .data_options import add_data_options, data_request
@@ -23,10 +25,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("decoder", help="registered decoder (bci-app decoders)")
     add_data_options(parser)
     parser.add_argument(
+        "--test-data",
+        metavar="TEST",
+        help="your own test data: any input --data takes (cut with the same classes and "
+        "window, brought to the training channels and rate), or a part of --data: "
+        "session:ID, run:ID or subject:ID of a BIDS data set, session:ID of session folders; "
+        "scored once per fitted model (validation comes from --data only)",
+    )
+    parser.add_argument(
         "--protocol",
         default="auto",
         help="official, kfold (kfoldN), loso, blocks, seizures; auto: official where the data "
-        "has one, seizures for seizure recordings, blocks for speech, else kfold",
+        "has one (or --test-data is given), seizures for seizure recordings, blocks for speech, "
+        "else kfold",
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--valid-fraction", type=float, default=0.2)
@@ -84,6 +95,7 @@ def parse_options(pairs: list[str]) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     """Train, evaluate and save; print the summary."""
+    from decoders.datasets.errors import DataWarning
     from decoders.datasets.seizures import SeizureCorpus
     from decoders.datasets.trials import OfficialSplit
     from decoders.training.runner import TrainingJob, train
@@ -91,7 +103,9 @@ def run(args: argparse.Namespace) -> int:
 
     request = data_request(args)
     protocol = args.protocol
-    if protocol == "auto":
+    if protocol == "auto" and request.test_source is not None:
+        protocol = "official"
+    elif protocol == "auto":
         data = load_training_data(request)
         if isinstance(data, OfficialSplit):
             protocol = "official"
@@ -113,8 +127,16 @@ def run(args: argparse.Namespace) -> int:
     )
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(request.source).name or request.source).strip("-")
     out = args.out or Path("runs") / f"{args.decoder}-{slug}"
-    record = train(job, out, progress=not args.no_progress)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        record = train(job, out, progress=not args.no_progress)
+    for other in (w for w in caught if w.category is not DataWarning):
+        warnings.showwarning(other.message, other.category, other.filename, other.lineno)
+    for message in dict.fromkeys(str(w.message) for w in caught if w.category is DataWarning):
+        print(f"warning: {message}", file=sys.stderr)
     print(f"\n{args.decoder} on {record.dataset} - {record.protocol_description}")
+    if record.split:
+        print(f"split: {record.split['description']}")
     print(f"seeds {record.seeds}; folds {[f.name for f in record.folds]}")
     for name, summary in record.metrics.items():
         print(f"  {name:18s} {summary.mean:.3f} ± {summary.sd:.3f}")

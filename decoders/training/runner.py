@@ -124,6 +124,8 @@ def train(job: TrainingJob, out: Path, *, progress: bool = True) -> ResultRecord
         label_fraction=job.label_fraction,
         n_candidates=job.n_candidates,
     )
+    if isinstance(data, OfficialSplit) and protocol.name == "official":
+        record.split = split_summary(data)
     record.save(out / "result.json")
     if job.refit and not (out / "card.json").is_file():
         decoder, provenance = _refitted(job, data)
@@ -141,6 +143,17 @@ def train(job: TrainingJob, out: Path, *, progress: bool = True) -> ResultRecord
         plot_confusion(state.confusion(len(classes)), classes, out / "confusion_matrix.png", title)
     shutil.rmtree(partial, ignore_errors=True)
     return record
+
+
+def split_summary(split: OfficialSplit) -> dict[str, Any]:
+    """Return which train/test split was used, for the record and the card."""
+    return {
+        "description": split.description,
+        "train": split.train.name,
+        "test": split.test.name,
+        "n_train": split.train.n_trials,
+        "n_test": split.test.n_trials,
+    }
 
 
 def _refitted(job: TrainingJob, data) -> tuple[Any, dict[str, Any]]:
@@ -165,6 +178,7 @@ def _save_deployed(decoder, job: TrainingJob, data, out: Path, provenance: dict[
             "n_trials": train.n_trials,
             "classes": list(train.classes),
             "request": job.identity()["request"],
+            **({"split": split_summary(data)} if isinstance(data, OfficialSplit) else {}),
         },
         extra={
             **decoder.card_extra(),

@@ -22,7 +22,7 @@ from decoders.contract import InputSpec, OutputSpec
 from decoders.datasets.errors import DataError
 from decoders.datasets.trials import TrialSet
 from decoders.network import NetworkDecoder
-from decoders.training.standardize import channel_statistics, standardize_layer
+from decoders.training.standardize import InputScaling
 
 from .catalog import model_record
 from .channels import DEFAULT_MONTAGE, channel_positions, chs_info
@@ -58,7 +58,11 @@ def architecture_options(architecture: str, sfreq: float, n_times: int) -> dict[
 
 
 class BraindecodeClassifier(NetworkDecoder):
-    """A braindecode model behind a per-channel standardisation fitted on training data.
+    """A braindecode model behind an input conditioning fitted on training data.
+
+    The conditioning (:class:`~decoders.training.standardize.InputScaling`, the module's
+    first layer, exported with it) removes each window's DC offset and slow drift and
+    divides each channel by its training sd.
 
     Parameters
     ----------
@@ -71,10 +75,17 @@ class BraindecodeClassifier(NetworkDecoder):
     montage : str, optional
         MNE standard montage placing channels by name for models that need positions, when
         the data carry none (None: only the data's positions).
+    detrend : bool or "auto"
+        Remove each window's per-channel line (offset and drift) before scaling; ``auto``
+        (default) does when the training trials' offsets dwarf their signal
+        (:func:`~decoders.training.standardize.offsets_dominate`); the card records the
+        choice made.
     **training
         Band and training settings of :class:`~decoders.network.NetworkDecoder`; early
         stopping uses the validation trials only.
     """
+
+    conditioning_option = "detrend"
 
     def __init__(
         self,
@@ -83,6 +94,7 @@ class BraindecodeClassifier(NetworkDecoder):
         architecture: str = "EEGNet",
         network: dict[str, Any] | None = None,
         montage: str | None = DEFAULT_MONTAGE,
+        detrend: bool | str = "auto",
         **training: Any,
     ) -> None:
         model_record(architecture)  # refuses unknown architectures, listing the known ones
@@ -90,6 +102,7 @@ class BraindecodeClassifier(NetworkDecoder):
         self.architecture = architecture
         self.network = dict(network or {})
         self.montage = montage
+        self.detrend = detrend
         self._data_positions: dict[str, np.ndarray] | None = None
 
     def spec_for(self, trials: TrialSet) -> InputSpec:
@@ -114,10 +127,8 @@ class BraindecodeClassifier(NetworkDecoder):
         if model_record(self.architecture)["needs_positions"]:
             positions = channel_positions(spec.ch_names, self._data_positions, self.montage)
         network = self.make_network(spec, len(output.names), positions, self.network)
-        identity = standardize_layer(
-            np.zeros(n_channels, np.float32), np.ones(n_channels, np.float32)
-        )
-        module = torch.nn.Sequential(identity, network)
+        conditioning = InputScaling(n_channels, spec.n_times, detrend=self.detrend is True)
+        module = torch.nn.Sequential(conditioning, network)
         if positions is not None:
             module.register_buffer(POSITIONS_BUFFER, torch.as_tensor(positions))
         return module
@@ -208,9 +219,10 @@ class BraindecodeClassifier(NetworkDecoder):
         return load_pretrained(self, module, Path(source))
 
     def card_extra(self) -> dict[str, Any]:
-        """Return the model's origin and licence (non-commercial ones flagged)."""
+        """Return the input conditioning, the model's origin and licence (non-commercial flagged)."""
         licence = model_record(self.architecture)["licence"]
         return {
+            **super().card_extra(),
             "model": f"braindecode.models.{self.architecture}",
             "licence": licence,
             "non_commercial": "-nc" in licence,
@@ -234,13 +246,12 @@ class BraindecodeClassifier(NetworkDecoder):
         return torch.nn.Sequential(standardize, rewritten, torch.nn.Softmax(dim=1)).eval()
 
     def prepare(self, module: torch.nn.Module, train: TrialSet) -> None:
-        """Fit the standardisation on the training trials."""
-        import torch
+        """Fit the input conditioning's scale on the training trials."""
+        module[0].fit(train.data)
 
-        mean, std = channel_statistics(train.data)
-        with torch.no_grad():
-            module[0].mean.copy_(torch.as_tensor(mean)[None, :, None])
-            module[0].std.copy_(torch.as_tensor(std)[None, :, None])
+    def window_conditioning(self) -> dict[str, str]:
+        """Return the conditioning layer's description (DC and drift, scale)."""
+        return InputScaling.conditioning(self.detrend)
 
 
 def named_channels(network: torch.nn.Module, ch_names: tuple[str, ...]) -> torch.nn.Module:

@@ -242,14 +242,22 @@ class BrainSpeechDecoder(NetworkDecoder):
             return module
         return torch.nn.Sequential(module, torch.nn.Softmax(dim=1)).eval()
 
+    def window_conditioning(self) -> dict[str, str]:
+        """Return the network's own conditioning: windows centred, channels scaled, clipped."""
+        return {
+            "dc_and_drift": "each window's per-channel mean removed",
+            "scale": "per-channel sd of the training windows, then clipped",
+        }
+
     def card_extra(self) -> dict[str, Any]:
-        """Return the speech settings, subjects, subject layer used live and parameter count."""
+        """Return the input conditioning, the speech settings, subjects, subject layer used live and parameter count."""
         layer = (
             f"subject {self.live_subject}'s own layer"
             if self.live_subject is not None
             else "the shared layer (learnt for subjects not seen in training)"
         )
         extra = {
+            **super().card_extra(),
             "subjects": list(self.subjects_),
             "live_subject_layer": layer,
             "parameters": int(sum(p.numel() for p in self.module_.parameters())),
