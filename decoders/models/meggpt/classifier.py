@@ -232,10 +232,19 @@ class MEGGPT(NetworkDecoder):
             module.parcels.copy_(torch.as_tensor(fitted.weights, dtype=torch.float32))
         fit_scales(module, data)
 
+    def window_conditioning(self) -> dict[str, str]:
+        """Return the network's own conditioning (see :mod:`.network`)."""
+        return {
+            "dc_and_drift": "each channel's window mean removed",
+            "scale": "each channel divided by its sd over the training windows (and each parcel "
+            "by its own), so amplitude differences between windows remain",
+        }
+
     def card_extra(self) -> dict[str, Any]:
-        """Return the channels the model sees."""
+        """Return the input conditioning and the channels the model sees."""
         self._require_fitted()
         return {
+            **super().card_extra(),
             "model_channels": "parcels" if self.parcels else "channels",
             "n_model_channels": int(self.module_.channel_ids.numel()),
             "channel_embeddings": "new"
