@@ -33,8 +33,9 @@ def recording_channels(model: MEGGPTPretraining, path: Path) -> np.ndarray:
         When the recording lacks some of the model's sensors or channels.
     """
     from decoders.datasets.readers import read_recording
-    from decoders.models.duin.network import standardise
     from decoders.pretraining.segments import resample
+
+    from .tokeniser import standardise
 
     raw = read_recording(Path(path), preload=False)
     sensors = model.parcellation.sensors if model.parcellation else model.channels

@@ -30,13 +30,12 @@ import torch
 import torch.nn.functional as F
 
 from decoders.datasets.errors import DataError
-from decoders.models.duin.network import standardise
 from decoders.pretraining.model import Losses, PretrainingModel
 from decoders.pretraining.segments import SegmentSpec, resample
 from decoders.pretraining.vq import VectorQuantizer
 
 from .parcels import Parcellation, fit_parcellation
-from .tokeniser import Tokeniser
+from .tokeniser import Tokeniser, standardise
 from .transformer import CausalTransformer
 
 if TYPE_CHECKING:

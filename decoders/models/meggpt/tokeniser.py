@@ -18,6 +18,16 @@ import torch
 from decoders.pretraining.vq import Quantized, VectorQuantizer
 
 
+def standardise(x: torch.Tensor) -> torch.Tensor:
+    """Return time courses (..., times) z-scored, whatever their unit (flat ones stay 0).
+
+    No additive epsilon: MEG in tesla has standard deviations near 1e-13.
+    """
+    centred = x - x.mean(dim=-1, keepdim=True)
+    scale = centred.std(dim=-1, keepdim=True)
+    return centred / scale.where(scale > 0, torch.ones_like(scale))
+
+
 def variance_explained(signal: torch.Tensor, reconstruction: torch.Tensor) -> float:
     """Return the share of ``signal``'s variance that ``reconstruction`` explains (1 - SSE/SST)."""
     centred = signal - signal.mean(dim=-1, keepdim=True)
