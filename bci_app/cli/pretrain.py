@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from decoders.pretraining.registry import PRETRAINABLE
+
 from .train import parse_options
 
 SIZES = ("tiny", "small", "base", "large")
@@ -28,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Writes pretrained.pt (weights only) and its card pretrained.json into --out, for "
         "`bci-app train MODEL --init OUT`.",
     )
-    parser.add_argument("model", help="eegformer, duin")
+    parser.add_argument("model", help=", ".join(PRETRAINABLE))
     parser.add_argument("--data", nargs="+", required=True, help="files and folders")
     parser.add_argument("--out", type=Path, required=True, help="run folder")
     parser.add_argument("--size", choices=SIZES, default="small")
@@ -42,14 +44,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--stage",
-        help="the stage of a model pretrained in stages (duin: vqvae, then mae with --init); "
+        help="the stage of a model pretrained in stages (duin: vqvae, then mae with --init; "
+        "meg-gpt: tokeniser, then gpt with --init); "
         "the same as --set stage=STAGE",
     )
     parser.add_argument(
         "--init",
         type=Path,
         metavar="PRETRAINED",
-        help="start from this pretrained folder (duin --stage mae: the stage-1 run's --out)",
+        help="start from this pretrained folder (duin --stage mae, meg-gpt --stage gpt: the "
+        "stage-1 run's --out)",
     )
     parser.add_argument("--steps", type=int, default=1000, help="optimisation steps")
     parser.add_argument(
