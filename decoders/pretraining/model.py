@@ -125,3 +125,53 @@ class PretrainingModel(torch.nn.Module):
         """Return the total loss and its parts (what data parallelism wraps)."""
         losses = self.losses(data, weight, source)
         return losses.total, losses.parts
+
+
+def require_settings(
+    pretrained: Pretrained,
+    config: dict[str, Any],
+    keys: tuple[str, ...],
+    problem: str,
+    remedy: str,
+    side: str = "here",
+) -> None:
+    """Raise a :class:`DataError` naming the settings of ``keys`` ``pretrained`` differs on."""
+    mismatched = [
+        f"{key} {pretrained.config[key]} ({side}: {config[key]})"
+        for key in keys
+        if pretrained.config[key] != config[key]
+    ]
+    if mismatched:
+        raise DataError(pretrained.path, f"{problem}: {', '.join(mismatched)} ({remedy})")
+
+
+def require_stage_one(
+    pretrained: Pretrained, model: str, label: str, stages: tuple[str, str], stage: str
+) -> str:
+    """Return the stage of ``pretrained`` if stage ``stage`` of ``model`` may start from it.
+
+    A model pretrained in ``stages`` (first, second) starts its second stage only from a
+    first-stage model of its own kind; ``label`` names the model in messages.
+
+    Raises
+    ------
+    DataError
+        When ``stage`` is the first (it starts from random weights) or ``pretrained`` is not
+        a first-stage ``model``.
+    """
+    first, second = stages
+    if stage != second:
+        raise DataError(
+            pretrained.path,
+            f"stage {first} starts from random weights; --init is for stage {second}, which "
+            f"starts from a stage-1 ({first}) model",
+        )
+    found = pretrained.config.get("stage") if pretrained.model == model else None
+    if found != first:
+        what = f"a stage-2 ({found}) {label}" if found else f"a pretrained {pretrained.model}"
+        raise DataError(
+            pretrained.path,
+            f"is {what} model; stage {second} starts from a stage-1 ({first}) {label} model "
+            f"(bci-app pretrain {model} --stage {first})",
+        )
+    return found

@@ -28,7 +28,12 @@ import torch
 import torch.nn.functional as F
 
 from decoders.datasets.errors import DataError
-from decoders.pretraining.model import Losses, PretrainingModel
+from decoders.pretraining.model import (
+    Losses,
+    PretrainingModel,
+    require_settings,
+    require_stage_one,
+)
 from decoders.pretraining.segments import SegmentSpec
 from decoders.pretraining.vq import VectorQuantizer
 
@@ -107,13 +112,7 @@ def require_architecture(
     pretrained: Pretrained, config: dict[str, Any], problem: str, side: str, remedy: str
 ) -> None:
     """Raise a :class:`DataError` naming the weight-shaping settings ``pretrained`` differs on."""
-    mismatched = [
-        f"{key} {pretrained.config[key]} ({side}: {config[key]})"
-        for key in WEIGHT_KEYS
-        if pretrained.config[key] != config[key]
-    ]
-    if mismatched:
-        raise DataError(pretrained.path, f"{problem}: {', '.join(mismatched)} ({remedy})")
+    require_settings(pretrained, config, WEIGHT_KEYS, problem, remedy, side)
 
 
 def encoder_of(config: dict[str, Any]) -> DuINEncoder:
@@ -245,20 +244,7 @@ class DuINPretraining(PretrainingModel):
 
     def start_from(self, pretrained: Pretrained) -> dict[str, Any]:
         """Keep a stage-1 model to start stage 2 from (loaded once the corpus is attached)."""
-        if self.stage != "mae":
-            raise DataError(
-                pretrained.path,
-                "stage vqvae starts from random weights; --init is for stage mae, which "
-                "starts from a stage-1 (vqvae) model",
-            )
-        stage = pretrained.config.get("stage") if pretrained.model == "duin" else None
-        if stage != "vqvae":
-            what = f"a stage-2 ({stage}) Du-IN" if stage else f"a pretrained {pretrained.model}"
-            raise DataError(
-                pretrained.path,
-                f"is {what} model; stage mae starts from a stage-1 (vqvae) Du-IN model "
-                "(bci-app pretrain duin --stage vqvae)",
-            )
+        stage = require_stage_one(pretrained, "duin", "Du-IN", ("vqvae", "mae"), self.stage)
         require_architecture(
             pretrained,
             self.config,

@@ -132,8 +132,9 @@ class MEGGPT(NetworkDecoder):
         import torch
 
         from decoders.pretraining.checkpoint import load_pretrained
+        from decoders.pretraining.model import require_settings
 
-        from .pretraining import WEIGHT_KEYS, require_weights, restore
+        from .pretraining import WEIGHT_KEYS, restore
 
         pretrained = load_pretrained(source)
         if pretrained.model != "meg-gpt":
@@ -144,7 +145,7 @@ class MEGGPT(NetworkDecoder):
                 "is a stage-1 (tokeniser) MEG-GPT model where stage 2 (gpt) is expected: run "
                 "bci-app pretrain meg-gpt --stage gpt --init THIS_FOLDER first",
             )
-        require_weights(
+        require_settings(
             pretrained,
             self.architecture_config,
             WEIGHT_KEYS,

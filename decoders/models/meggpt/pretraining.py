@@ -30,7 +30,12 @@ import torch
 import torch.nn.functional as F
 
 from decoders.datasets.errors import DataError
-from decoders.pretraining.model import Losses, PretrainingModel
+from decoders.pretraining.model import (
+    Losses,
+    PretrainingModel,
+    require_settings,
+    require_stage_one,
+)
 from decoders.pretraining.segments import SegmentSpec, resample
 from decoders.pretraining.vq import VectorQuantizer
 
@@ -146,19 +151,6 @@ def transformer_of(config: dict[str, Any], n_channels: int) -> CausalTransformer
         heads=config["heads"],
         dropout=config["dropout"],
     )
-
-
-def require_weights(
-    pretrained: Pretrained, config: dict[str, Any], keys: tuple[str, ...], problem: str, remedy: str
-) -> None:
-    """Raise a :class:`DataError` naming the weight-shaping settings ``pretrained`` differs on."""
-    mismatched = [
-        f"{key} {pretrained.config[key]} (here: {config[key]})"
-        for key in keys
-        if pretrained.config[key] != config[key]
-    ]
-    if mismatched:
-        raise DataError(pretrained.path, f"{problem}: {', '.join(mismatched)} ({remedy})")
 
 
 class MEGGPTPretraining(PretrainingModel):
@@ -302,21 +294,10 @@ class MEGGPTPretraining(PretrainingModel):
     # ------------------------------------------------------------------ stages
     def start_from(self, pretrained: Pretrained) -> dict[str, Any]:
         """Take the tokeniser of a stage-1 model (stage ``gpt`` only)."""
-        if self.stage != "gpt":
-            raise DataError(
-                pretrained.path,
-                "stage tokeniser starts from random weights; --init is for stage gpt, which "
-                "starts from a stage-1 (tokeniser) model",
-            )
-        stage = pretrained.config.get("stage") if pretrained.model == "meg-gpt" else None
-        if stage != "tokeniser":
-            what = f"a stage-2 ({stage}) MEG-GPT" if stage else f"a pretrained {pretrained.model}"
-            raise DataError(
-                pretrained.path,
-                f"is {what} model; stage gpt starts from a stage-1 (tokeniser) MEG-GPT model "
-                "(bci-app pretrain meg-gpt --stage tokeniser)",
-            )
-        require_weights(
+        stage = require_stage_one(
+            pretrained, "meg-gpt", "MEG-GPT", ("tokeniser", "gpt"), self.stage
+        )
+        require_settings(
             pretrained,
             self.config,
             TOKENISER_KEYS,
