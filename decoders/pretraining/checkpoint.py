@@ -117,3 +117,22 @@ def load_pretrained(path: Path) -> Pretrained:
             "pretraining; refusing them",
         )
     return Pretrained(model, config, state, card, weights, digest)
+
+
+def implied_architecture(
+    pretrained: Pretrained, sizes: dict[str, dict[str, Any]], keys: tuple[str, ...]
+) -> dict[str, Any]:
+    """Return the decoder options a pretrained model implies: its size and differing settings.
+
+    ``{"size": SIZE, "architecture": {KEY: VALUE}}`` for the settings of ``keys`` where the
+    model differs from its size's (None when it does not); empty when its size is unknown.
+    """
+    size = pretrained.card.get("size") or "small"
+    if size not in sizes:
+        return {}
+    differing = {
+        key: pretrained.config[key]
+        for key in keys
+        if key in pretrained.config and pretrained.config[key] != sizes[size][key]
+    }
+    return {"size": size, "architecture": differing or None}

@@ -74,20 +74,11 @@ class DuIN(NetworkDecoder):
     @classmethod
     def options_from(cls, source: Path) -> dict[str, Any]:
         """Return the pretrained model's size and architecture settings."""
-        from decoders.pretraining.checkpoint import load_pretrained
+        from decoders.pretraining.checkpoint import implied_architecture, load_pretrained
 
         from .pretraining import SIZES, WEIGHT_KEYS
 
-        pretrained = load_pretrained(source)
-        size = pretrained.card.get("size") or "small"
-        if size not in SIZES:
-            return {}
-        differing = {
-            key: pretrained.config[key]
-            for key in WEIGHT_KEYS
-            if key in pretrained.config and pretrained.config[key] != SIZES[size][key]
-        }
-        return {"size": size, "architecture": differing or None}
+        return implied_architecture(load_pretrained(source), SIZES, WEIGHT_KEYS)
 
     def spec_for(self, trials: TrialSet) -> InputSpec:
         """Return the input spec, noting the patient the trials come from."""

@@ -81,21 +81,16 @@ class MEGGPT(NetworkDecoder):
     @classmethod
     def options_from(cls, source: Path) -> dict[str, Any]:
         """Return the pretrained model's size, architecture settings and parcels."""
-        from decoders.pretraining.checkpoint import load_pretrained
+        from decoders.pretraining.checkpoint import implied_architecture, load_pretrained
 
         from .pretraining import SIZES, WEIGHT_KEYS
 
         pretrained = load_pretrained(source)
-        size = pretrained.card.get("size") or "small"
-        if pretrained.model != "meg-gpt" or size not in SIZES:
+        implied = implied_architecture(pretrained, SIZES, WEIGHT_KEYS)
+        if pretrained.model != "meg-gpt" or not implied:
             return {}
-        differing = {
-            key: pretrained.config[key]
-            for key in WEIGHT_KEYS
-            if key in pretrained.config and pretrained.config[key] != SIZES[size][key]
-        }
         parcels = pretrained.config["n_parcels"] if pretrained.config["space"] == "parcels" else 0
-        return {"size": size, "architecture": differing or None, "parcels": parcels}
+        return {**implied, "parcels": parcels}
 
     def build(self, spec: InputSpec, output: OutputSpec) -> torch.nn.Module:
         """Return resampling, standardisation, parcels, tokeniser, Transformer and head."""
