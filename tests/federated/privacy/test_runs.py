@@ -34,7 +34,7 @@ def test_a_central_target_one_round_exceeds_is_refused_with_the_smallest_reachab
 ):
     path = federation_file(privacy="central", **{"dp-noise": 1.0, "dp-clip": 1.0})
     config = load_federation_file(path, target_epsilon=1.0)
-    with pytest.raises(FederationConfigError, match="smallest reachable ε .* is 4.73"):
+    with pytest.raises(FederationConfigError, match=r"smallest reachable ε .* is 4\.73"):
         run_inprocess(config.to_run_config(), 3)
 
 
