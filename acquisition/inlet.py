@@ -21,6 +21,7 @@ from .clock import ClockOffset, Dejitter
 from .events import EventKind, EventLog, StreamStatus
 from .markers import MarkerBuffer
 from .quality import QualityReport, QualitySettings, QualityTracker
+from .quality_summary import artifact_text
 from .ringbuffer import RingBuffer
 from .streaminfo import StreamDescription, describe
 
@@ -444,7 +445,9 @@ class SignalInlet(Inlet):
             corrected, jump = self._dejitter.update(corrected)
             if jump and self._last_stamp is not None:
                 self._timestamp_jump(self._last_stamp, float(corrected[0]), jump)
-        self._quality.update(data, arrival)
+        report = self._quality.update(data, arrival)
+        if report is not None and (artifacts := artifact_text(report)) is not None:
+            self._warn_limited("artefacts", f"artefacts {artifacts}")
         self._last_stamp = float(corrected[-1])
         self.buffer.write(data, corrected, arrival)  # wakes the readers: the last step
 

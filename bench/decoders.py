@@ -1,4 +1,4 @@
-"""RLEEGNet, the spiking decoders and the registry baselines on real and simulated trials.
+"""RLEEGNet, the spiking decoders, the braindecode zoo, ROCKET, ``auto`` and the baselines.
 
 Data: FingerMovements, HandMovementDirection, SelfRegulationSCP1 (official train/test splits)
 and the motor-imagery simulator (one subject, within-session stratified 5-fold), each decoder
@@ -13,9 +13,19 @@ target of the issue is met:
 
 - RLEEGNet at least matches the best baseline on each data set;
 - a spiking decoder within 3 points of the best non-spiking one at >= 5x lower estimated
-  energy than its non-spiking equivalent (same architecture, real-valued activations).
+  energy than its non-spiking equivalent (same architecture, real-valued activations);
+- ``auto`` (chosen by cross-validation inside the training part only) at least matches the
+  best figure of ``bench/`` on each real data set (:data:`REFERENCE`).
 
-    python -m bench.decoders [--quick] [--seeds 0 1 2] [--jobs 2]
+Parts (``--parts``, default all): ``existing`` (baselines, RLEEGNet, spiking), ``selection``
+(MiniRocket, MultiRocket, ``auto``), ``zoo`` (every other registered braindecode model, with
+``--zoo-seeds`` and a parameter budget ``--max-params``: larger models are listed as not run).
+A run of some parts keeps the records of the others in ``decoders.json``. Every record has
+its wall time (the sum over seeds); a decoder that cannot be built for a data set is recorded
+with the reason.
+
+    python -m bench.decoders [--quick] [--seeds 0 1 2] [--jobs 2] [--parts zoo selection]
+        [--zoo-seeds 0] [--max-params 5e6]
 
 ``--quick`` shortens training (networks: 15 epochs, patience 5; RLEEGNet: 12 episodes,
 patience 4; spiking decoders: at most 24 time steps) and simulates the motor imagery at 125 Hz
@@ -26,7 +36,11 @@ one torch thread each, the longest first.
 
 from __future__ import annotations
 
-from .output import save_results
+import json
+
+from decoders.registry import REGISTRY
+
+from .output import RESULTS_DIR, save_results
 from .trials import (
     DATASETS,
     SIMULATED,
@@ -39,6 +53,20 @@ from .trials import (
 BASELINES = ("csp-lda", "cov-ts-lr", "xdawncov-ts-lr", "eegnet", "shallow-fbcsp")
 SPIKING = ("spiking-lif", "spiking-lif-delays", "spiking-rwkv")
 DECODERS = (*BASELINES, "rleegnet", *SPIKING)
+SELECTION = ("minirocket", "multirocket", "auto")
+ZOO = tuple(
+    name
+    for name, entry in REGISTRY.items()
+    if entry.family == "braindecode" and name not in BASELINES
+)
+PARTS = {"existing": DECODERS, "selection": SELECTION, "zoo": ZOO}
+REFERENCE = {
+    "SelfRegulationSCP1": ("multirocket (bench/baselines.py)", 0.951),
+    "HandMovementDirection": ("xdawncov-ts-lr", 0.703),
+    "FingerMovements": ("minirocket (bench/baselines.py)", 0.597),
+}
+"""The best figure of bench/ on each real data set before this issue."""
+ZOO_QUICK = {"max_epochs": 30, "patience": 8}
 QUICK = {
     "eegnet": {"max_epochs": 15, "patience": 5},
     "shallow-fbcsp": {"max_epochs": 15, "patience": 5},
@@ -104,19 +132,98 @@ def tables(records: list[dict], datasets: list[str]) -> list[str]:
     return lines
 
 
+def selection_tables(records: list[dict], datasets: list[str]) -> list[str]:
+    """Return the ROCKET/auto and zoo tables (accuracy, training time) and the auto target."""
+    lines = ["ROCKET and auto (training time per fit in brackets):", ""]
+    lines += timed_table(records, datasets, SELECTION)
+    zoo = [name for name in ZOO if any(r["decoder"] == name for r in records)]
+    if zoo:
+        lines += ["", "braindecode zoo (training time per fit in brackets):", ""]
+        lines += timed_table(records, datasets, zoo)
+        failures = [r for r in records if "error" in r and r["decoder"] in zoo]
+        if failures:
+            lines += ["", "Not run:", ""]
+            lines += [f"- {r['decoder']} on {r['dataset']}: {r['error']}" for r in failures]
+    lines += [
+        "",
+        "| data set | target | best figure in bench/ before | auto | met |",
+        "|---|---|---|---|---|",
+    ]
+    for dataset, (source, value) in REFERENCE.items():
+        auto = accuracy_of(records, dataset, "auto")
+        if auto is None:
+            continue
+        met = "yes" if auto["mean"] >= value - 1e-9 else "no"
+        lines.append(
+            f"| {dataset} | auto >= best | {source} {value:.3f} | {auto['mean']:.3f} ± "
+            f"{auto['sd']:.3f} ({auto['mean'] - value:+.3f}) | {met} |"
+        )
+    return lines
+
+
+def timed_table(records: list[dict], datasets: list[str], decoders) -> list[str]:
+    """Return accuracy (mean ± sd over seeds) and seconds per fit, decoders by data sets."""
+    lines = ["| decoder | " + " | ".join(datasets) + " |", "|---|" + "---|" * len(datasets)]
+    for decoder in decoders:
+        cells = []
+        for dataset in datasets:
+            record = accuracy_of(records, dataset, decoder)
+            if record is None:
+                failed = any(
+                    r["decoder"] == decoder and r["dataset"] == dataset and "error" in r
+                    for r in records
+                )
+                cells.append("not run" if failed else "-")
+                continue
+            per_fit = record["wall_time_s"] / record["n_seeds"]
+            cells.append(f"{record['mean']:.3f} ± {record['sd']:.3f} ({per_fit:.0f} s)")
+        lines.append(f"| {decoder} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def main() -> None:
-    """Run every decoder on every data set, write the records, print the tables."""
-    args = parse_arguments(__doc__.splitlines()[0])
+    """Run the chosen parts on every data set, merge the records, print the tables."""
+
+    def extra(parser) -> None:
+        parser.add_argument("--parts", nargs="+", choices=list(PARTS), default=list(PARTS))
+        parser.add_argument("--zoo-seeds", nargs="+", type=int)
+        parser.add_argument("--max-params", type=float)
+
+    args = parse_arguments(__doc__.splitlines()[0], extra)
+    chosen = [name for part in args.parts for name in PARTS[part]]
 
     def options_of(dataset: str, decoder: str) -> dict:
+        if decoder == "auto":  # its candidates get what they would get on their own
+            candidates = {name: options_of(dataset, name) for name in ("csp-lda", "eegnet")}
+            return {"candidate_options": {k: v for k, v in candidates.items() if v}}
         options = {**(QUICK.get(decoder, {}) if args.quick else {})}
+        if args.quick and decoder in ZOO:
+            options.update(ZOO_QUICK)
         if dataset == SIMULATED:
             options.update(MI_BAND.get(decoder, {}))
         return options
 
-    records = run_benchmark(args, DECODERS, COST_ORDER, options_of)
+    def seeds_for(dataset: str, decoder: str) -> list[int]:
+        seeds = args.zoo_seeds if decoder in ZOO and args.zoo_seeds else args.seeds
+        return seeds[:1] if args.quick and dataset == SIMULATED else seeds
+
+    records = run_benchmark(
+        args, chosen, (*COST_ORDER, "auto", "multirocket"), options_of, seeds_for
+    )
+    path = RESULTS_DIR / "decoders.json"
+    if path.is_file():  # keep the records of the parts not run now
+        kept = [r for r in json.loads(path.read_text()) if r["decoder"] not in chosen]
+        records = kept + records
     datasets = list(DATASETS)
-    markdown = [*tables(records, datasets), "", "Targets:", "", *targets(records, datasets)]
+    markdown = [
+        *tables(records, datasets),
+        "",
+        "Targets:",
+        "",
+        *targets(records, datasets),
+        "",
+        *selection_tables(records, datasets),
+    ]
     save_results("decoders", records, "\n".join(markdown))
 
 

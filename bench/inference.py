@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .output import save_results
+from .output import RESULTS_DIR, save_results
 
 ROOT = Path(__file__).resolve().parent.parent
 LOADS = {"64ch@500Hz": (64, 500.0), "256ch@2kHz": (256, 2000.0)}
@@ -133,15 +133,19 @@ def timed_rounds(functions: dict, calls: int, rounds: int) -> dict[str, np.ndarr
     return {name: np.array(values) for name, values in times.items()}
 
 
-def bench_decoders(quick: bool, folder: Path) -> dict:
-    """Return part 1's figures for every registered decoder."""
+ZOO_FIT = {"max_epochs": 1, "patience": 1}
+"""braindecode models are timed, not scored: one epoch gives the trained graph's shape."""
+
+
+def bench_decoders(
+    quick: bool, folder: Path, names: list[str] | None = None, max_params: float | None = None
+) -> dict:
+    """Return part 1's figures for the registered decoders (``names``: only these)."""
     import torch
 
-    from bci_app.inference.model import OnnxModel
     from decoders import registry
     from decoders.datasets.loaders import load_trial_set
     from decoders.evaluation.protocols import validation_split
-    from decoders.export.onnx_export import export_decoder
 
     torch.set_num_threads(1)
     split = load_trial_set("HandMovementDirection")
@@ -151,44 +155,71 @@ def bench_decoders(quick: bool, folder: Path) -> dict:
     calls, rounds = (200, 4) if quick else (1000, 10)
     rows = []
     for name, entry in sorted(registry.REGISTRY.items()):
+        if names and name not in names:
+            continue
+        if not entry.exports:
+            rows.append({"decoder": name, "error": f"does not export: {entry.export_failure}"})
+            continue
         print(f"  {name}: fitting", flush=True)
-        decoder = entry.create(seed=0, **(entry.tiny if quick else {})).fit(fit, valid)
-        path = folder / f"{name}.onnx"
-        report = export_decoder(decoder, path)
-        model = OnnxModel(path.read_bytes(), name)
-        module, exported = decoder.inference_module(), decoder.export_module()
-        reference = sklearn_reference(decoder, window)
-        flops, export_flops = window_flops(module, window), window_flops(exported, window)
-        functions = {"ort": lambda model=model: model.predict(window)}
-        functions["reference"] = reference if reference is not None else eager(module, window)
-        if export_flops != flops:
-            functions["rewrite"] = eager(exported, window)
-        times = timed_rounds(functions, calls, rounds)
-        floor_ms = export_flops / (gflops * 1e9) * 1e3
-        ort, ref, rewrite = times["ort"], times["reference"], times.get("rewrite")
-        rows.append(
-            {
-                "decoder": name,
-                "reference": "scikit-learn" if reference is not None else "torch eager",
-                "ort_optimization": model.optimization,
-                "ort_ms_p50": float(np.percentile(ort, 50)),
-                "ort_ms_p99": float(np.percentile(ort, 99)),
-                "torch_ms_p50": float(np.percentile(ref, 50)),
-                "torch_ms_p99": float(np.percentile(ref, 99)),
-                "ratio_p50": float(np.percentile(ref, 50) / np.percentile(ort, 50)),
-                "torch_rewrite_ms_p50": _percentile(rewrite, 50),
-                "torch_rewrite_ms_p99": _percentile(rewrite, 99),
-                "mflops": flops / 1e6,
-                "export_mflops": export_flops / 1e6,
-                "floor_ms": floor_ms,
-                "ort_over_floor": float(np.percentile(ort, 50) / floor_ms)
-                if export_flops
-                else None,
-                "parity_max_relative_error": report.parity.max_relative_error,
-                "calls": int(ort.size),
-            }
-        )
+        options = entry.tiny if quick else (ZOO_FIT if entry.family == "braindecode" else {})
+        try:
+            rows.append(
+                time_decoder(entry.create(seed=0, **options), fit, valid, window, folder,
+                             gflops, calls, rounds, max_params)
+            )  # fmt: skip
+        except Exception as error:  # a model that cannot take this data is a finding
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            rows.append({"decoder": name, "error": reason[:300]})
     return {"gemm_gflops": gflops, "decoders": rows}
+
+
+def time_decoder(decoder, fit, valid, window, folder, gflops, calls, rounds, max_params) -> dict:
+    """Fit, export and time one decoder at batch 1 (see the module docstring)."""
+    from bci_app.inference.model import OnnxModel
+    from decoders.contract import OutputSpec
+    from decoders.export.onnx_export import export_decoder
+
+    name = decoder.name
+    if max_params:
+        module = decoder.build(decoder.spec_for(fit), OutputSpec("probabilities", fit.classes))
+        size = sum(p.numel() for p in module.parameters())
+        if size > max_params:
+            raise ValueError(
+                f"{size / 1e6:.1f} M parameters, over this run's budget of {max_params / 1e6:g} M"
+            )
+    decoder.fit(fit, valid)
+    path = folder / f"{name}.onnx"
+    report = export_decoder(decoder, path)
+    model = OnnxModel(path.read_bytes(), name)
+    module, exported = decoder.inference_module(), decoder.export_module()
+    reference = sklearn_reference(decoder, window)
+    flops, export_flops = window_flops(module, window), window_flops(exported, window)
+    functions = {"ort": lambda model=model: model.predict(window)}
+    functions["reference"] = reference if reference is not None else eager(module, window)
+    if export_flops != flops:
+        functions["rewrite"] = eager(exported, window)
+    times = timed_rounds(functions, calls, rounds)
+    floor_ms = export_flops / (gflops * 1e9) * 1e3
+    ort, ref, rewrite = times["ort"], times["reference"], times.get("rewrite")
+    return {
+        "decoder": name,
+        "reference": "scikit-learn" if reference is not None else "torch eager",
+        "ort_optimization": model.optimization,
+        "ort_ms_p50": float(np.percentile(ort, 50)),
+        "ort_ms_p99": float(np.percentile(ort, 99)),
+        "torch_ms_p50": float(np.percentile(ref, 50)),
+        "torch_ms_p99": float(np.percentile(ref, 99)),
+        "ratio_p50": float(np.percentile(ref, 50) / np.percentile(ort, 50)),
+        "torch_rewrite_ms_p50": _percentile(rewrite, 50),
+        "torch_rewrite_ms_p99": _percentile(rewrite, 99),
+        "mflops": flops / 1e6,
+        "export_mflops": export_flops / 1e6,
+        "floor_ms": floor_ms,
+        "ort_over_floor": float(np.percentile(ort, 50) / floor_ms) if export_flops else None,
+        "parity_max_relative_error": report.parity.max_relative_error,
+        "parameters": sum(p.numel() for p in decoder.module_.parameters()),
+        "calls": int(ort.size),
+    }
 
 
 # -- part 2: end to end over LSL ------------------------------------------------------------------
@@ -353,7 +384,10 @@ def table(results: dict) -> str:
         " floor (ms) | ORT / floor | ORT level |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    failed = [row for row in results["decoders"] if "error" in row]
     for row in results["decoders"]:
+        if "error" in row:
+            continue
         over = f"{row['ort_over_floor']:.0f}x" if row["ort_over_floor"] else "-"
         rewrite = (
             f"{row['torch_rewrite_ms_p50']:.3f} / {row['torch_rewrite_ms_p99']:.3f}"
@@ -366,6 +400,9 @@ def table(results: dict) -> str:
             f"{row['ratio_p50']:.1f}x | {row['mflops']:.2f} / {row['export_mflops']:.2f} | {rewrite} | "
             f"{row['floor_ms']:.4f} | {over} | {row['ort_optimization']} |"
         )
+    if failed:
+        lines += ["", "Not timed:", ""]
+        lines += [f"- {row['decoder']}: {row['error']}" for row in failed]
     lines += [
         "",
         "End to end over LSL between processes (player -> bci-app run -> consumer):",
@@ -392,6 +429,9 @@ def main() -> None:
     """Run the benchmark (or one of its processes, with ``--role``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small and short (< 5 minutes)")
+    parser.add_argument("--decoders", nargs="+", help="time only these registered decoders")
+    parser.add_argument("--max-params", type=float, help="skip larger models (listed)")
+    parser.add_argument("--no-e2e", action="store_true", help="skip part 2 (keep its last results)")
     for hidden in ("--role", "--name", "--channels", "--sfreq", "--seconds"):
         parser.add_argument(hidden, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -405,9 +445,21 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-inference-") as folder:
         print("decoders (batch 1):", flush=True)
-        results = bench_decoders(args.quick, Path(folder))
-        print("end to end:", flush=True)
-        results["e2e"] = bench_e2e(8.0 if args.quick else 60.0, Path(folder))
+        results = bench_decoders(args.quick, Path(folder), args.decoders, args.max_params)
+        previous = RESULTS_DIR / "inference.json"
+        last = json.loads(previous.read_text()) if previous.is_file() else {}
+        if args.decoders:  # keep the other decoders' rows of the last run
+            timed = {row["decoder"] for row in results["decoders"]}
+            results["decoders"] = sorted(
+                [row for row in last.get("decoders", []) if row["decoder"] not in timed]
+                + results["decoders"],
+                key=lambda row: row["decoder"],
+            )
+        if args.no_e2e:
+            results["e2e"] = last.get("e2e", [])
+        else:
+            print("end to end:", flush=True)
+            results["e2e"] = bench_e2e(8.0 if args.quick else 60.0, Path(folder))
     results |= {
         "quick": args.quick,
         "wall_time_s": time.perf_counter() - started,

@@ -14,7 +14,13 @@ Parts (``PARTS``; each returns its results and markdown, merged into
     (the live path's call) against eager torch, on CHB-MIT's 22 derivations at 256 Hz, for
     the default STAN and one of the paper's size.
 
-    python -m bench.seeds [--quick] [--part seizure ...]
+``spiking``
+    NALSM and the one-timestep SNN beside the LIF decoder and the baselines (CSP+LDA, Xdawn
+    tangent space, EEGNet) on SelfRegulationSCP1 and FingerMovements (official splits) and
+    the motor-imagery simulator (5-fold): accuracy, Cohen's kappa, SynOps and energy per
+    window; ONNX Runtime latency at batch 1 of each spiking decoder.
+
+    python -m bench.seeds [--quick] [--part seizure spiking ...]
 
 ``--quick`` (under 15 minutes on 2 idle cores): 3 simulated subjects with 3 seizures each,
 2.5-3 h apart (about 25 hours of EEG) at 64 Hz, preictal training windows every 6 s, networks
@@ -312,9 +318,183 @@ def _mean_sd(summary: dict) -> str:
     return f"{mean:.3f}" if len(summary["per_seed"]) < 2 else f"{mean:.3f} ± {sd:.3f}"
 
 
+# -- part: spiking decoders without backpropagation (NALSM) or answering in one step -----------
+
+SPIKING_DECODERS = ("spiking-lif", "spiking-lif-1step", "nalsm")
+SPIKING_BASELINES = ("csp-lda", "xdawncov-ts-lr", "eegnet")
+SPIKING_DATASETS = ("SelfRegulationSCP1", "FingerMovements", "simulated motor imagery (1 subject)")
+SPIKING_QUICK = {
+    "spiking-lif": {"max_epochs": 15, "patience": 5, "max_steps": 24},
+    "spiking-lif-1step": {"max_epochs": 15, "patience": 5, "start_steps": 16},
+    "nalsm": {"max_steps": 24, "n_neurons": 128},
+    "eegnet": {"max_epochs": 15, "patience": 5},
+}
+MI_BAND = {"band": [8.0, 30.0]}
+
+
+def bench_spiking(quick: bool, folder: Path) -> tuple[dict, str]:
+    """Accuracy, kappa, SynOps, energy and ORT latency of the spiking decoders and baselines.
+
+    Official splits for the trial sets, within-session 5-fold for the simulator (its first
+    seed only in the quick run), 3 seeds (quick: 1), through the harness in worker processes.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from .trials import QUICK_SIMULATOR, SIMULATED, accuracy_of, merge, run
+
+    seeds = [0] if quick else [0, 1, 2]
+    decoders = (*SPIKING_DECODERS, *SPIKING_BASELINES)
+
+    def options(dataset: str, decoder: str) -> dict:
+        chosen = dict(SPIKING_QUICK.get(decoder, {})) if quick else {}
+        if dataset == SIMULATED and decoder in ("csp-lda", *SPIKING_DECODERS):
+            chosen.update(MI_BAND)
+        return chosen
+
+    jobs = [
+        {
+            "dataset": dataset,
+            "decoder": decoder,
+            "seed": seed,
+            "options": options(dataset, decoder),
+            "simulator": QUICK_SIMULATOR if quick else (),
+        }
+        for dataset in SPIKING_DATASETS
+        for decoder in decoders
+        for seed in seeds
+    ]
+    outcomes: dict[tuple[str, str], list[dict]] = {}
+    with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
+        for outcome in pool.map(run, jobs):
+            outcomes.setdefault((outcome["dataset"], outcome["decoder"]), []).append(outcome)
+    records = [record for group in outcomes.values() for record in merge(group)]
+    latency = spiking_latency(folder, quick)
+    targets = spiking_targets(records, latency)
+    lines = [
+        "Spiking decoders (test accuracy and Cohen's kappa, mean ± sd over seeds; SynOps and "
+        "energy per window counted on validation windows; official splits, simulator 5-fold):",
+        "",
+        "| decoder | " + " | ".join(SPIKING_DATASETS) + " |",
+        "|---|" + "---|" * len(SPIKING_DATASETS),
+    ]
+    for decoder in decoders:
+        cells = []
+        for dataset in SPIKING_DATASETS:
+            accuracy = accuracy_of(records, dataset, decoder)
+            kappa = _metric(records, dataset, decoder, "kappa")
+            energy = accuracy.get("energy_uj_spiking") if accuracy else None
+            cell = f"{accuracy['mean']:.3f} ± {accuracy['sd']:.3f} (κ {kappa['mean']:.2f})"
+            cells.append(cell + (f", {energy:.3f} µJ" if energy else ""))
+        lines.append(f"| {decoder} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "ONNX Runtime, batch 1, one thread (SelfRegulationSCP1 windows):",
+        "",
+        "| decoder | time steps | ORT p50 (ms) | ORT p99 (ms) |",
+        "|---|---|---|---|",
+        *(
+            f"| {r['decoder']} | {r['time_steps']} | {r['ort_ms_p50']:.3f} | "
+            f"{r['ort_ms_p99']:.3f} |"
+            for r in latency
+        ),
+        "",
+        "| target | measured | met |",
+        "|---|---|---|",
+        *(f"| {t['target']} | {t['measured']} | {'yes' if t['met'] else 'no'} |" for t in targets),
+    ]
+    return {"records": records, "latency": latency, "targets": targets}, "\n".join(lines)
+
+
+def _metric(records: list[dict], dataset: str, decoder: str, metric: str) -> dict | None:
+    return next(
+        (
+            r
+            for r in records
+            if (r["dataset"], r["decoder"], r["metric"]) == (dataset, decoder, metric)
+        ),
+        None,
+    )
+
+
+def spiking_latency(folder: Path, quick: bool) -> list[dict]:
+    """Return ORT batch-1 latencies of the spiking decoders fitted on SelfRegulationSCP1."""
+    from bci_app.inference.model import OnnxModel
+    from decoders import registry
+    from decoders.datasets.loaders import load_trial_set
+    from decoders.evaluation.protocols import validation_split
+    from decoders.export.onnx_export import export_decoder
+
+    from .inference import timed_rounds
+
+    split = load_trial_set("SelfRegulationSCP1")
+    fit, valid = validation_split(split.train, 0.2, 0)
+    calls, rounds = (300, 3) if quick else (2000, 10)
+    rows = []
+    for name in SPIKING_DECODERS:
+        decoder = registry.create(name, **SPIKING_QUICK.get(name, {})).fit(fit, valid)
+        path = export_decoder(decoder, folder / f"{name}.onnx").path
+        model = OnnxModel(path.read_bytes(), path.name)
+        window = split.test.data[0].astype(np.float32)
+        times = timed_rounds({"ort": lambda m=model, w=window: m.predict(w)}, calls, rounds)["ort"]
+        steps = getattr(decoder.module_.input, "bins", None)
+        rows.append(
+            {
+                "decoder": name,
+                "time_steps": steps.n_steps if steps is not None else None,
+                "ort_ms_p50": float(np.percentile(times, 50)),
+                "ort_ms_p99": float(np.percentile(times, 99)),
+            }
+        )
+    return rows
+
+
+def spiking_targets(records: list[dict], latency: list[dict]) -> list[dict]:
+    """Return: one-step within 3 points of the LIF decoder at lower latency; NALSM's kappa.
+
+    "NALSM above the best chance-corrected baseline" is read as: NALSM's Cohen's kappa (the
+    chance-corrected accuracy) against the best baseline's kappa on each data set, and above
+    zero (better than chance) with no gradient through the reservoir.
+    """
+    from .trials import accuracy_of
+
+    timing = {row["decoder"]: row for row in latency}
+    faster = timing["spiking-lif-1step"]["ort_ms_p50"] < timing["spiking-lif"]["ort_ms_p50"]
+    targets = []
+    for dataset in SPIKING_DATASETS:
+        one, lif = (accuracy_of(records, dataset, d) for d in ("spiking-lif-1step", "spiking-lif"))
+        behind = lif["mean"] - one["mean"]
+        targets.append(
+            {
+                "target": f"{dataset}: one-step SNN within 3 points of spiking-lif, faster",
+                "measured": f"{one['mean']:.3f} vs {lif['mean']:.3f} ({-behind:+.3f}); p50 "
+                f"{timing['spiking-lif-1step']['ort_ms_p50']:.3f} vs "
+                f"{timing['spiking-lif']['ort_ms_p50']:.3f} ms",
+                "met": bool(behind <= 0.03 and faster),
+            }
+        )
+        nalsm = _metric(records, dataset, "nalsm", "kappa")
+        best = max(
+            (_metric(records, dataset, d, "kappa") for d in SPIKING_BASELINES),
+            key=lambda r: r["mean"],
+        )
+        targets.append(
+            {
+                "target": f"{dataset}: NALSM's kappa above chance (0) and against the best "
+                "baseline's, no gradient through the reservoir",
+                "measured": f"{nalsm['mean']:.3f} vs {best['decoder']} {best['mean']:.3f}",
+                "met": bool(nalsm["mean"] > 0 and nalsm["mean"] >= best["mean"]),
+            }
+        )
+    return targets
+
+
 # -- the script ---------------------------------------------------------------------------------
 
-PARTS: dict[str, Callable[[bool, Path], tuple[dict, str]]] = {"seizure": bench_seizure}
+PARTS: dict[str, Callable[[bool, Path], tuple[dict, str]]] = {
+    "seizure": bench_seizure,
+    "spiking": bench_spiking,
+}
 """Benchmark parts by name; each takes (quick, scratch folder), returns (results, markdown)."""
 
 

@@ -47,25 +47,16 @@ def load(dataset: str, simulator_options: tuple = ()):
     return load_trial_set(dataset), OfficialProtocol()
 
 
-def make_decoder(name: str, seed: int, options: dict):
-    """Return a registered decoder, or one of aeon's ROCKET classifiers (bench only)."""
-    if name in ROCKETS:
-        from decoders.models.classical.rocket import RocketClassifier
-
-        return RocketClassifier(name, seed)
-    from decoders import registry
-
-    return registry.create(name, seed=seed, **options)
-
-
 def run(job: dict) -> dict:
     """Evaluate one decoder on one data set with one seed (in a worker process).
 
     ``job`` holds ``dataset``, ``decoder``, ``seed``, ``options`` (decoder keyword arguments)
-    and ``simulator`` (simulator options, as sorted pairs).
+    and ``simulator`` (simulator options, as sorted pairs). A decoder that cannot be built or
+    trained on the data set gives ``{"error": reason}`` instead of metrics.
     """
     import torch
 
+    from decoders import registry
     from decoders.evaluation.harness import evaluate
 
     torch.set_num_threads(1)
@@ -74,18 +65,30 @@ def run(job: dict) -> dict:
 
     def keep_energy(fitted) -> None:
         extra = getattr(fitted.model, "card_extra", dict)()
-        if extra:
+        if all(source in extra for source in ENERGY.values()):
             energies.append({key: extra[source] for key, source in ENERGY.items()})
 
-    result = evaluate(
-        lambda seed: make_decoder(job["decoder"], seed, job["options"]),
-        data,
-        protocol,
-        [job["seed"]],
-        decoder_name=job["decoder"],
-        dataset_name=job["dataset"],
-        on_fitted=keep_energy,
-    )
+    try:
+        budget = job.get("max_params")
+        if budget and (size := parameter_count(job["decoder"], job["options"], data)) > budget:
+            return {
+                "dataset": job["dataset"],
+                "decoder": job["decoder"],
+                "error": f"{size / 1e6:.1f} M parameters, over this run's budget of "
+                f"{budget / 1e6:g} M on a 2-core CPU",
+            }
+        result = evaluate(
+            lambda seed: registry.create(job["decoder"], seed=seed, **job["options"]),
+            data,
+            protocol,
+            [job["seed"]],
+            decoder_name=job["decoder"],
+            dataset_name=job["dataset"],
+            on_fitted=keep_energy,
+        )
+    except Exception as error:  # a decoder that cannot take this data set is a finding
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return {"dataset": job["dataset"], "decoder": job["decoder"], "error": reason[:300]}
     return {
         "dataset": job["dataset"],
         "decoder": job["decoder"],
@@ -96,13 +99,33 @@ def run(job: dict) -> dict:
     }
 
 
+def parameter_count(decoder: str, options: dict, data) -> int:
+    """Return the trainable parameters of ``decoder`` built for a data set's trials."""
+    from decoders import registry
+    from decoders.contract import OutputSpec
+    from decoders.datasets.trials import OfficialSplit
+
+    trials = data.train if isinstance(data, OfficialSplit) else data
+    instance = registry.create(decoder, **options)
+    module = instance.build(instance.spec_for(trials), OutputSpec("probabilities", trials.classes))
+    return sum(parameter.numel() for parameter in module.parameters())
+
+
 def merge(outcomes: list[dict]) -> list[dict]:
-    """Return the records of one (data set, decoder) from its per-seed outcomes."""
+    """Return the records of one (data set, decoder) from its per-seed outcomes.
+
+    A failed pair gives one record with its ``error``.
+    """
     import numpy as np
 
     from decoders.evaluation.records import MetricSummary
 
     first = outcomes[0]
+    failed = [o for o in outcomes if "error" in o]
+    if failed:
+        return [
+            {"dataset": first["dataset"], "decoder": first["decoder"], "error": failed[0]["error"]}
+        ]
     energies = [energy for outcome in outcomes for energy in outcome["energies"]]
     energy = {key: float(np.mean([e[key] for e in energies])) for key in ENERGY} if energies else {}
     records = []
@@ -124,12 +147,19 @@ def merge(outcomes: list[dict]) -> list[dict]:
     return records
 
 
-def parse_arguments(description: str) -> argparse.Namespace:
-    """Return the options every accuracy benchmark takes: ``--quick``, ``--seeds``, ``--jobs``."""
+def parse_arguments(
+    description: str, extra: Callable[[argparse.ArgumentParser], None] | None = None
+) -> argparse.Namespace:
+    """Return the options every accuracy benchmark takes (and those ``extra`` adds).
+
+    Every one takes ``--quick``, ``--seeds`` and ``--jobs``.
+    """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--jobs", type=int, default=2)
+    if extra is not None:
+        extra(parser)
     return parser.parse_args()
 
 
@@ -138,6 +168,7 @@ def run_benchmark(
     decoders: Iterable[str],
     slowest: Iterable[str],
     options_of: Callable[[str, str], dict],
+    seeds_for: Callable[[str, str], list[int]] | None = None,
 ) -> list[dict]:
     """Evaluate ``decoders`` on every data set over the seeds; return the records.
 
@@ -145,7 +176,8 @@ def run_benchmark(
     ``slowest`` decoders and the simulator submitted first to keep the workers busy; a line per
     pair is printed as its seeds complete. ``options_of(dataset, decoder)`` gives the decoder's
     keyword arguments. With ``args.quick`` the simulator runs at :data:`QUICK_SIMULATOR` with the
-    first seed only. Ends with the heading line of the accuracy table.
+    first seed only; ``seeds_for(dataset, decoder)``, when given, chooses the seeds instead.
+    Ends with the heading line of the accuracy table.
     """
     started = time.perf_counter()
     slowest = tuple(slowest)
@@ -161,26 +193,29 @@ def run_benchmark(
             "seed": seed,
             "options": options_of(dataset, decoder),
             "simulator": QUICK_SIMULATOR if args.quick else (),
+            "max_params": getattr(args, "max_params", None),
         }
 
-    def seeds_of(dataset: str) -> list[int]:
+    def seeds_of(dataset: str, decoder: str) -> list[int]:
+        if seeds_for is not None:
+            return seeds_for(dataset, decoder)
         return args.seeds[:1] if args.quick and dataset == SIMULATED else args.seeds
 
     records: list[dict] = []
     with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
         futures = {
-            pair: [pool.submit(run, job(*pair, seed)) for seed in seeds_of(pair[0])]
-            for pair in pairs
+            pair: [pool.submit(run, job(*pair, seed)) for seed in seeds_of(*pair)] for pair in pairs
         }
         for (dataset, decoder), per_seed in futures.items():
             rows = merge([future.result() for future in per_seed])
             records.extend(rows)
             accuracy = accuracy_of(rows, dataset, decoder)
-            print(
-                f"{dataset:36s} {decoder:18s} {accuracy['mean']:.3f} ± {accuracy['sd']:.3f} "
-                f"({accuracy['wall_time_s']:.0f} s)",
-                flush=True,
+            outcome = (
+                f"not run: {rows[0]['error']}"
+                if accuracy is None
+                else f"{accuracy['mean']:.3f} ± {accuracy['sd']:.3f} ({accuracy['wall_time_s']:.0f} s)"
             )
+            print(f"{dataset:36s} {decoder:18s} {outcome}", flush=True)
     print(
         f"\nTest accuracy, mean ± sd over seeds {args.seeds}"
         f"{' (simulator: first seed)' if args.quick else ''} ({'quick' if args.quick else 'full'}"
@@ -195,7 +230,7 @@ def accuracy_of(records: list[dict], dataset: str, decoder: str) -> dict | None:
         (
             r
             for r in records
-            if r["dataset"] == dataset and r["decoder"] == decoder and r["metric"] == "accuracy"
+            if r["dataset"] == dataset and r["decoder"] == decoder and r.get("metric") == "accuracy"
         ),
         None,
     )

@@ -35,7 +35,9 @@ class DecoderCard:
     history : dict
         Per-epoch training history of the kept model, when trained by gradient descent.
     extra : dict
-        Decoder-specific facts (synaptic operations and energy for spiking decoders, ...).
+        Decoder-specific facts (input conditioning of networks, synaptic operations and
+        energy for spiking decoders, ...) and ``warnings`` raised by the fit (validation
+        predictions that collapse to one class).
     initialization : dict
         Where the weights started from when not from scratch (pretrained weights: origin,
         sha256, licence).
@@ -58,6 +60,9 @@ class DecoderCard:
     def for_decoder(cls, decoder: Decoder, **fields: Any) -> DecoderCard:
         """Return the card of a fitted ``decoder`` with extra ``fields`` filled in."""
         history = decoder.history_.to_dict() if decoder.history_ is not None else {}
+        warnings = list(getattr(decoder, "warnings_", []))
+        if warnings:
+            fields["extra"] = {**fields.get("extra", {}), "warnings": warnings}
         return cls(
             decoder=decoder.name,
             config=decoder.config(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from decoders.datasets.errors import DataError
+from decoders.datasets.errors import DataError, DataWarning
 from decoders.datasets.trials import TrialSet
 from decoders.history import History, TrainingRun
 from decoders.preprocessing import apply_to_trials, band_steps
@@ -147,6 +148,8 @@ class Decoder(ABC):
     output_kind: ClassVar[str] = "probabilities"
     architecture_options: ClassVar[tuple[str, ...]] = ()
     """Options a subclass collects through ``**kwargs`` for its network class."""
+    predict_batch_size: ClassVar[int] = 256
+    """Windows per forward pass in :meth:`predict_proba` (smaller for memory-hungry graphs)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -281,7 +284,8 @@ class Decoder(ABC):
                 valid.name, "validation trials differ in channels or length from training"
             )
         self.input_spec_ = self.spec_for(train)
-        self.output_spec_ = OutputSpec(self.output_kind, train.classes)
+        self.output_spec_ = self.output_for(train)
+        raw_valid = valid
         train, valid = self._preprocessed(train), self._preprocessed(valid)
         torch.manual_seed(self.seed)
         self.module_ = self.build(self.input_spec_, self.output_spec_)
@@ -290,7 +294,26 @@ class Decoder(ABC):
             self.module_, train, valid, TrainingRun(progress, on_epoch, checkpoint)
         )
         self.module_.eval()
+        self.warnings_ = self._validation_warnings(raw_valid)
         return self
+
+    def _validation_warnings(self, valid: TrialSet) -> list[str]:
+        """Warn (and return the text) when every validation trial gets the same class."""
+        if self.output_kind != "probabilities" or np.unique(valid.labels).size < 2:
+            return []
+        predicted = np.unique(self.predict_proba(valid.data).argmax(axis=1))
+        if predicted.size > 1:
+            return []
+        message = (
+            f"predictions on the {valid.n_trials} validation trials collapse to one class "
+            f"('{self.output_spec_.names[predicted[0]]}'): the decoder separates nothing; "
+            "check the input's scale and DC offsets, the labels and the window"
+        )
+        warnings.warn(
+            DataWarning(getattr(self, "_registry_name", type(self).__name__), message),
+            stacklevel=3,
+        )
+        return [message]
 
     def spec_for(self, trials: TrialSet) -> InputSpec:
         """Return the input spec this decoder has once fitted on ``trials``."""
@@ -302,6 +325,10 @@ class Decoder(ABC):
             hop_s=self.hop_s,
             preprocessing=self.preprocessing(),
         )
+
+    def output_for(self, train: TrialSet) -> OutputSpec:
+        """Return what this decoder produces once fitted on ``train``: its kind, its classes."""
+        return OutputSpec(self.output_kind, train.classes)
 
     def restore(self, spec: InputSpec, output: OutputSpec, state: dict[str, Any]) -> Decoder:
         """Rebuild the fitted decoder from its specs and a weights-only state dict."""
@@ -321,7 +348,7 @@ class Decoder(ABC):
         import torch
 
         self._require_fitted()
-        if self.output_kind != "probabilities":
+        if self.output_spec_.kind != "probabilities":
             return self.module_
         return torch.nn.Sequential(self.module_, torch.nn.Softmax(dim=1)).eval()
 
@@ -353,8 +380,9 @@ class Decoder(ABC):
         ).astype(np.float32)
         outputs = []
         with torch.no_grad():
-            for start in range(0, len(data), 256):
-                outputs.append(module(torch.from_numpy(data[start : start + 256])))
+            step = self.predict_batch_size
+            for start in range(0, len(data), step):
+                outputs.append(module(torch.from_numpy(data[start : start + step])))
         return torch.cat(outputs).numpy().astype(float)
 
     def config(self) -> dict[str, Any]:

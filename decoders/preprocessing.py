@@ -20,6 +20,22 @@ def bandpass_step(l_freq: float, h_freq: float, order: int = 4) -> dict[str, Any
     return {"step": "bandpass", "l_freq": float(l_freq), "h_freq": float(h_freq), "order": order}
 
 
+def highpass_step(l_freq: float, order: int = 1) -> dict[str, Any]:
+    """Return the declaration of a causal Butterworth high-pass (removes DC and drift)."""
+    return {"step": "bandpass", "l_freq": float(l_freq), "h_freq": None, "order": order}
+
+
+def describe_filter(step: dict[str, Any]) -> str:
+    """Return a declared band-pass or high-pass step in words."""
+    order = step.get("order", 4)
+    if step.get("h_freq") is None:
+        return f"declared causal Butterworth high-pass, {step['l_freq']:g} Hz, order {order}"
+    return (
+        f"declared causal Butterworth band-pass, {step['l_freq']:g}-{step['h_freq']:g} Hz, "
+        f"order {order}"
+    )
+
+
 def band_steps(band: Sequence[float] | None) -> tuple[dict[str, Any], ...]:
     """Return the declared steps of an optional ``[low, high]`` Hz band-pass (none if None)."""
     return (bandpass_step(*band),) if band else ()

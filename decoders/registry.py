@@ -29,6 +29,12 @@ class DecoderEntry:
         Options passed to the class unless overridden.
     tiny : dict
         Options giving a small, fast instance (used by tests that cover every decoder).
+    licence : str
+        Licence of the model's code where it is not the project's own (SPDX-style, lower
+        case, e.g. ``cc-by-nc-4.0``).
+    export_failure : str
+        Why the decoder trains but does not export to ONNX or run at batch 1 (checked by the
+        registry-wide export test); empty when it exports.
     """
 
     name: str
@@ -37,6 +43,18 @@ class DecoderEntry:
     summary: str
     defaults: dict[str, Any] = field(default_factory=dict)
     tiny: dict[str, Any] = field(default_factory=dict)
+    licence: str = ""
+    export_failure: str = ""
+
+    @property
+    def non_commercial(self) -> bool:
+        """Return True when the model's licence forbids commercial use (``-nc`` licences)."""
+        return "-nc" in self.licence.lower()
+
+    @property
+    def exports(self) -> bool:
+        """Return True when the decoder exports to ONNX with parity at every batch size."""
+        return not self.export_failure
 
     def load_class(self) -> type[Decoder]:
         """Import and return the decoder class."""
@@ -96,10 +114,23 @@ def create(name: str, seed: int = 0, **options: Any) -> Decoder:
     return get(name).create(seed=seed, **options)
 
 
+def licence_note(entry: DecoderEntry) -> str:
+    """Return the licence column of a listing: the licence, flagged when non-commercial."""
+    if not entry.licence:
+        return ""
+    return f"{entry.licence} (NON-COMMERCIAL)" if entry.non_commercial else entry.licence
+
+
 def markdown_table() -> str:
-    """Return the registered decoders as the README's markdown table (name, family, summary)."""
-    rows = ["| name | family | what it is |", "|---|---|---|"]
-    rows += [f"| `{e.name}` | {e.family} | {e.summary} |" for e in REGISTRY.values()]
+    """Return the registered decoders as the README's markdown table.
+
+    Columns: name, family, the model code's licence where it is not the project's own
+    (non-commercial ones flagged), and what it is.
+    """
+    rows = ["| name | family | licence | what it is |", "|---|---|---|---|"]
+    rows += [
+        f"| `{e.name}` | {e.family} | {licence_note(e)} | {e.summary} |" for e in REGISTRY.values()
+    ]
     return "\n".join(rows)
 
 
@@ -129,12 +160,31 @@ for _entry in (
         tiny={"n_filters": 1},
     ),
     DecoderEntry(
+        "minirocket",
+        "decoders.models.classical.rocket:RocketDecoder",
+        "classical",
+        "MiniRocket (aeon): 10,000 random dilated convolutions, proportion of positive values, "
+        "ridge classifier; exported as a graph of its convolutions and pooling",
+        defaults={"kind": "minirocket"},
+        tiny={"n_kernels": 168, "max_dilations_per_kernel": 4},
+    ),
+    DecoderEntry(
+        "multirocket",
+        "decoders.models.classical.rocket:RocketDecoder",
+        "classical",
+        "MultiRocket (aeon): MiniRocket's convolutions on the signal and its first difference, "
+        "four pooling operators, ridge classifier; exported as a graph",
+        defaults={"kind": "multirocket"},
+        tiny={"n_kernels": 168, "max_dilations_per_kernel": 4},
+    ),
+    DecoderEntry(
         "eegnet",
         "decoders.models.braindecode_zoo.nets:BraindecodeClassifier",
         "braindecode",
         "EEGNet v4, early stopping on validation",
         defaults={"architecture": "EEGNet"},
         tiny=_TRAINING_TINY,
+        licence="bsd-3-clause",
     ),
     DecoderEntry(
         "shallow-fbcsp",
@@ -143,6 +193,7 @@ for _entry in (
         "ShallowFBCSPNet, early stopping on validation",
         defaults={"architecture": "ShallowFBCSPNet"},
         tiny=_TRAINING_TINY,
+        licence="bsd-3-clause",
     ),
     DecoderEntry(
         "rleegnet",
@@ -176,6 +227,23 @@ for _entry in (
         "SpikeGPT-style spiking RWKV whose recurrence steps with O(1) state, for streams",
         defaults=_SPIKING_TRAINING,
         tiny={**_TRAINING_TINY, "width": 8, "n_blocks": 1, "max_steps": 8},
+    ),
+    DecoderEntry(
+        "spiking-lif-1step",
+        "decoders.models.spiking.onestep:OneStepLif",
+        "spiking",
+        "leaky integrate-and-fire network that answers in one time step, trained by gradual "
+        "reduction of its time steps (16, 8, 4, 2, 1), each stage fine-tuned on the last",
+        defaults=_SPIKING_TRAINING,
+        tiny={**_TRAINING_TINY, "hidden": 8, "start_steps": 4},
+    ),
+    DecoderEntry(
+        "nalsm",
+        "decoders.models.spiking.nalsm:Nalsm",
+        "spiking",
+        "liquid state machine: recurrent LIF reservoir tuned without gradients by "
+        "astrocyte-gated STDP towards a branching factor of 1, linear readout of its spikes",
+        tiny={"n_neurons": 32, "max_steps": 8, "plasticity_epochs": 1},
     ),
     DecoderEntry(
         "eegformer",
@@ -214,6 +282,35 @@ for _entry in (
         tiny={**_TRAINING_TINY, "size": "tiny", "n_select": 4},
     ),
     DecoderEntry(
+        "brain-speech",
+        "decoders.models.speech.decoder:BrainSpeechDecoder",
+        "speech",
+        "brain module after Défossez et al. 2023 (spatial attention over sensor positions, "
+        "subject layers, dilated convolutions): maps M/EEG into speech features, contrastive "
+        "loss, ranked by retrieval; classifies labelled trials (sEEG words)",
+        defaults={"lr": 3e-4, "batch_size": 64, "max_epochs": 100, "patience": 10},
+        tiny={
+            **_TRAINING_TINY,
+            "spatial_attention": False,
+            "n_virtual": 8,
+            "hidden": 8,
+            "n_blocks": 1,
+        },
+    ),
+    DecoderEntry(
+        "auto",
+        "decoders.models.selection.auto:AutoDecoder",
+        "selection",
+        "picks among registered decoders (default: CSP+LDA, tangent space, Xdawn tangent space, "
+        "MiniRocket, MultiRocket, EEGNet) by cross-validation inside the training part, refits "
+        "the winner; the card records every candidate's score; exports and runs as the winner",
+        tiny={
+            "candidates": ["csp-lda"],
+            "candidate_options": {"csp-lda": {"n_components": 2}},
+            "folds": 2,
+        },
+    ),
+    DecoderEntry(
         "fleeg-convnet",
         "decoders.models.fleeg.fleeg:FleegConvNet",
         "federated",
@@ -222,4 +319,10 @@ for _entry in (
         tiny={**_TRAINING_TINY, "n_spatial": 4, "filters": [8]},
     ),
 ):
+    register(_entry)
+
+# Every other braindecode classifier, from the catalog generated from the installed braindecode.
+from decoders.models.braindecode_zoo.catalog import zoo_entries  # noqa: E402
+
+for _entry in zoo_entries():
     register(_entry)

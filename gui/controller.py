@@ -231,13 +231,15 @@ class Controller(QObject):
         channel_map: Mapping[str, str] | None = None,
         markers: str | None = None,
         marker_values: set[str] | None = None,
+        candidates: str | None = None,
         done: Callable[[LiveDecoder], None] | None = None,
         failed: Callable[[BaseException], None] | None = None,
     ) -> None:
         """Load ``model`` and decode ``stream`` with it in a worker thread.
 
         ``failed`` receives a :class:`~bci_app.errors.LiveError` when the model does not fit
-        the stream (missing channels, rate).
+        the stream (missing channels, rate). ``candidates`` names a registered candidate set
+        a speech model ranks.
         """
         from bci_app.inference.engine import InferenceEngine
 
@@ -261,6 +263,7 @@ class Controller(QObject):
                     channel_map=channel_map,
                     markers=markers,
                     marker_values=marker_values,
+                    candidates=candidates,
                 )
             except Exception:
                 engine.stop()

@@ -14,8 +14,8 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="catalog name (bci-app data list), simulate:TASK or "
         "'simulate:TASK?KEY=VALUE&KEY=VALUE' (options: bci-app data list), a recording, a "
-        "BIDS folder, a folder of class sub-folders, or a CHB-MIT folder (chbNN/ with its "
-        "summary)",
+        "file of trials (.ts, -epo.fif, .npz), a BIDS folder, a folder of class sub-folders, "
+        "or a CHB-MIT folder (chbNN/ with its summary)",
     )
     group.add_argument(
         "--sim-option",
@@ -32,12 +32,28 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         "--window-s", type=float, default=2.0, help="window length for class folders (s)"
     )
     group.add_argument(
+        "--sfreq", type=float, help="sampling rate (Hz) of trial files that lack it (.ts)"
+    )
+    group.add_argument(
+        "--unit",
+        help="unit of trial files that lack it (.ts): V, mV, uV (default), nV, T, pT, fT",
+    )
+    group.add_argument(
         "--forecast",
         action="append",
         default=[],
         metavar="KEY=VALUE",
         help="seizure-forecasting setting for seizure recordings (sph_s, sop_s, "
         "interictal_gap_s, monitoring_s, k, n, threshold, ...; see the README)",
+    )
+    group.add_argument(
+        "--speech",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="the data are speech listening (a BIDS folder whose events name sound files, or "
+        "simulate:speech_meg/speech_eeg): pair brain windows with the speech heard; options "
+        "window_s, lag_s, hop_s, sfreq, sound_channel, kind (mel, envelope, mel+envelope, "
+        "wav2vec), frame_rate, n_mels, wav2vec (a local checkpoint), layers",
     )
     group.add_argument(
         "--crop",
@@ -63,4 +79,8 @@ def data_request(args: argparse.Namespace):
         window_s=args.window_s,
         crop=tuple(args.crop) if args.crop else None,
         forecast=parse_options(getattr(args, "forecast", [])),
+        speech=parse_options(args.speech) if args.speech is not None else None,
+        test_source=getattr(args, "test_data", None),
+        sfreq=args.sfreq,
+        unit=args.unit,
     )

@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     """Load, check channels/rate/length against the card, predict and print metrics."""
     from decoders.checkpoint import load_decoder
     from decoders.datasets.forecast_windows import ForecastSettings, corpus_trials
+    from decoders.datasets.matching import TrialShape, match_trials
     from decoders.datasets.seizures import SeizureCorpus
     from decoders.datasets.trials import OfficialSplit
     from decoders.evaluation.metrics import classification_metrics
@@ -42,14 +43,13 @@ def run(args: argparse.Namespace) -> int:
     elif isinstance(data, SeizureCorpus):  # a forecaster: its windows, labelled as it was
         saved = card.extra.get("forecasting", {}).get("settings", {})
         data = corpus_trials(data, ForecastSettings.from_options(saved))
-    decoder.input_spec_.check_trials(data)
-    if tuple(card.output["names"]) != data.classes:
-        from decoders.datasets.errors import DataError
-
-        raise DataError(
-            data.name,
-            f"classes {list(data.classes)} differ from the decoder's {card.output['names']}",
-        )
+    spec = decoder.input_spec_
+    target = TrialShape(
+        spec.ch_names, spec.sfreq, spec.n_times, tuple(card.output["names"]), card.decoder
+    )
+    data, notes = match_trials(data, target)
+    for note in notes:
+        print(f"{data.name}: {note}")
     metrics = classification_metrics(data.labels, decoder.predict_proba(data.data))
     print(f"{card.decoder} ({args.run}) on {data.name}: {data.n_trials} trials")
     for name, value in metrics.items():

@@ -61,6 +61,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="accept a --channel-map across channel types (MEG onto EEG, EEG onto ECoG) or "
         "with a rate change (refused by default)",
     )
+    parser.add_argument(
+        "--candidates",
+        help="registered candidate set (bci-app candidates) ranked by a speech model; the "
+        "top-k of each window are published as the stream 'bci-app-<model>-ranking'",
+    )
+    parser.add_argument("--top-k", type=int, default=10, help="candidates kept (default 10)")
     parser.add_argument("--duration", type=float, help="stop after this many seconds")
     parser.add_argument("--log", help="JSON-lines log of predictions and events")
     parser.add_argument("--no-follow", action="store_true", help="never swap in newer versions")
@@ -112,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
                     channel_map=channel_map,
                     allow_type_change=args.allow_type_change,
                     follow=not args.no_follow,
+                    candidates=args.candidates,
+                    top_k=args.top_k,
                     name=name,
                 )
                 print(
@@ -141,15 +149,26 @@ def run(args: argparse.Namespace) -> int:
 def _print_prediction(prediction) -> None:
     trace = prediction.trace
     marker = f" [{prediction.marker}]" if prediction.marker is not None else ""
-    values = " ".join(f"{v:.3f}" for v in prediction.outputs[:6])
     alarm = prediction.alarm
     state = ""
     if alarm is not None:
         state = f"  ALARM {'RAISED' if alarm.raised else 'on'}" if alarm.active else "  no alarm"
         state += f" ({alarm.positives} positive)"
+    if prediction.ranking is not None:
+        ranking = prediction.ranking
+        best = ", ".join(
+            f"{name} {score:.2f}"
+            for name, score in zip(ranking.names[:3], ranking.scores, strict=False)
+        )
+        decided = f"top {len(ranking.names)}: {best}"
+        stages = f"inference {trace.inference:.2f} ms, ranking {trace.ranking:.2f} ms"
+    else:
+        values = " ".join(f"{v:.3f}" for v in prediction.outputs[:6])
+        decided = f"{prediction.label} ({values})"
+        stages = f"inference {trace.inference:.2f} ms"
     print(
-        f"{prediction.timestamp:.3f} {prediction.runner}{marker}: {prediction.label} ({values})"
-        f"{state}  e2e {trace.e2e:.1f} ms, inference {trace.inference:.2f} ms",
+        f"{prediction.timestamp:.3f} {prediction.runner}{marker}: {decided}{state}  e2e "
+        f"{trace.e2e:.1f} ms, {stages}",
         flush=True,
     )
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
+import warnings
 from pathlib import Path
 
 from .data_options import add_data_options, data_request
@@ -23,10 +25,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("decoder", help="registered decoder (bci-app decoders)")
     add_data_options(parser)
     parser.add_argument(
+        "--test-data",
+        metavar="TEST",
+        help="your own test data: any input --data takes (cut with the same classes and "
+        "window, brought to the training channels and rate), or a part of --data: "
+        "session:ID, run:ID or subject:ID of a BIDS data set, session:ID of session folders; "
+        "scored once per fitted model (validation comes from --data only)",
+    )
+    parser.add_argument(
         "--protocol",
         default="auto",
         help="official, kfold (kfoldN), loso, blocks, seizures; auto: official where the data "
-        "has one, seizures for seizure recordings, else kfold",
+        "has one (or --test-data is given), seizures for seizure recordings, blocks for speech, "
+        "else kfold",
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--valid-fraction", type=float, default=0.2)
@@ -57,6 +68,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="use the labels of this share of each fold's training trials (stratified; "
         "validation is carved from it), for label-scarce runs",
     )
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        help="speech data: rank each test window's segment among this many candidates "
+        "(default: every distinct segment of the test part)",
+    )
     parser.add_argument("--out", type=Path, help="run folder (default runs/DECODER-DATA)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(handler=run)
@@ -78,6 +95,7 @@ def parse_options(pairs: list[str]) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     """Train, evaluate and save; print the summary."""
+    from decoders.datasets.errors import DataWarning
     from decoders.datasets.seizures import SeizureCorpus
     from decoders.datasets.trials import OfficialSplit
     from decoders.training.runner import TrainingJob, train
@@ -85,15 +103,16 @@ def run(args: argparse.Namespace) -> int:
 
     request = data_request(args)
     protocol = args.protocol
-    if protocol == "auto":
+    if protocol == "auto" and request.test_source is not None:
+        protocol = "official"
+    elif protocol == "auto":
         data = load_training_data(request)
-        protocol = (
-            "official"
-            if isinstance(data, OfficialSplit)
-            else "seizures"
-            if isinstance(data, SeizureCorpus)
-            else "kfold"
-        )
+        if isinstance(data, OfficialSplit):
+            protocol = "official"
+        elif isinstance(data, SeizureCorpus):
+            protocol = "seizures"
+        else:  # speech: no sentence in both training and test
+            protocol = "blocks" if request.speech is not None else "kfold"
     job = TrainingJob(
         decoder=args.decoder,
         request=request,
@@ -104,15 +123,30 @@ def run(args: argparse.Namespace) -> int:
         refit=args.refit,
         init=args.init,
         label_fraction=args.label_fraction,
+        n_candidates=args.candidates,
     )
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(request.source).name or request.source).strip("-")
     out = args.out or Path("runs") / f"{args.decoder}-{slug}"
-    record = train(job, out, progress=not args.no_progress)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        record = train(job, out, progress=not args.no_progress)
+    for other in (w for w in caught if w.category is not DataWarning):
+        warnings.showwarning(other.message, other.category, other.filename, other.lineno)
+    for message in dict.fromkeys(str(w.message) for w in caught if w.category is DataWarning):
+        print(f"warning: {message}", file=sys.stderr)
     print(f"\n{args.decoder} on {record.dataset} - {record.protocol_description}")
+    if record.split:
+        print(f"split: {record.split['description']}")
     print(f"seeds {record.seeds}; folds {[f.name for f in record.folds]}")
     for name, summary in record.metrics.items():
         print(f"  {name:18s} {summary.mean:.3f} ± {summary.sd:.3f}")
-    figure = "alarms.png" if record.protocol == "seizures" else "confusion_matrix.png"
+    figure = (
+        "alarms.png"
+        if record.protocol == "seizures"
+        else "rank_histogram.png"
+        if job.request.speech is not None
+        else "confusion_matrix.png"
+    )
     print(f"saved in {out}/ (weights.pt, card.json, result.json, learning_curve.png, {figure})")
     print(f"next: bci-app export {out}   (ONNX, parity checked, registered for bci-app run)")
     return 0

@@ -25,6 +25,7 @@ from .log import PredictionLog
 from .model import OnnxModel
 from .outlet import PredictionOutlet
 from .prediction import Prediction
+from .ranking import CandidateRanker, RankingOutlet
 from .runner import DecoderRunner
 
 PredictionCallback = Callable[[Prediction], None]
@@ -99,6 +100,8 @@ class InferenceEngine:
         allow_type_change: bool = False,
         follow: bool = True,
         name: str | None = None,
+        candidates: str | None = None,
+        top_k: int = 10,
     ) -> DecoderRunner:
         """Decode signal stream ``stream`` with registered model ``model``.
 
@@ -124,6 +127,12 @@ class InferenceEngine:
             Swap in newer registered versions of ``NAME`` while running.
         name : str, optional
             Runner name (default: the model name); suffix of the prediction stream.
+        candidates : str, optional
+            A registered candidate set (``NAME`` or ``NAME:VERSION``) for a speech model:
+            each window's ``top_k`` candidates are ranked and published as the stream
+            ``bci-app-<runner>-ranking``.
+        top_k : int
+            Candidates kept per window.
 
         Raises
         ------
@@ -142,6 +151,20 @@ class InferenceEngine:
         loaded = OnnxModel(self.registry.read_verified(record), record.ref)
         signal = self._inlet(stream, SignalInlet)
         marker_buffer = self._inlet(markers, MarkerInlet).markers if markers else None
+        ranker = ranking_outlet = None
+        if candidates is not None:
+            from bci_app.models.candidates import CandidateStore
+
+            chosen, candidate_set = CandidateStore(self.registry).load(candidates)
+            ranker = CandidateRanker(candidate_set, loaded.card, top_k, chosen.ref)
+            if self.publish:
+                ranking_outlet = RankingOutlet(
+                    f"bci-app-{name}-ranking",
+                    ranker,
+                    source_id=f"bci-app-ranking:{name}",
+                    model=record.ref,
+                    candidates=chosen.ref,
+                )
         outlet = None
         if self.publish:
             outlet = PredictionOutlet(
@@ -174,9 +197,11 @@ class InferenceEngine:
                 outlet=outlet,
                 log=self.log,
                 alarm_outlet=alarm_outlet,
+                ranker=ranker,
+                ranking_outlet=ranking_outlet,
             )
         except LiveError:
-            for opened in (outlet, alarm_outlet):
+            for opened in (outlet, alarm_outlet, ranking_outlet):
                 if opened is not None:
                     opened.close()
             raise

@@ -9,6 +9,7 @@ import numpy as np
 
 from bci_app.models.alarm import AlarmStatus
 
+from .ranking import Ranking
 from .tracing import LatencyTrace
 
 
@@ -41,6 +42,8 @@ class Prediction:
         description of them (``kind``, ``axes``, ``rows``, ``step_s``, ``unit``).
     alarm : AlarmStatus, optional
         The seizure alarm after this window, for models that carry an alarm policy.
+    ranking : Ranking, optional
+        The best speech candidates, for a speech model run with a candidate set.
     """
 
     runner: str
@@ -54,6 +57,7 @@ class Prediction:
     gap: bool = False
     explanation: dict[str, Any] | None = None
     alarm: AlarmStatus | None = None
+    ranking: Ranking | None = None
 
     def _explanation(self) -> dict[str, Any]:
         values = np.round(np.asarray(self.explanation["values"], dtype=float), 4)
@@ -79,4 +83,5 @@ class Prediction:
             "latency_ms": self.trace.to_dict(),
             **({"explanation": self._explanation()} if self.explanation is not None else {}),
             **({"alarm": self.alarm.to_dict()} if self.alarm is not None else {}),
+            **({"ranking": self.ranking.to_dict()} if self.ranking is not None else {}),
         }

@@ -34,6 +34,7 @@ from .log import PredictionLog
 from .model import OnnxModel
 from .outlet import PredictionOutlet
 from .prediction import Prediction
+from .ranking import CandidateRanker, RankingOutlet
 from .sources import WindowSource, window_source
 from .tracing import LatencyTrace, LatencyTracker
 
@@ -112,6 +113,10 @@ class DecoderRunner:
         Where predictions and events are written.
     alarm_outlet : AlarmOutlet, optional
         Where the alarm status is published, for models with an alarm policy.
+    ranker : CandidateRanker, optional
+        For speech models: rank a candidate set by each window's embedding.
+    ranking_outlet : RankingOutlet, optional
+        Where the rankings are published.
 
     Attributes
     ----------
@@ -144,6 +149,8 @@ class DecoderRunner:
         outlet: PredictionOutlet | None = None,
         log: PredictionLog | None = None,
         alarm_outlet: AlarmOutlet | None = None,
+        ranker: CandidateRanker | None = None,
+        ranking_outlet: RankingOutlet | None = None,
     ) -> None:
         card = model.card
         source = f"stream '{stream}' for model {ref}"
@@ -172,6 +179,7 @@ class DecoderRunner:
         self.outlet, self.log = outlet, log
         self.alarm_outlet = alarm_outlet
         self.alarm = _alarm_state(card)
+        self.ranker, self.ranking_outlet = ranker, ranking_outlet
         self.latency = LatencyTracker()
         self.counts = RunnerCounts()
         self.events: deque[tuple[float, str]] = deque(maxlen=1000)
@@ -230,10 +238,9 @@ class DecoderRunner:
 
     def close(self) -> None:
         """Close the prediction stream."""
-        if self.outlet is not None:
-            self.outlet.close()
-        if self.alarm_outlet is not None:
-            self.alarm_outlet.close()
+        for outlet in (self.outlet, self.alarm_outlet, self.ranking_outlet):
+            if outlet is not None:
+                outlet.close()
 
     def _decode(self, window: Window, picked: float, ready: float) -> Prediction | None:
         import pylsl
@@ -249,12 +256,16 @@ class DecoderRunner:
             self.counts.non_finite_outputs += 1
             self.note("prediction not published: non-finite outputs", timestamp=window.last_time)
             return None
+        ranking = self.ranker.rank(outputs) if self.ranker is not None else None
+        ranked = pylsl.local_clock() if ranking is not None else None
         if self.outlet is not None:
             self.outlet.push(outputs, window.last_time)
         alarm = self._alarm(outputs, window)
+        if self.ranking_outlet is not None and ranking is not None:
+            self.ranking_outlet.push(ranking, window.last_time)
         published = pylsl.local_clock()
         trace = LatencyTrace.from_instants(
-            window.last_time, window.arrival, picked, ready, inferred, published
+            window.last_time, window.arrival, picked, ready, inferred, published, ranked
         )
         self.latency.add(trace)
         self.counts.published += 1
@@ -271,7 +282,8 @@ class DecoderRunner:
             marker.timestamp if marker else None,
             window.gap,
             self._explanation(window),
-            alarm,
+            alarm=alarm,
+            ranking=ranking,
         )
         if self.log is not None:
             self.log.prediction(prediction)

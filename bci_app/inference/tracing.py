@@ -7,7 +7,8 @@ Every instant is on the LSL local clock, the clock of the samples' (corrected) t
 - buffering: arrival -> the engine picking up the new samples;
 - preprocessing: pick-up -> window ready (causal filters, resampling, cutting);
 - inference: window ready -> model outputs;
-- publication: outputs -> pushed to the prediction stream.
+- publication: outputs (or their ranking) -> pushed to the prediction stream;
+- ranking: outputs -> candidates ranked (speech models run with a candidate set; else 0).
 
 ``e2e`` is the sum: last sample's timestamp -> publication.
 """
@@ -20,7 +21,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-STAGES = ("acquisition", "buffering", "preprocessing", "inference", "publication", "e2e")
+STAGES = ("acquisition", "buffering", "preprocessing", "inference", "ranking", "publication", "e2e")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class LatencyTrace:
     inference: float
     publication: float
     e2e: float
+    ranking: float = 0.0
 
     @classmethod
     def from_instants(
@@ -43,15 +45,18 @@ class LatencyTrace:
         ready: float,
         inferred: float,
         published: float,
+        ranked: float | None = None,
     ) -> LatencyTrace:
-        """Build a trace from the six instants (seconds, LSL local clock)."""
+        """Build a trace from the instants (seconds, LSL local clock); ``ranked`` if ranking."""
+        ranked = inferred if ranked is None else ranked
         return cls(
             1e3 * (arrival - sample_time),
             1e3 * (picked - arrival),
             1e3 * (ready - picked),
             1e3 * (inferred - ready),
-            1e3 * (published - inferred),
+            1e3 * (published - ranked),
             1e3 * (published - sample_time),
+            1e3 * (ranked - inferred),
         )
 
     @property

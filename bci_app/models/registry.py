@@ -260,15 +260,15 @@ class ModelRegistry:
                 raise IncompatibleModelError(
                     str(step_source), f"was exported from another decoder than {onnx_path.name}"
                 )
-        with self._locked():
+        with self.locked():
             records = self.records()
             version = 1 + max((r.version for r in records if r.name == name), default=0)
             stem = f"{name}/v{version:04d}"
-            _write_atomic(self.root / f"{stem}.onnx", data)
+            write_atomic(self.root / f"{stem}.onnx", data)
             step_file = step_sha = None
             if step_data is not None:
                 step_file = f"{stem}.step.onnx"
-                _write_atomic(self.root / step_file, step_data)
+                write_atomic(self.root / step_file, step_data)
                 step_sha = hashlib.sha256(step_data).hexdigest()
             record = ModelRecord(
                 name=name,
@@ -293,7 +293,7 @@ class ModelRegistry:
         LiveError
             When the name or version is not registered, listing what is.
         """
-        with self._locked():
+        with self.locked():
             record = self.get(name, version)
             self._write_manifest([r for r in self.records() if r != record])
             for relative in (record.file, record.step_file):
@@ -303,10 +303,11 @@ class ModelRegistry:
 
     def _write_manifest(self, records: list[ModelRecord]) -> None:
         manifest = {"format": MANIFEST_FORMAT, "models": [asdict(r) for r in records]}
-        _write_atomic(self.manifest_path, json.dumps(manifest, indent=1).encode())
+        write_atomic(self.manifest_path, json.dumps(manifest, indent=1).encode())
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def locked(self) -> Iterator[None]:
+        """Hold the registry's writer lock (creating the registry folder)."""
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -340,7 +341,8 @@ def _read(path: Path) -> bytes:
         raise IncompatibleModelError(str(path), "no such model file") from None
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a synced temporary file (readers never see half)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
     with open(temporary, "wb") as handle:

@@ -1,9 +1,11 @@
 """Online adaptation during feedback: cued trials cut live, the decoder updated and republished.
 
 For decoders that learn from labelled feedback (RLEEGNet's ``partial_fit``, within its trust
-region), each feedback trial is cut from the stream around its cue, the decoder is updated,
-and every accepted update is exported and registered as a new version of the model; an
-inference engine following the model's name swaps it in between two windows.
+region), or under any strategy of :mod:`decoders.adaptation` (Riemannian re-centering, the
+adaptive LDA bias, online fine-tuning: the ones ``bench/adaptation.py`` compares), each
+feedback trial is cut from the stream around its cue, the decoder is updated, and every
+accepted update is exported and registered as a new version of the model; an inference engine
+following the model's name swaps it in between two windows.
 
 Imports torch and the ``decoders`` package when an adaptation is created.
 """
@@ -97,6 +99,11 @@ class OnlineAdaptation:
         Its model name in the registry.
     registry_dir : Path, optional
         The registry (default registry when None).
+    strategy : str, optional
+        A strategy of :data:`decoders.adaptation.online.STRATEGIES`; None: the decoder's own
+        ``partial_fit``.
+    calibration : ndarray, optional
+        The calibration trials, for strategies that start from them (the adaptive LDA bias).
 
     Raises
     ------
@@ -104,11 +111,24 @@ class OnlineAdaptation:
         When the decoder does not adapt online.
     """
 
-    def __init__(self, folder: Path, name: str, registry_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        name: str,
+        registry_dir: Path | None = None,
+        *,
+        strategy: str | None = None,
+        calibration: np.ndarray | None = None,
+    ) -> None:
         from decoders.checkpoint import load_decoder
 
         self.decoder, self.card = load_decoder(Path(folder))
-        if not hasattr(self.decoder, "partial_fit"):
+        self.strategy = None
+        if strategy is not None:
+            from decoders.adaptation.online import make_strategy
+
+            self.strategy = make_strategy(strategy, self.decoder, calibration)
+        elif not hasattr(self.decoder, "partial_fit"):
             raise ValueError(f"decoder {self.decoder.name} does not adapt online")
         self.name = name
         self.registry_dir = registry_dir
@@ -118,6 +138,8 @@ class OnlineAdaptation:
         """Learn from trials ``(n, n_channels, n_times)`` and their true classes; republish."""
         from decoders.export.publish import publish
 
+        if self.strategy is not None:
+            return self._strategy_update(np.asarray(data, dtype=float), list(labels))
         report = self.decoder.partial_fit(data, list(labels))
         record = None
         if not report.refused:
@@ -129,5 +151,34 @@ class OnlineAdaptation:
             report.drift,
             report.clipped,
             report.refused,
+            record,
+        )
+
+    def _strategy_update(self, data: np.ndarray, labels: list[str]) -> AdaptationOutcome:
+        """Decide each trial, then let the strategy adapt from it and its label; republish."""
+        from decoders.export.publish import publish
+
+        classes = list(self.decoder.output_spec_.names)
+        unknown = [label for label in labels if label not in classes]
+        if unknown or len(labels) != len(data):
+            raise ValueError(
+                f"feedback labels must name one class of {classes} per trial, got {labels}"
+            )
+        strategy = self.strategy
+        correct, reports = [], []
+        for trial, label in zip(data, labels, strict=True):
+            correct.append(int(np.argmax(strategy.decide(trial))) == classes.index(label))
+            reports += [strategy.observe(trial), strategy.learn(trial, classes.index(label))]
+        reports = [report for report in reports if report is not None]
+        record = None
+        if reports:
+            record = publish(strategy.snapshot(), self.registry_dir, self.name, card=self.card)
+            self.updates += 1
+        return AdaptationOutcome(
+            len(labels),
+            float(np.mean(correct)),
+            reports[-1].drift if reports else 0.0,
+            any(report.clipped for report in reports),
+            False,
             record,
         )

@@ -56,6 +56,10 @@ def summarize_card(card: ModelCard) -> CardSummary:
         ("preprocessing", ", ".join(step.get("step", "?") for step in card.pipeline) or "none"),
         ("resampling", "allowed" if card.resample else "forbidden"),
     ]
+    extra: dict[str, Any] = card.card.get("extra", {}) or {}
+    if extra.get("licence"):
+        flag = " - NON-COMMERCIAL use only" if extra.get("non_commercial") else ""
+        model.append(("model licence", f"{extra['licence']}{flag}"))
     alarm = AlarmPolicy.from_card(card.card)
     if alarm is not None:
         model.append(

@@ -170,7 +170,30 @@ def _signals_section(recording: _Recording) -> str:
         parts.append(f"<h3>{html.escape(name)}</h3>")
         parts.append(_summary_line(raw))
         parts.append(_image(_overview_figure(raw, name)))
+        parts.append(_quality_table(raw))
     return "\n".join(parts)
+
+
+def _quality_table(raw: Any) -> str:
+    """Return the channels the quality monitor flagged, with the share of blocks per flag."""
+    from acquisition.quality import QualitySettings
+    from acquisition.quality_summary import FLAG_KINDS, assess_recording, channel_summary
+
+    types = raw.get_channel_types()
+    try:
+        reports = assess_recording(raw.get_data(), raw.ch_names, types, raw.info["sfreq"])
+    except ValueError as error:  # shorter than one block
+        return f"<p>Quality: {html.escape(str(error))}.</p>"
+    rows = [
+        (row.name, row.kind, *(f"{100 * row.flagged[f]:.0f}%" for f in FLAG_KINDS))
+        for row in channel_summary(reports, types)
+        if any(row.flagged.values())
+    ]
+    title = (
+        f"<p>Quality flags: share of {len(reports)} blocks of {QualitySettings().window:g} s "
+        "(the monitor of the viewer and of <code>bci-app quality</code>).</p>"
+    )
+    return title + _table(("channel", "type", *FLAG_KINDS), rows)
 
 
 def _summary_line(raw: Any) -> str:

@@ -24,3 +24,20 @@ class DataError(ValueError):
 
 class FetchError(RuntimeError):
     """A data archive could not be downloaded or verified."""
+
+
+class DataWarning(UserWarning):
+    """Data that can be used, but not as its file declares (a header that disagrees, ...).
+
+    Parameters
+    ----------
+    source : str | Path
+        The file or data set the remark is about.
+    problem : str
+        One sentence saying what was found and what was done.
+    """
+
+    def __init__(self, source: str | Path, problem: str) -> None:
+        self.source = str(source)
+        self.problem = problem
+        super().__init__(f"{self.source}: {problem}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import re
+import struct
 from pathlib import Path
 
 from .errors import DataError
@@ -85,3 +86,47 @@ def check_brainvision_size(vhdr: Path) -> None:
                 f"markers point to sample {max(beyond)} but the data hold {n_times} samples: "
                 "the data file is truncated",
             )
+
+
+_FIF_TAG_HEADER = struct.Struct(">iIii")  # kind, type, size, next
+_FIF_NEXT_SEQUENTIAL, _FIF_NEXT_NONE = 0, -1
+
+
+def check_fif_size(path: Path) -> None:
+    """Raise :class:`DataError` when a FIF file ends inside one of its tags (truncated).
+
+    Walks the chain of tags (16-byte headers: kind, type, data size, next position) from
+    the start, without reading the data, and names where the chain leaves the file.
+    """
+    actual = path.stat().st_size
+    position = 0
+    with open(path, "rb") as handle:
+        while True:
+            handle.seek(position)
+            header = handle.read(_FIF_TAG_HEADER.size)
+            if len(header) < _FIF_TAG_HEADER.size:
+                if position == 0:
+                    raise DataError(path, f"only {actual} bytes: shorter than a FIF tag")
+                raise DataError(
+                    path,
+                    f"truncated: a tag starts at byte {position} but the file ends after "
+                    f"{actual} bytes (expected at least {position + _FIF_TAG_HEADER.size})",
+                )
+            _, _, size, following = _FIF_TAG_HEADER.unpack(header)
+            end = position + _FIF_TAG_HEADER.size + size
+            if size < 0:
+                raise DataError(path, f"FIF tag at byte {position} declares a negative size")
+            if end > actual:
+                raise DataError(
+                    path,
+                    f"truncated: the tag at byte {position} holds {size} bytes, so the file "
+                    f"needs at least {end} bytes but has {actual}",
+                )
+            if following == _FIF_NEXT_NONE or (following == _FIF_NEXT_SEQUENTIAL and end == actual):
+                return
+            position = end if following == _FIF_NEXT_SEQUENTIAL else following
+            if position > actual:
+                raise DataError(
+                    path,
+                    f"truncated: a tag points to byte {position} but the file has {actual} bytes",
+                )

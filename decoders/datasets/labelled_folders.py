@@ -1,7 +1,14 @@
-"""Directories of recordings labelled by folder (the TUH abnormal-EEG layout)."""
+"""Directories of recordings labelled by folder (the TUH abnormal-EEG layout).
+
+Besides the class folders, two kinds of level are recognised anywhere in a file's path:
+split folders (``train/``, ``test/`` or ``eval/``; ``dev/`` and ``valid/`` count as
+training) and session folders (``session-1/``, ``ses-02/``). Split folders make the data
+set's own train/test split; a session can be named as the test part.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,10 +16,20 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError
+from .matching import TrialShape, match_trials
 from .readers import read_recording
-from .trials import TrialSet
+from .trials import OfficialSplit, TrialSet
 
-SPLIT_FOLDERS = ("train", "eval", "test", "dev", "valid")
+TRAIN_FOLDERS = ("train", "dev", "valid")
+TEST_FOLDERS = ("test", "eval")
+SPLIT_FOLDERS = TRAIN_FOLDERS + TEST_FOLDERS
+_SESSION = re.compile(r"^ses(?:sion)?[-_]?(.+)$", re.IGNORECASE)
+
+
+def session_label(name: str) -> str | None:
+    """Return the label of a session folder name (``session-2`` -> ``2``), else None."""
+    found = _SESSION.match(name)
+    return found.group(1) if found else None
 
 
 @dataclass(frozen=True)
@@ -23,6 +40,7 @@ class LabelledFile:
     label: str
     split: str | None
     subject: str
+    session: str | None = None
 
 
 def find_labelled_files(
@@ -34,15 +52,17 @@ def find_labelled_files(
     """List recordings under ``root`` with the class named by one of their folders.
 
     For ``root/edf/train/abnormal/01_tcp_ar/aaaa_s001_t000.edf`` the class is ``abnormal``,
-    the split ``train`` and the subject ``aaaa`` (the file name up to its first underscore).
+    the split ``train`` and the subject ``aaaa`` (the file name up to its first underscore);
+    ``root/session-2/left/x.edf`` is class ``left`` of session ``2``.
 
     Parameters
     ----------
     root : str | Path
         Top folder.
     classes : iterable of str, optional
-        Folder names that are classes. Default: the folder right after a split folder such as
-        ``train``/``eval`` or, without one, the first folder under ``root``.
+        Folder names that are classes. Default: the first folder after a split folder such
+        as ``train``/``eval`` (or, without one, under ``root``) that is not a session folder
+        such as ``session-1``.
     suffixes : tuple of str
         File suffixes to collect.
     """
@@ -54,14 +74,15 @@ def find_labelled_files(
     for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in suffixes):
         folders = path.relative_to(root).parts[:-1]
         at = next((i for i, part in enumerate(folders) if part.lower() in SPLIT_FOLDERS), -1)
-        split = folders[at] if at >= 0 else None
+        split = folders[at].lower() if at >= 0 else None
+        session = next((session_label(p) for p in folders if session_label(p)), None)
         if wanted is not None:
-            candidates = [part for part in folders if part != split and part in wanted]
+            candidates = [part for part in folders if part.lower() != split and part in wanted]
         else:
-            candidates = list(folders[at + 1 :])
+            candidates = [part for part in folders[at + 1 :] if session_label(part) is None]
         if not candidates:
             continue
-        found.append(LabelledFile(path, candidates[0], split, path.stem.split("_")[0]))
+        found.append(LabelledFile(path, candidates[0], split, path.stem.split("_")[0], session))
     if not found:
         raise DataError(root, f"no {'/'.join(suffixes)} files inside class folders")
     return found
@@ -117,4 +138,60 @@ def labelled_windows(
         name=name,
         groups=np.array(groups),
         blocks=np.array(blocks),
+    )
+
+
+def labelled_data(
+    files: list[LabelledFile],
+    window_s: float,
+    *,
+    test_session: str | None = None,
+    name: str = "labelled-folders",
+) -> TrialSet | OfficialSplit:
+    """Return the windows of labelled files, split into train and test where the folders say.
+
+    Parameters
+    ----------
+    files : list of LabelledFile
+        From :func:`find_labelled_files`.
+    window_s : float
+        Window length in seconds.
+    test_session : str, optional
+        A session (``2`` or ``session-2``) whose files are the test part; the other sessions
+        train.
+    name : str
+        Name of the data set.
+
+    Returns
+    -------
+    TrialSet | OfficialSplit
+        An :class:`OfficialSplit` for ``test_session`` or when the files lie in both training
+        and test folders; all windows together otherwise.
+    """
+    if test_session is not None:
+        wanted = session_label(test_session) or test_session
+        sessions = sorted({item.session for item in files if item.session is not None})
+        test = [item for item in files if item.session == wanted]
+        if not test:
+            raise DataError(
+                files[0].path.parents[0],
+                f"no session folder '{test_session}' (sessions found: {sessions or 'none'})",
+            )
+        train = [item for item in files if item.session != wanted]
+        description = (
+            f"session {wanted} as the test part, sessions {sorted(set(sessions) - {wanted})} train"
+        )
+    else:
+        train = [item for item in files if item.split not in TEST_FOLDERS]
+        test = [item for item in files if item.split in TEST_FOLDERS]
+        description = "the data set's own train/ and test/ folders"
+    if not test or not train:
+        if test_session is not None:
+            raise DataError(files[0].path.parent, f"session {test_session} holds every file")
+        return labelled_windows(files, window_s, name=name)
+    train_set = labelled_windows(train, window_s, name=f"{name}/train")
+    test_set = labelled_windows(test, window_s, name=f"{name}/test")
+    test_set, notes = match_trials(test_set, TrialShape.of(train_set))
+    return OfficialSplit(
+        train_set, test_set, description + "".join(f"; test {note}" for note in notes)
     )

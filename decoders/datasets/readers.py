@@ -1,4 +1,9 @@
-"""One entry point that opens users' recordings: FIF, EDF/BDF, BrainVision, EEGLAB, BIDS, XDF."""
+"""One entry point that opens users' recordings and trial files.
+
+Continuous recordings: FIF, EDF/BDF, BrainVision, EEGLAB, BIDS, XDF. Trials already cut:
+UEA/aeon ``.ts``, MNE epochs (``-epo.fif``) and labelled arrays (``.npz``); for those,
+:func:`read_trials` gives the trials and :func:`read_recording` lays them back to back.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import DataError
-from .integrity import check_brainvision_size, check_edf_size
+from .integrity import check_brainvision_size, check_edf_size, check_fif_size
 
 if TYPE_CHECKING:
     import mne
 
+    from .trials import TrialSet
+
 FORMATS = {
+    "-epo.fif": "MNE epochs",
+    "_epo.fif": "MNE epochs",
+    "-epo.fif.gz": "MNE epochs",
+    "_epo.fif.gz": "MNE epochs",
+    ".ts": "UEA .ts",
+    ".npz": "labelled arrays",
     ".fif": "FIF",
     ".fif.gz": "FIF",
     ".edf": "EDF",
@@ -23,6 +36,8 @@ FORMATS = {
     ".xdf": "XDF",
     ".xdfz": "XDF",
 }
+TRIAL_FORMATS = ("MNE epochs", "UEA .ts", "labelled arrays")
+"""Formats holding trials already cut and labelled."""
 # A damaged file can make MNE's and mne-bids' parsers fail in any way (ValueError, KeyError,
 # AttributeError, even AssertionError): at this boundary every failure to parse is the file's.
 _READ_ERRORS = (Exception,)
@@ -40,24 +55,77 @@ def format_of(path: Path) -> str:
     )
 
 
+def is_trial_file(path: str | Path) -> bool:
+    """Return True when ``path`` names a file of trials already cut (``.ts``, epochs, ``.npz``)."""
+    path = Path(path)
+    try:
+        return not path.is_dir() and format_of(path) in TRIAL_FORMATS
+    except DataError:
+        return False
+
+
+def read_trials(
+    path: str | Path, *, sfreq: float | None = None, unit: str | None = None
+) -> TrialSet:
+    """Open a file of labelled trials: UEA/aeon ``.ts``, MNE ``-epo.fif`` or ``.npz`` arrays.
+
+    Parameters
+    ----------
+    path : str | Path
+        The file.
+    sfreq : float, optional
+        Sampling rate of formats that do not hold it (``.ts``); required for them.
+    unit : str, optional
+        Unit of the values of formats that do not hold it (``.ts``; default microvolts).
+
+    Raises
+    ------
+    DataError
+        For a missing file, a format that holds no trials, a truncated file, ragged or
+        missing values, labels that do not fit the trials; the message names the file.
+    """
+    from .trial_files import read_epochs_file, read_npz_trials, read_ts_trials
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, "file not found")
+    fmt = format_of(path)
+    if fmt not in TRIAL_FORMATS:
+        raise DataError(path, f"is a continuous {fmt} recording, not a file of trials")
+    _check_integrity(path, fmt)
+    if fmt == "UEA .ts":
+        return read_ts_trials(path, sfreq=sfreq, unit=unit)
+    if fmt == "MNE epochs":
+        return read_epochs_file(path)
+    return read_npz_trials(path)
+
+
 def read_recording(
-    path: str | Path, *, stream: str | None = None, preload: bool = True
+    path: str | Path,
+    *,
+    stream: str | None = None,
+    preload: bool = True,
+    sfreq: float | None = None,
+    unit: str | None = None,
 ) -> mne.io.BaseRaw:
-    """Open a continuous recording of any supported format, preloaded and checked.
+    """Open a recording of any supported format, preloaded and checked.
 
     Parameters
     ----------
     path : str | Path
         A file (``.fif``, ``.edf``, ``.bdf``, ``.vhdr``, ``.set``, ``.xdf``), a file inside a
-        BIDS data set (its sidecars then give channel types and events), or a BIDS root holding
-        exactly one recording.
+        BIDS data set (its sidecars then give channel types and events), a BIDS root holding
+        exactly one recording, or a file of trials (``.ts``, ``-epo.fif``, ``.npz``: the
+        trials come back to back, each start annotated with its class).
     stream : str, optional
         For XDF files holding several signal streams: the name or type of the one to read.
     preload : bool
         Load and check every sample now. With False the samples stay on disk and are read
         on demand (``raw.get_data(start=..., stop=...)``), which bounds memory for corpora
-        larger than RAM; the caller then checks the samples it reads (XDF files are always
-        loaded).
+        larger than RAM; the caller then checks the samples it reads (XDF files and files
+        of trials are always loaded).
+    sfreq, unit : optional
+        Sampling rate and unit of trial files that do not hold them (see :func:`read_trials`).
 
     Returns
     -------
@@ -81,6 +149,8 @@ def read_recording(
                 "for folders of EDF files labelled by folder use read_labelled_directory",
             )
         raw = _read_bids_root(path, preload)
+    elif is_trial_file(path):
+        return read_trials(path, sfreq=sfreq, unit=unit).to_raw()
     else:
         fmt = format_of(path)
         _check_integrity(path, fmt)
@@ -113,6 +183,8 @@ def _check_integrity(path: Path, fmt: str) -> None:
         check_edf_size(path)
     elif fmt == "BrainVision":
         check_brainvision_size(path)
+    elif fmt in ("FIF", "MNE epochs") and not path.name.lower().endswith(".gz"):
+        check_fif_size(path)
 
 
 def _read_file(path: Path, fmt: str, stream: str | None, preload: bool) -> mne.io.BaseRaw:

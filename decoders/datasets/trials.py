@@ -184,12 +184,26 @@ class TrialSet:
         return epochs
 
 
+PUBLISHED_SPLIT = "the data set's published train/test split"
+
+
 @dataclass(frozen=True)
 class OfficialSplit:
-    """A data set's own train/test split, as published."""
+    """A train/test split fixed before any evaluation: published, or the user's own.
+
+    Parameters
+    ----------
+    train, test : TrialSet
+        The two parts; the test part is scored once per fitted model, never used to fit or
+        to select.
+    description : str
+        Which split this is, stated beside every figure (the published split, the user's
+        own train and test files, the ``test/`` folders, a BIDS session ...).
+    """
 
     train: TrialSet
     test: TrialSet
+    description: str = PUBLISHED_SPLIT
 
     @property
     def name(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Protocol as TypingProtocol
 import numpy as np
 
 from decoders.datasets.trials import OfficialSplit, TrialSet
+from decoders.speech.trials import SpeechTrials
 
 from .protocols import Protocol, labelled_share, validation_split
 from .records import FoldSizes, MetricSummary, ResultRecord
@@ -51,6 +53,7 @@ def evaluate(
     completed: dict[tuple[int, str], dict[str, float]] | None = None,
     progress: bool = False,
     label_fraction: float = 1.0,
+    n_candidates: int | None = None,
 ) -> ResultRecord:
     """Evaluate a decoder: for each seed and fold, fit on train/validation, score test once.
 
@@ -81,6 +84,13 @@ def evaluate(
     label_fraction : float
         Share of each fold's training trials whose labels are used (stratified, drawn per
         seed; the validation part is carved from that share), for label-scarce runs.
+    n_candidates : int, optional
+        For speech trials: rank each window's segment among this many candidates (default:
+        every distinct segment of the test part).
+
+    Speech trials (:class:`~decoders.speech.trials.SpeechTrials`) are scored by retrieval,
+    and a fold whose test part shares a sound with its training part is refused. Decoders
+    with per-subject layers (``subject_aware``) are told the subject of each test trial.
     """
     from tqdm.auto import tqdm
 
@@ -92,6 +102,8 @@ def evaluate(
         per_fold: dict[str, list[float]] = {}
         for fold in protocol.folds(data, seed):
             fold.train.require_classes()
+            if isinstance(fold.test, SpeechTrials):
+                fold.test.require_unseen(fold.train)
             labelled = labelled_share(fold.train, label_fraction, seed)
             fit_part, valid_part = validation_split(labelled, valid_fraction, seed)
             if seed == seeds[0]:
@@ -104,7 +116,8 @@ def evaluate(
                 model.fit(
                     fit_part, valid_part, **(fit_options(seed, fold.name) if fit_options else {})
                 )
-                outcome = SealedTestSet(fold.test).score(model.predict_proba)
+                sealed = SealedTestSet(fold.test, n_candidates)
+                outcome = sealed.score(_predictor(model, sealed))
                 metrics = outcome.metrics
                 if on_fitted is not None:
                     on_fitted(FittedRun(seed, fold.name, model, outcome))
@@ -125,6 +138,13 @@ def evaluate(
         wall_time_s=time.perf_counter() - started,
         label_fraction=label_fraction,
     )
+
+
+def _predictor(model: TrialClassifier, sealed: SealedTestSet) -> Callable:
+    """Return the model's prediction function, told the test subjects when it uses them."""
+    if getattr(model, "subject_aware", False):
+        return functools.partial(model.predict_proba, subjects=sealed.groups)
+    return model.predict_proba
 
 
 def _name_of(data: TrialSet | OfficialSplit) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy", "kappa", "auroc")
+RETRIEVAL_METRICS = ("top1", "top10", "median_rank")
 
 
 def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -58,9 +59,75 @@ def top_k_retrieval(similarity: np.ndarray, k: int) -> float:
     similarity = np.asarray(similarity, dtype=float)
     if similarity.ndim != 2 or similarity.shape[0] > similarity.shape[1]:
         raise ValueError(f"need a (queries, candidates >= queries) matrix, got {similarity.shape}")
-    true = similarity[np.arange(similarity.shape[0]), np.arange(similarity.shape[0])]
-    rank = np.sum(similarity >= true[:, None], axis=1)  # 1 = best; ties ranked pessimistically
-    return float(np.mean(rank <= k))
+    return float(np.mean(ranks_of_truth(similarity, np.arange(similarity.shape[0])) <= k))
+
+
+def ranks_of_truth(similarity: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Return the rank (1 = best) of each query's true candidate ``truth[i]`` in row ``i``.
+
+    Ties are ranked pessimistically: a candidate as similar as the truth ranks before it.
+    """
+    rows = np.arange(similarity.shape[0])
+    true = similarity[rows, truth]
+    return np.sum(similarity >= true[:, None], axis=1)
+
+
+def retrieval_ranks(
+    queries: np.ndarray,
+    candidates: np.ndarray,
+    truth: np.ndarray,
+    n_candidates: int | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """Return the rank of each query's true candidate by cosine similarity.
+
+    Parameters
+    ----------
+    queries : ndarray, shape (n_queries, dimension)
+        Predicted embeddings (brain windows mapped into the candidates' space).
+    candidates : ndarray, shape (n_candidates_total, dimension)
+        The candidate embeddings.
+    truth : ndarray of int, shape (n_queries,)
+        Row of each query's true candidate.
+    n_candidates : int, optional
+        Rank among this many candidates: the truth and ``n_candidates - 1`` others drawn at
+        random for each query (default: all of them).
+    seed : int
+        Seeds the draw.
+    """
+    similarity = _unit(queries) @ _unit(candidates).T
+    total = similarity.shape[1]
+    if n_candidates is None or n_candidates >= total:
+        return ranks_of_truth(similarity, truth)
+    if n_candidates < 2:
+        raise ValueError(f"ranking needs at least 2 candidates, got {n_candidates}")
+    rng = np.random.default_rng(seed)
+    ranks = np.empty(len(truth), dtype=int)
+    for row, true in enumerate(truth):
+        others = np.delete(np.arange(total), true)
+        drawn = rng.choice(others, n_candidates - 1, replace=False)
+        ranks[row] = 1 + int(np.sum(similarity[row, drawn] >= similarity[row, true]))
+    return ranks
+
+
+def retrieval_metrics(ranks: np.ndarray, n_candidates: int) -> dict[str, float]:
+    """Return top-1, top-10 and median rank of ``ranks`` among ``n_candidates``, with chance."""
+    ranks = np.asarray(ranks)
+    return {
+        "top1": float(np.mean(ranks <= 1)),
+        "top10": float(np.mean(ranks <= 10)),
+        "median_rank": float(np.median(ranks)),
+        "n_candidates": float(n_candidates),
+        "chance_top1": 1.0 / n_candidates,
+        "chance_top10": min(10, n_candidates) / n_candidates,
+        "chance_median_rank": (n_candidates + 1) / 2.0,
+    }
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float64)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0)
 
 
 def classification_metrics(y_true: np.ndarray, proba: np.ndarray) -> dict[str, float]:

@@ -11,6 +11,7 @@ import numpy as np
 
 from decoders.datasets.errors import DataError
 from decoders.datasets.trials import OfficialSplit, TrialSet
+from decoders.speech.trials import SpeechTrials
 
 if TYPE_CHECKING:
     from decoders.datasets.forecast_windows import ForecastFold, ForecastSettings
@@ -189,12 +190,18 @@ def make_protocol(name: str) -> Protocol:
 def validation_split(train: TrialSet, fraction: float, seed: int) -> tuple[TrialSet, TrialSet]:
     """Split training trials into a fitting part and a stratified validation part.
 
+    Speech trials are split by sound instead (:meth:`SpeechTrials.split_by_sound`), so that
+    no sentence is in both parts.
+
     Raises
     ------
     DataError
         When a class has fewer than two training trials, so it cannot be in both parts.
     """
     from sklearn.model_selection import train_test_split
+
+    if isinstance(train, SpeechTrials):
+        return train.split_by_sound(fraction, seed)
 
     counts = np.bincount(train.labels, minlength=train.n_classes)
     missing = [train.classes[c] for c in range(train.n_classes) if counts[c] < 2]

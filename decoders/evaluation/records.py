@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,11 @@ class FoldSizes:
 
 @dataclass
 class ResultRecord:
-    """Everything needed to trust and reproduce one evaluation run."""
+    """Everything needed to trust and reproduce one evaluation run.
+
+    ``split`` states which train/test split a protocol that keeps one used (the published
+    one, the user's own files, a session ...): its description, parts and sizes.
+    """
 
     dataset: str
     protocol: str
@@ -75,6 +80,7 @@ class ResultRecord:
     versions: dict[str, str] = field(default_factory=software_versions)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     extra: dict[str, float | str] = field(default_factory=dict)
+    split: dict[str, Any] = field(default_factory=dict)
     label_fraction: float = 1.0
 
     def to_dict(self) -> dict:

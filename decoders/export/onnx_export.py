@@ -288,15 +288,20 @@ def _torch_export(
     )
     try:
         with _quiet_exporter(), torch.no_grad():
+            # Capture with torch.export first: a module it cannot capture fails here with its
+            # reason, instead of reaching the ONNX exporter's fallback strategies (one of
+            # which crashes the process on some braindecode models).
+            program = torch.export.export(
+                module.eval(), example, dynamic_shapes=dynamic, strict=False
+            )
             torch.onnx.export(
-                module.eval(),
+                program,
                 example,
                 str(path),
                 dynamo=True,
                 opset_version=OPSET,
                 input_names=input_names,
                 output_names=output_names,
-                dynamic_shapes=dynamic,
                 external_data=False,
                 verbose=False,
             )

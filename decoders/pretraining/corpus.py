@@ -19,7 +19,7 @@ from pathlib import Path
 
 from decoders.datasets.errors import DataError
 from decoders.datasets.fetch import sha256_of
-from decoders.datasets.readers import FORMATS, read_recording
+from decoders.datasets.readers import FORMATS, is_trial_file, read_recording
 
 INDEX_FORMAT = 1
 
@@ -180,8 +180,9 @@ def scan_corpus(
 
 
 def _is_recording(path: Path) -> bool:
+    """Return True for a continuous recording (files of cut trials are not corpus sources)."""
     name = path.name.lower()
-    return any(name.endswith(suffix) for suffix in FORMATS)
+    return any(name.endswith(suffix) for suffix in FORMATS) and not is_trial_file(path)
 
 
 def _describe(path: Path, size: int, mtime_ns: int) -> CorpusFile:

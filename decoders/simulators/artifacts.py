@@ -40,13 +40,21 @@ def blinks(
     n_blinks = rng.poisson(per_min * n_times / sfreq / 60.0)
     onsets = np.sort(rng.integers(0, n_times, n_blinks))
     sizes = rng.uniform(0.7, 1.3, n_blinks)
+    return pattern[:, None] * blink_course(onsets, sizes, sfreq, n_times)
+
+
+def blink_course(onsets: np.ndarray, sizes: np.ndarray, sfreq: float, n_times: int) -> np.ndarray:
+    """Return the time course (n_times,) of blinks starting at sample ``onsets``, scaled by ``sizes``.
+
+    Each blink rises to its peak (the size) in 0.1 s and fades within 0.5 s.
+    """
     phase = np.arange(round(6 * _BLINK_PEAK_S * sfreq)) / (_BLINK_PEAK_S * sfreq)
     waveform = phase**2 * np.exp(2.0 * (1.0 - phase))
     course = np.zeros(n_times)
     for onset, size in zip(onsets, sizes, strict=True):
         stop = min(onset + waveform.size, n_times)
         course[onset:stop] += size * waveform[: stop - onset]
-    return pattern[:, None] * course
+    return course
 
 
 def muscle_patterns(ch_names: tuple[str, ...]) -> np.ndarray:

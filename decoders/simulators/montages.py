@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import SimulatorError
+
+if TYPE_CHECKING:
+    import mne
 
 MONTAGE = "colin27_1020"
 """MNE's standard montage giving every electrode position (10-20/10-10 names)."""
@@ -56,6 +60,18 @@ def electrode_positions() -> dict[str, np.ndarray]:
     positions = {name: np.asarray(pos, dtype=float) for name, pos in head["ch_pos"].items()}
     positions["nasion"] = np.asarray(head["nasion"], dtype=float)
     return positions
+
+
+def dig_montage(ch_names: Sequence[str]) -> mne.channels.DigMontage:
+    """Return the head-frame montage of ``ch_names`` (positions of :data:`MONTAGE`, nasion)."""
+    import mne
+
+    positions = electrode_positions()
+    return mne.channels.make_dig_montage(
+        ch_pos={name: positions[name] for name in ch_names},
+        nasion=positions["nasion"],
+        coord_frame="head",
+    )
 
 
 def select_channels(channels: int | Sequence[str]) -> tuple[str, ...]:

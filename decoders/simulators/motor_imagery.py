@@ -33,6 +33,7 @@ simulated montage and sampling rate equals it (:meth:`SimulatedRecording.snr_db`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -316,18 +317,18 @@ class MotorImagerySimulator:
         schedule = schedule_duration(rng, len(self.classes), self.options.timing, duration_s)
         return self._simulate(subject, schedule, rng, "live")
 
+    task: str = TASK
+
     def trials(self) -> TrialSet:
         """Return the trials of every subject and run, cut from ``tmin`` to ``tmax`` after each cue."""
         data, labels, groups, blocks = [], [], [], []
-        for subject in range(self.options.n_subjects):
-            for run in range(self.options.n_runs):
-                recording = self.recording(subject, run)
-                data.append(recording.epochs(self.options.tmin, self.options.tmax))
-                labels.append(recording.schedule.labels)
-                groups.append(np.full(recording.schedule.n_trials, subject))
-                blocks.append(np.full(recording.schedule.n_trials, run))
+        for subject, block, recording in self._recordings():
+            data.append(recording.epochs(self.options.tmin, self.options.tmax))
+            labels.append(recording.schedule.labels)
+            groups.append(np.full(recording.schedule.n_trials, subject))
+            blocks.append(np.full(recording.schedule.n_trials, block))
         return eeg_trials(
-            TASK,
+            self.task,
             np.concatenate(data),
             np.concatenate(labels),
             self.classes,
@@ -336,6 +337,12 @@ class MotorImagerySimulator:
             np.concatenate(groups),
             np.concatenate(blocks),
         )
+
+    def _recordings(self) -> Iterator[tuple[int, int, SimulatedRecording]]:
+        """Yield (subject, block, recording) of the trial set, in recorded order."""
+        for subject in range(self.options.n_subjects):
+            for run in range(self.options.n_runs):
+                yield subject, run, self.recording(subject, run)
 
     def raw(self, duration_s: float = 60.0, subject: int = 0) -> mne.io.RawArray:
         """Return a continuous recording for live use (see :meth:`live_recording`)."""
@@ -354,10 +361,15 @@ class MotorImagerySimulator:
         return self._models[index]
 
     def _simulate(
-        self, subject: int, schedule: Schedule, rng: np.random.Generator, label: str
+        self,
+        subject: int,
+        schedule: Schedule,
+        rng: np.random.Generator,
+        label: str,
+        model: _SubjectModel | None = None,
     ) -> SimulatedRecording:
-        """Return the recording of ``schedule`` for ``subject``."""
-        model = self._model(subject)
+        """Return the recording of ``schedule`` for ``subject`` (or for ``model`` of it)."""
+        model = model or self._model(subject)
         n_times = round(schedule.duration_s * self.sfreq)
         task_signal = _rhythms(model, schedule, rng, self.options, n_times)
         background = model.background.simulate(rng, self.sfreq, n_times)

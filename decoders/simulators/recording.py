@@ -9,7 +9,7 @@ import numpy as np
 
 from decoders.datasets.trials import TrialSet
 
-from .montages import electrode_positions
+from .montages import dig_montage, electrode_positions
 from .paradigm import Schedule
 from .signals import BAND_HZ, band_power
 
@@ -117,14 +117,7 @@ def eeg_raw(
     import mne
 
     info = mne.create_info(list(ch_names), sfreq, "eeg")
-    positions = electrode_positions()
-    info.set_montage(
-        mne.channels.make_dig_montage(
-            ch_pos={name: positions[name] for name in ch_names},
-            nasion=positions["nasion"],
-            coord_frame="head",
-        )
-    )
+    info.set_montage(dig_montage(ch_names))
     info["line_freq"] = line_freq
     info["description"] = description
     return mne.io.RawArray(signals, info, verbose="error")

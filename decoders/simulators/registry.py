@@ -10,6 +10,7 @@ also write its recordings as files on disk offers ``write_corpus(root)`` (:func:
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -24,9 +25,12 @@ if TYPE_CHECKING:
 
 TASK_MODULES = (
     "decoders.simulators.motor_imagery",
+    "decoders.simulators.drift",
     "decoders.simulators.abnormal_eeg",
     "decoders.simulators.seizure",
     "decoders.simulators.seeg_words",
+    "decoders.simulators.speech_listening",
+    "decoders.simulators.artifact_task",
 )
 """Modules that register a simulated task when imported; add one line per new task."""
 
@@ -34,8 +38,8 @@ TASK_MODULES = (
 class Simulator(Protocol):
     """What a registered simulator offers.
 
-    ``options`` is a dataclass of the task's options (its init fields are the keyword
-    options of the registry calls).
+    ``options`` holds the task's options: a dataclass whose init fields are the keyword
+    options of the registry calls, or a dict of them.
     """
 
     classes: tuple[str, ...]
@@ -83,8 +87,19 @@ def describe_task(task: str) -> str:
 
 
 def default_options(task: str) -> dict[str, Any]:
-    """Return the options of ``task`` with their default values."""
-    options = make_simulator(task).options
+    """Return the options of ``task`` with their default values.
+
+    They are the init fields of the simulator's ``options`` dataclass, the items of its
+    ``options`` dict, or, for a simulator taking its options as keyword arguments alone,
+    those arguments' defaults.
+    """
+    simulator = make_simulator(task)
+    options = getattr(simulator, "options", None)
+    if options is None:
+        parameters = inspect.signature(type(simulator)).parameters.values()
+        return {p.name: p.default for p in parameters if p.kind is p.KEYWORD_ONLY}
+    if isinstance(options, dict):
+        return {name: value for name, value in options.items() if name != "seed"}
     return {item.name: getattr(options, item.name) for item in fields(options) if item.init}
 
 

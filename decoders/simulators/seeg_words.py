@@ -153,6 +153,17 @@ class SeegWords:
         self.classes = WORDS[:n_words]
         self.repeats, self.sfreq, self.snr_target_db = repeats, float(sfreq), snr_db
         self.jitter_s, self.tmin, self.tmax = jitter_s, tmin, tmax
+        self.options = {
+            "n_subjects": n_subjects,
+            "subject": subject,
+            "n_words": n_words,
+            "repeats": repeats,
+            "sfreq": self.sfreq,
+            "snr_db": snr_db,
+            "jitter_s": jitter_s,
+            "tmin": tmin,
+            "tmax": tmax,
+        }
         self.word_features = _word_features(np.random.default_rng([seed, 1]), n_words)
         self._models: dict[int, _SubjectModel] = {}
 

@@ -94,3 +94,22 @@ def plot_step_curve(rows: list[dict[str, float]], keys: list[str], path: Path, t
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def plot_ranks(ranks: list[int], path: Path, title: str) -> None:
+    """Plot the histogram of the ranks of each test window's true speech segment to a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(4.8, 3.4))
+    axis.hist(ranks, bins=min(50, max(ranks)), color="C0")
+    axis.axvline(float(np.median(ranks)), color="0.3", linestyle=":", label="median")
+    axis.set_xlabel("rank of the true segment (1 = best)")
+    axis.set_ylabel("test windows")
+    axis.legend(frameon=False)
+    axis.set_title(title, fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

@@ -27,7 +27,7 @@ from decoders.evaluation.harness import FittedRun, evaluate
 from decoders.evaluation.protocols import labelled_share, make_protocol, validation_split
 from decoders.evaluation.records import ResultRecord
 
-from .plots import plot_confusion, plot_epoch_curve, plot_size_curve
+from .plots import plot_confusion, plot_epoch_curve, plot_ranks, plot_size_curve
 from .sources import DataRequest, load_training_data
 
 PROGRESS_NAME = "progress.json"
@@ -47,6 +47,7 @@ class TrainingJob:
     refit: bool = False
     init: str | None = None
     label_fraction: float = 1.0
+    n_candidates: int | None = None
 
     def decoder_options(self) -> dict[str, Any]:
         """Return the decoder's options: those its pretrained start implies, then the user's."""
@@ -69,6 +70,7 @@ class TrainingJob:
             "refit": self.refit,
             "init": self.init,
             "label_fraction": self.label_fraction,
+            "n_candidates": self.n_candidates,
         }
 
 
@@ -120,7 +122,10 @@ def train(job: TrainingJob, out: Path, *, progress: bool = True) -> ResultRecord
         completed=state.completed(),
         progress=progress,
         label_fraction=job.label_fraction,
+        n_candidates=job.n_candidates,
     )
+    if isinstance(data, OfficialSplit) and protocol.name == "official":
+        record.split = split_summary(data)
     record.save(out / "result.json")
     if job.refit and not (out / "card.json").is_file():
         decoder, provenance = _refitted(job, data)
@@ -129,14 +134,26 @@ def train(job: TrainingJob, out: Path, *, progress: bool = True) -> ResultRecord
     card.evaluation = record.to_dict()
     card.save(out / "card.json")
     classes = (data.train if isinstance(data, OfficialSplit) else data).classes
-    plot_confusion(
-        state.confusion(len(classes)),
-        classes,
-        out / "confusion_matrix.png",
-        f"{job.decoder} on {data.name}\n{protocol.name}, test trials of {len(job.seeds)} seed(s)",
+    title = (
+        f"{job.decoder} on {data.name}\n{protocol.name}, test trials of {len(job.seeds)} seed(s)"
     )
+    if state.ranks():
+        plot_ranks(state.ranks(), out / "rank_histogram.png", title)
+    else:
+        plot_confusion(state.confusion(len(classes)), classes, out / "confusion_matrix.png", title)
     shutil.rmtree(partial, ignore_errors=True)
     return record
+
+
+def split_summary(split: OfficialSplit) -> dict[str, Any]:
+    """Return which train/test split was used, for the record and the card."""
+    return {
+        "description": split.description,
+        "train": split.train.name,
+        "test": split.test.name,
+        "n_train": split.train.n_trials,
+        "n_test": split.test.n_trials,
+    }
 
 
 def _refitted(job: TrainingJob, data) -> tuple[Any, dict[str, Any]]:
@@ -161,6 +178,7 @@ def _save_deployed(decoder, job: TrainingJob, data, out: Path, provenance: dict[
             "n_trials": train.n_trials,
             "classes": list(train.classes),
             "request": job.identity()["request"],
+            **({"split": split_summary(data)} if isinstance(data, OfficialSplit) else {}),
         },
         extra={
             **decoder.card_extra(),
@@ -228,15 +246,17 @@ class _Progress:
         return {_key(run): run["metrics"] for run in self.content["runs"].values()}
 
     def add(self, run: FittedRun) -> None:
-        predicted = run.outcome.proba.argmax(axis=1)
-        self.content["runs"][f"{run.seed}/{run.fold}"] = {
-            "seed": run.seed,
-            "fold": run.fold,
-            "metrics": run.outcome.metrics,
-            "true": run.outcome.labels.tolist(),
-            "predicted": predicted.tolist(),
-        }
+        entry = {"seed": run.seed, "fold": run.fold, "metrics": run.outcome.metrics}
+        if run.outcome.ranks is not None:  # retrieval: the rank of each window's segment
+            entry["ranks"] = run.outcome.ranks.tolist()
+        else:
+            entry["true"] = run.outcome.labels.tolist()
+            entry["predicted"] = run.outcome.proba.argmax(axis=1).tolist()
+        self.content["runs"][f"{run.seed}/{run.fold}"] = entry
         self._write()
+
+    def ranks(self) -> list[int]:
+        return [rank for run in self.content["runs"].values() for rank in run.get("ranks", [])]
 
     def confusion(self, n_classes: int) -> np.ndarray:
         counts = np.zeros((n_classes, n_classes), dtype=int)

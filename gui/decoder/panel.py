@@ -37,6 +37,7 @@ from ..controller import Controller, LiveDecoder
 from ..theme import Theme
 from .channel_map import ChannelMapDialog
 from .plots import HISTORY_S, DecisionLabel, LatencyTable, OutputsView
+from .ranking_view import RankingView
 from .seizure_alarm import SeizureAlarmBanner
 
 _EVERY_HOP = "(every hop)"
@@ -97,6 +98,7 @@ class DecoderPanel(QWidget):
         self.decision = DecisionLabel(self.theme)
         self.outputs = OutputsView(self.theme)
         self.latency = LatencyTable()
+        self.ranking_view = RankingView()
         self.counts = QLabel()
         self.counts.setWordWrap(True)
 
@@ -127,6 +129,7 @@ class DecoderPanel(QWidget):
         top_layout.addLayout(stream_row)
         top_layout.addWidget(self.marker_values)
         top_layout.addLayout(mapping)
+        top_layout.addWidget(self.ranking_view)
         top_layout.addLayout(running)
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
@@ -153,6 +156,7 @@ class DecoderPanel(QWidget):
         """List the registry's models (newest version of each first, then the others)."""
         try:
             records = self.controller.registry.records()
+            self.ranking_view.refresh(self.controller.registry)
         except LiveError as error:
             self.card_view.setPlainText(str(error))
             return
@@ -275,6 +279,7 @@ class DecoderPanel(QWidget):
             channel_map=self.channel_map or None,
             markers=markers,
             marker_values=values,
+            candidates=self.ranking_view.chosen(),
             done=self._started,
             failed=self._failed,
         )
@@ -394,6 +399,7 @@ class DecoderPanel(QWidget):
             self.history.append((prediction.timestamp, prediction.outputs))
         if new:
             self.last_prediction = new[-1]
+            self.ranking_view.show_ranking(new[-1])
         newest = self.history[-1][0] if self.history else 0.0
         while self.history and self.history[0][0] < newest - HISTORY_S:
             self.history.popleft()

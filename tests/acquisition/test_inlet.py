@@ -260,7 +260,7 @@ def test_quality_flags_are_updated_live(outlet, unique, wait):
         source.push_chunk(values[250:])
         wait(lambda: inlet.quality is not first, what="the second report")
         assert inlet.quality.bad_channels == ["C1", "C2"]
-        assert inlet.quality.reasons("C2") == ["out of range"]
+        assert inlet.quality.reasons("C2") == ["out of range", "jump"]  # a 2 mV step
     finally:
         inlet.stop()
 
@@ -274,3 +274,19 @@ def test_signal_and_marker_inlets_refuse_the_other_kind(outlet, unique):
         SignalInlet(find_stream(source_id=f"{unique}-text-sid"))
     with pytest.raises(ValueError, match="not markers"):
         MarkerInlet(find_stream(source_id=f"{unique}-text-sid"))
+
+
+def test_an_electrode_pop_is_reported_as_an_artefact_event(outlet, unique, wait):
+    source = outlet(unique, n_channels=2, sfreq=200.0)
+    inlet = open_inlet(find_stream(source_id=f"{unique}-sid"), seconds=5.0)
+    try:
+        wait(lambda: _connected(inlet))
+        rng = np.random.default_rng(0)
+        values = (rng.normal(size=(400, 2)) * 5e-6).astype(np.float32)
+        values[250:, 1] += 1e-3  # a 1 mV step on C1
+        source.push_chunk(values, timestamp=pylsl.local_clock())
+        wait(lambda: inlet.buffer.total == 400)
+        artefacts = [m for m in _messages(inlet, EventKind.WARNING) if "artefacts" in m]
+        assert artefacts == ["artefacts jump: C1"]
+    finally:
+        inlet.stop()

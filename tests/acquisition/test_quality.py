@@ -33,7 +33,7 @@ def test_each_problem_raises_its_own_flag_and_the_bad_flag():
     assert report.reasons("mains") == ["line noise"] and report.reasons("harmonic") == [
         "line noise"
     ]
-    assert report.reasons("popping") == ["out of range"]
+    assert report.reasons("popping") == ["out of range", "jump"]
     assert report.reasons("broken") == ["NaN/Inf"]
     assert report.reasons("good") == [] and report.reasons("trigger") == []
     assert report.line_noise[names.index("mains")] > 0.8 > 0.05 > report.line_noise[0]

@@ -216,11 +216,19 @@ class DuIN(NetworkDecoder):
                 module.subject.weight.copy_(weight[:, columns])
                 module.subject.bias.copy_(bias)
 
+    def window_conditioning(self) -> dict[str, str]:
+        """Return the network's own conditioning: each contact z-scored per window."""
+        return {
+            "dc_and_drift": "each contact's window mean removed",
+            "scale": "each contact's window divided by its sd (insensitive to the input's gain)",
+        }
+
     def card_extra(self) -> dict[str, Any]:
-        """Return the patient and the contacts the decoder uses."""
+        """Return the input conditioning, the patient and the contacts the decoder uses."""
         self._require_fitted()
         names = self.input_spec_.ch_names
         return {
+            **super().card_extra(),
             "subject": getattr(self, "subject_", self.subject),
             "contacts_used": [names[int(i)] for i in self.module_.picks],
         }

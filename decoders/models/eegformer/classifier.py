@@ -165,13 +165,22 @@ class EEGFormer(NetworkDecoder):
             "examples": [(int(valid.labels[i]), valid_codes[i]) for i in examples],
         }
 
+    def window_conditioning(self) -> dict[str, str]:
+        """Return the spectral tokens' own conditioning (see :mod:`.spectra`)."""
+        return {
+            "dc_and_drift": "each channel's window mean removed before its patch spectra",
+            "scale": "each channel's window divided by its sd, then the log spectra "
+            "standardised per window (insensitive to the input's gain)",
+        }
+
     def card_extra(self) -> dict[str, Any]:
-        """Return the token detector's validation accuracy and the codebook's use."""
+        """Return the input conditioning, the token detector and the codebook's use."""
         found = getattr(self, "interpretation_", None)
         if found is None:
-            return {}
+            return super().card_extra()
         usage = found["usage"]
         return {
+            **super().card_extra(),
             "token_detector": {
                 "kind": "multinomial naive Bayes over code unigrams and bigrams",
                 "valid_accuracy": found["valid_accuracy"],

@@ -84,6 +84,15 @@ class FleegConvNet(SplitDecoder):
         self.frame_rate, self.filters = frame_rate, tuple(filters)
         self.dropout, self.head, self.anchor_channels = dropout, head, tuple(anchors)
 
+    def window_conditioning(self) -> dict[str, str]:
+        """Return the front end's own conditioning: per-window demeaning and normalisation."""
+        return {
+            "dc_and_drift": "each window's mean removed after the spatial filters, then "
+            "band-pass filters of at least 1 Hz",
+            "scale": "fixed gain per channel type, then per-window group normalisation of the "
+            "features (insensitive to the input's gain)",
+        }
+
     def check_input(self, spec: InputSpec, source: str) -> None:
         """Raise :class:`DataError` naming ``source`` when ``spec`` cannot feed the network."""
         from .networks import CHANNEL_TYPE_GAINS, frame_count

@@ -1,6 +1,8 @@
 """STAN, the adversarial spatio-temporal attention network for seizure forecasting.
 
-The network (:mod:`.network`) behind a per-channel standardisation fitted on training windows,
+The network (:mod:`.network`) behind the input conditioning of the braindecode networks
+(:class:`~decoders.training.standardize.InputScaling`: each window's line removed when the
+training windows' offsets dwarf their signal, then a per-channel scale fitted on them),
 trained with a class-weighted cross-entropy (preictal windows are rare) plus the adversarial
 term of :mod:`.adversarial`: each step updates the critic ``critic_steps`` times on
 (representation, label) pairs, then the forecaster once. Early stopping and the kept weights
@@ -18,7 +20,7 @@ from decoders.contract import InputSpec, OutputSpec
 from decoders.datasets.trials import TrialSet
 from decoders.history import History, TrainingRun
 from decoders.network import NetworkDecoder
-from decoders.training.standardize import channel_statistics, standardize_layer
+from decoders.training.standardize import InputScaling
 
 if TYPE_CHECKING:
     import torch
@@ -43,9 +45,14 @@ class Stan(NetworkDecoder):
         Weight of the critic's gradient penalty (10 as in WGAN-GP).
     critic_steps : int
         Critic updates per forecaster update.
+    detrend : bool or "auto"
+        Remove each window's per-channel line before scaling; ``auto`` (default) decides on
+        the training windows (see :class:`~decoders.network.NetworkDecoder`).
     **training
         Band and training settings of :class:`~decoders.network.NetworkDecoder`.
     """
+
+    conditioning_option = "detrend"
 
     def __init__(
         self,
@@ -60,6 +67,7 @@ class Stan(NetworkDecoder):
         adversarial_weight: float = 0.1,
         penalty_weight: float = 10.0,
         critic_steps: int = 1,
+        detrend: bool | str = "auto",
         **training: Any,
     ) -> None:
         super().__init__(seed, hop_s, **training)
@@ -68,9 +76,10 @@ class Stan(NetworkDecoder):
         self.adversarial_weight = adversarial_weight
         self.penalty_weight = penalty_weight
         self.critic_steps = critic_steps
+        self.detrend = detrend
 
     def build(self, spec: InputSpec, output: OutputSpec) -> torch.nn.Module:
-        """Return standardisation (identity until fitted) followed by the STAN network."""
+        """Return the input conditioning (identity scale until fitted), then the STAN network."""
         import torch
 
         from .network import StanNetwork
@@ -88,23 +97,21 @@ class Stan(NetworkDecoder):
             kernel=max(3, round(0.125 * spec.sfreq)),
             dropout=self.dropout,
         )
-        identity = standardize_layer(
-            np.zeros(n_channels, np.float32), np.ones(n_channels, np.float32)
-        )
-        return torch.nn.Sequential(identity, network)
+        conditioning = InputScaling(n_channels, spec.n_times, detrend=self.detrend is True)
+        return torch.nn.Sequential(conditioning, network)
 
     def prepare(self, module: torch.nn.Module, train: TrialSet) -> None:
-        """Fit the standardisation on the training windows."""
-        import torch
+        """Fit the input conditioning's scale on the training windows."""
+        module[0].fit(train.data)
 
-        mean, std = channel_statistics(train.data)
-        with torch.no_grad():
-            module[0].mean.copy_(torch.as_tensor(mean)[None, :, None])
-            module[0].std.copy_(torch.as_tensor(std)[None, :, None])
+    def window_conditioning(self) -> dict[str, str]:
+        """Return the conditioning layer's description (DC and drift, scale)."""
+        return InputScaling.conditioning(self.detrend)
 
     def card_extra(self) -> dict[str, Any]:
-        """Return the parameter count (the paper's model has 2.3M)."""
-        return {"parameters": int(sum(p.numel() for p in self.module_.parameters()))}
+        """Return the input conditioning and the parameter count (the paper's model has 2.3M)."""
+        parameters = int(sum(p.numel() for p in self.module_.parameters()))
+        return {**super().card_extra(), "parameters": parameters}
 
     def train_module(
         self, module: torch.nn.Module, train: TrialSet, valid: TrialSet, run: TrainingRun

@@ -91,25 +91,22 @@ class TrustRegionAdapter:
     """
 
     def __init__(self, qnet: torch.nn.Module, settings: AdaptationSettings, seed: int = 0) -> None:
+        from decoders.adaptation.trust_region import TrustRegion
+
         self.qnet = qnet
         self.settings = settings
-        self.reference = {name: p.detach().clone() for name, p in qnet.named_parameters()}
-        self.snapshots: list[dict[str, Tensor]] = []
+        self.region = TrustRegion(qnet, settings.max_drift, settings.policy, settings.history)
         self.memory = FeedbackMemory(settings.memory)
         self.generator = torch.Generator().manual_seed(seed)
 
     def drift(self) -> float:
         """Return the relative L2 distance of the parameters from the reference."""
-        moved = reference = 0.0
-        for name, parameter in self.qnet.named_parameters():
-            moved += float(((parameter.detach() - self.reference[name]) ** 2).sum())
-            reference += float((self.reference[name] ** 2).sum())
-        return (moved / reference) ** 0.5 if reference else moved**0.5
+        return self.region.drift()
 
     @property
     def depth(self) -> int:
         """Return how many updates can be rolled back."""
-        return len(self.snapshots)
+        return self.region.depth
 
     def update(self, states: Tensor, labels: Tensor) -> AdaptationReport:
         """Act on the feedback trials, learn from their rewards, enforce the trust region."""
@@ -121,7 +118,7 @@ class TrustRegionAdapter:
         actions = epsilon_greedy(q_values, settings.epsilon, self.generator)
         reward = rewards(actions, labels)
         self.memory.add(states, actions, reward)
-        self._snapshot()
+        self.region.snapshot()
         optimizer = torch.optim.Adam(self.qnet.parameters(), lr=settings.lr)
         for _ in range(settings.updates):
             batch_states, batch_actions, batch_rewards = self.memory.sample(
@@ -132,50 +129,17 @@ class TrustRegionAdapter:
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        proposed = self.drift()
-        clipped = refused = False
-        if proposed > settings.max_drift:
-            if settings.policy == "clip":
-                self._project(settings.max_drift / proposed)
-                clipped = True
-            else:
-                self.rollback()
-                refused = True
+        bound = self.region.enforce()
         return AdaptationReport(
             n_trials=len(labels),
             accuracy_before=accuracy_before,
             mean_reward=float(reward.mean()),
-            proposed_drift=proposed,
-            drift=self.drift(),
-            clipped=clipped,
-            refused=refused,
+            proposed_drift=bound.proposed_drift,
+            drift=bound.drift,
+            clipped=bound.clipped,
+            refused=bound.refused,
         )
 
     def rollback(self, steps: int = 1) -> None:
-        """Undo the last ``steps`` accepted updates.
-
-        Raises
-        ------
-        ValueError
-            When fewer updates than ``steps`` can be undone.
-        """
-        if steps < 1 or steps > len(self.snapshots):
-            raise ValueError(
-                f"cannot roll back {steps} update(s): {len(self.snapshots)} can be undone"
-            )
-        state = self.snapshots[-steps]
-        del self.snapshots[-steps:]
-        with torch.no_grad():
-            for name, parameter in self.qnet.named_parameters():
-                parameter.copy_(state[name])
-
-    def _snapshot(self) -> None:
-        state = {name: p.detach().clone() for name, p in self.qnet.named_parameters()}
-        self.snapshots.append(state)
-        del self.snapshots[: -self.settings.history]
-
-    def _project(self, factor: float) -> None:
-        with torch.no_grad():
-            for name, parameter in self.qnet.named_parameters():
-                reference = self.reference[name]
-                parameter.copy_(reference + (parameter - reference) * factor)
+        """Undo the last ``steps`` accepted updates (ValueError when there are fewer)."""
+        self.region.rollback(steps)

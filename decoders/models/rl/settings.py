@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from decoders.adaptation.trust_region import DRIFT_POLICIES
+
 
 @dataclass(frozen=True)
 class DqnConfig:
@@ -49,9 +51,6 @@ class DqnConfig:
     def epsilon(self, episode: int) -> float:
         """Return the exploration rate of ``episode``."""
         return max(self.epsilon_end, self.epsilon_start * self.epsilon_decay**episode)
-
-
-DRIFT_POLICIES = ("clip", "refuse")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,10 @@
-"""Input conditioning of the spiking decoders: standardise channels, then bin time into steps.
+"""Input conditioning of the spiking decoders: baseline, standardise channels, bin time into steps.
+
+With ``baseline``, each window is first referred to its own baseline, the mean of each
+channel over the first step's samples (as EEG epochs are baseline-corrected): an amplifier's
+DC offset, however large and however it wanders between windows, cancels. A stream keeps
+that baseline in its state from its first block, so stepping through a window gives the
+window's output.
 
 A window of ``n_times`` samples becomes ``n_steps`` steps of ``bin_samples`` samples each; the
 step's input currents are features of its bin (direct encoding): the ``mean`` carries slow
@@ -78,6 +84,10 @@ class Standardize(torch.nn.Module):
 
 
 FEATURES = ("mean", "rms")
+"""Per-bin features of the spiking decoders by default."""
+
+KNOWN_FEATURES = (*FEATURES, "slope")
+"""Every per-bin feature: ``slope`` is the least-squares trend of the bin (per sample)."""
 
 
 class BinnedInput(torch.nn.Module):
@@ -90,27 +100,42 @@ class BinnedInput(torch.nn.Module):
     bins : TimeBins
         How windows are cut into steps.
     features : tuple of str
-        Per-bin features of each channel, among :data:`FEATURES`; ``n_inputs`` is
+        Per-bin features of each channel, among :data:`KNOWN_FEATURES`; ``n_inputs`` is
         ``n_channels * len(features)`` (features of channel 0 first).
+    baseline : bool
+        Refer each window to the mean of its first step.
     """
 
     def __init__(
-        self, n_channels: int, bins: TimeBins, features: tuple[str, ...] = FEATURES
+        self,
+        n_channels: int,
+        bins: TimeBins,
+        features: tuple[str, ...] = FEATURES,
+        *,
+        baseline: bool = False,
     ) -> None:
         super().__init__()
-        unknown = sorted(set(features) - set(FEATURES))
+        unknown = sorted(set(features) - set(KNOWN_FEATURES))
         if unknown or not features:
-            raise ValueError(f"bin features must be among {FEATURES}, got {features}")
+            raise ValueError(f"bin features must be among {KNOWN_FEATURES}, got {features}")
         self.standardize = Standardize(n_channels)
         self.bins = bins
         self.features = tuple(features)
         self.n_channels = n_channels
+        self.use_baseline = baseline
         self.n_inputs = n_channels * len(features)
+        centred = torch.arange(bins.bin_samples, dtype=torch.float64)
+        centred -= centred.mean()
+        trend = centred / max(float((centred * centred).sum()), 1.0)
+        self.register_buffer("trend", trend.float(), persistent=False)
         self.register_buffer("feature_mean", torch.zeros(self.n_inputs))
         self.register_buffer("feature_std", torch.ones(self.n_inputs))
 
     def fit(self, data: np.ndarray) -> None:
-        """Fit channel and feature standardisation on training trials."""
+        """Fit channel and feature standardisation on training trials (after the baseline)."""
+        if self.use_baseline:
+            used = np.asarray(data)[..., np.shape(data)[-1] - self.bins.used_samples :]
+            data = used - used[..., : self.bins.bin_samples].mean(-1, keepdims=True)
         self.standardize.fit(data)
         self.feature_mean.zero_()
         self.feature_std.fill_(1.0)
@@ -126,21 +151,32 @@ class BinnedInput(torch.nn.Module):
         for feature in self.features:
             if feature == "mean":
                 values.append(bins.mean(dim=-1))
-            else:
+            elif feature == "rms":
                 values.append(torch.sqrt((bins * bins).mean(dim=-1)))
+            else:
+                values.append(bins @ self.trend)
         stacked = torch.stack(values, dim=-1).flatten(-2)
         return (stacked - self.feature_mean) / self.feature_std
 
     def forward(self, x: Tensor) -> Tensor:
         """Return the step inputs (batch, n_steps, n_inputs) of whole windows."""
-        x = self.standardize(x[..., x.shape[-1] - self.bins.used_samples :])
+        x = x[..., x.shape[-1] - self.bins.used_samples :]
+        if self.use_baseline:
+            x = x - x[..., : self.bins.bin_samples].mean(dim=-1, keepdim=True)
+        x = self.standardize(x)
         x = x.reshape(-1, self.n_channels, self.bins.n_steps, self.bins.bin_samples)
         return self.summarise(x.transpose(1, 2))
 
-    def block(self, x: Tensor) -> Tensor:
+    def baseline(self, x: Tensor, baseline: Tensor, count: Tensor) -> Tensor:
+        """Return a stream's baseline (batch, channels): the first block's mean, then kept."""
+        if not self.use_baseline:
+            return baseline
+        return torch.where(count == 0, x.mean(dim=-1), baseline)
+
+    def block(self, x: Tensor, baseline: Tensor) -> Tensor:
         """Return the input (batch, n_inputs) of one step from a block (batch, channels, bin)."""
         if x.shape[-1] != self.bins.bin_samples:
             raise ValueError(
                 f"a streaming block holds {self.bins.bin_samples} samples, got {x.shape[-1]}"
             )
-        return self.summarise(self.standardize(x))
+        return self.summarise(self.standardize(x - baseline[..., None]))

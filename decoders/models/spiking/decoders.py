@@ -28,21 +28,33 @@ class SpikingDecoder(NetworkDecoder):
     ----------
     max_steps : int
         Most time steps per window; windows are binned into at most this many steps.
+    baseline : bool or "auto"
+        Refer each window to its first step's mean (removes DC offsets); ``auto`` (default)
+        does when the training trials' offsets dwarf their signal
+        (:func:`~decoders.training.standardize.offsets_dominate`); the card records the
+        choice made.
     **options
         Options of the network class (``architecture_options``), then the band and
         training settings of :class:`~decoders.network.NetworkDecoder`.
     """
 
     architecture_options: tuple[str, ...] = ()
+    conditioning_option = "baseline"
 
     def __init__(
-        self, seed: int = 0, hop_s: float = 0.1, max_steps: int = 64, **options: Any
+        self,
+        seed: int = 0,
+        hop_s: float = 0.1,
+        max_steps: int = 64,
+        baseline: bool | str = "auto",
+        **options: Any,
     ) -> None:
         self.architecture = {
             key: options.pop(key) for key in self.architecture_options if key in options
         }
         super().__init__(seed, hop_s, **options)
         self.max_steps = max_steps
+        self.baseline = baseline
 
     @abstractmethod
     def network(self, n_channels: int, n_classes: int, bins: TimeBins) -> torch.nn.Module:
@@ -57,7 +69,9 @@ class SpikingDecoder(NetworkDecoder):
         from .binning import TimeBins
 
         bins = TimeBins.for_window(spec.n_times, self.max_steps, source=self.name)
-        return self.network(len(spec.ch_names), len(output.names), bins)
+        network = self.network(len(spec.ch_names), len(output.names), bins)
+        network.input.use_baseline = self.baseline is True
+        return network
 
     def prepare(self, module: torch.nn.Module, train: TrialSet) -> None:
         """Fit the input standardisation on the training trials."""
@@ -88,10 +102,25 @@ class SpikingDecoder(NetworkDecoder):
             )
         return count_operations(self.module_, windows)
 
+    def window_conditioning(self) -> dict[str, str]:
+        """Return the window baseline and the standardisations fitted on training trials."""
+        baseline = {
+            True: "each window's per-channel mean over its first step removed (a baseline, "
+            "kept in the state of a stream)",
+            False: "training mean subtracted (the trials' offsets carry signal)",
+            "auto": "decided on the training trials: each window referred to its first step's "
+            "mean when their offsets dwarf their signal (an amplifier's DC), else kept",
+        }[self.baseline]
+        return {
+            "dc_and_drift": baseline,
+            "scale": "per-channel sd, then per-feature mean and sd, of the training trials",
+        }
+
     def card_extra(self) -> dict[str, Any]:
-        """Return SynOps and energy counted on the validation windows after training."""
+        """Return the input conditioning, and SynOps and energy counted on validation windows."""
         operations = getattr(self, "operations_", None)
-        return operations.to_card_extra() if operations is not None else {}
+        counted = operations.to_card_extra() if operations is not None else {}
+        return {**super().card_extra(), **counted}
 
     def streaming_module(self) -> torch.nn.Module:
         """Return the one-step module (block, *state) -> (logits, *state) of the network."""

@@ -157,7 +157,7 @@ class LifStream(torch.nn.Module):
         names = ["membrane_encoding", "membrane_hidden"]
         if network.max_delay:
             names.append("delay_history")
-        self.state_names = (*names, "readout_sum", "n_steps")
+        self.state_names = (*names, "baseline", "readout_sum", "n_steps")
 
     def initial_state(self, batch: int) -> tuple[Tensor, ...]:
         """Return the state of a stream that starts now."""
@@ -166,13 +166,15 @@ class LifStream(torch.nn.Module):
         state = [zeros(batch, net.lif_encoding.n_neurons), zeros(batch, net.lif_hidden.n_neurons)]
         if net.max_delay:
             state.append(net.synapses.initial_history(batch))
-        return (*state, zeros(batch, net.readout.out_features), zeros(batch, 1))
+        baseline = zeros(batch, net.input.n_channels)
+        return (*state, baseline, zeros(batch, net.readout.out_features), zeros(batch, 1))
 
     def forward(self, block: Tensor, *state: Tensor) -> tuple[Tensor, ...]:
         """Advance the stream by one block; return the logits and the new state."""
         net = self.network
-        v_encoding, v_hidden, *delay, total, count = state
-        inputs = net.input.block(block)
+        v_encoding, v_hidden, *delay, baseline, total, count = state
+        baseline = net.input.baseline(block, baseline, count)
+        inputs = net.input.block(block, baseline)
         encoding, v_encoding = net.lif_encoding.step(net.encoder(inputs), v_encoding)
         if net.max_delay:
             current, history = net.synapses.step(encoding, delay[0])
@@ -182,4 +184,4 @@ class LifStream(torch.nn.Module):
         hidden, v_hidden = net.lif_hidden.step(current, v_hidden)
         total = total + net.readout(hidden)
         count = count + 1.0
-        return (total / count, v_encoding, v_hidden, *delay, total, count)
+        return (total / count, v_encoding, v_hidden, *delay, baseline, total, count)

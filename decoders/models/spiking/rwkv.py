@@ -334,6 +334,7 @@ class RwkvStream(torch.nn.Module):
         self.state_names = (
             *(f"block{i}_{name}" for i in range(len(network.blocks)) for name in per_block),
             "output_membrane",
+            "baseline",
             "readout_sum",
             "n_steps",
         )
@@ -347,6 +348,7 @@ class RwkvStream(torch.nn.Module):
         return (
             *state,
             zeros(batch, net.lif_out.n_neurons),
+            zeros(batch, net.input.n_channels),
             zeros(batch, net.readout.out_features),
             zeros(batch, 1),
         )
@@ -354,8 +356,9 @@ class RwkvStream(torch.nn.Module):
     def forward(self, block: Tensor, *state: Tensor) -> tuple[Tensor, ...]:
         """Advance the stream by one block; return the logits and the new state."""
         net = self.network
-        *block_states, v_out, total, count = state
-        residual = net.embed(net.input.block(block))
+        *block_states, v_out, baseline, total, count = state
+        baseline = net.input.baseline(block, baseline, count)
+        residual = net.embed(net.input.block(block, baseline))
         new_state: list[Tensor] = []
         for index, rwkv_block in enumerate(net.blocks):
             own = block_states[index * self.per_block : (index + 1) * self.per_block]
@@ -364,4 +367,4 @@ class RwkvStream(torch.nn.Module):
         out_spikes, v_out = net.lif_out.step(net.norm_out(residual), v_out)
         total = total + net.readout(out_spikes)
         count = count + 1.0
-        return (total / count, *new_state, v_out, total, count)
+        return (total / count, *new_state, v_out, baseline, total, count)

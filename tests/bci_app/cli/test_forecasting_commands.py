@@ -90,4 +90,4 @@ def test_a_subject_with_a_single_seizure_gets_a_clear_message(tmp_path):
 def test_a_task_without_files_to_write_is_refused(tmp_path):
     result = bci_app("data", "simulate", "motor_imagery", "--out", tmp_path, cwd=tmp_path)
 
-    assert result.returncode == 1 and "writes no file corpus" in result.stderr
+    assert result.returncode == 1 and "writes no corpus of files" in result.stderr

@@ -1,3 +1,6 @@
+import numpy as np
+
+
 def test_train_evaluate_compare_end_to_end(tmp_path, write_toy_recording, bci_app):
     recording = write_toy_recording(tmp_path / "toy_raw.fif")
     trained = bci_app("train", "csp-lda", "--data", recording, "--seeds", "0", "1",
@@ -31,7 +34,40 @@ def test_evaluate_refuses_data_with_other_channels(tmp_path, write_toy_recording
     raw.save(renamed, verbose="error")
     result = bci_app("evaluate", tmp_path / "run", "--data", renamed, cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "lacks 1 of the decoder's 4 channels: Cz" in result.stderr
+    assert "lacks 1 of the 4 channels of csp-lda: Cz" in result.stderr
+
+
+def test_own_train_and_test_files_of_different_formats_give_one_sealed_score(
+    tmp_path, write_toy_recording, bci_app
+):
+    import json
+
+    from decoders.datasets.readers import read_recording
+    from decoders.training.epoching import epochs_from_annotations
+
+    def trials_of(path):
+        return epochs_from_annotations(read_recording(path), source=path.name, tmax=1.0)
+
+    train = trials_of(write_toy_recording(tmp_path / "a_raw.fif", n_events=30))
+    test = trials_of(write_toy_recording(tmp_path / "b_raw.fif", n_events=20, seed=4))
+    npz = tmp_path / "session1.npz"
+    np.savez(npz, X=train.data, y=np.array(train.classes)[train.labels], sfreq=train.sfreq,
+             ch_names=np.array(train.ch_names))  # fmt: skip
+    test.to_epochs().save(tmp_path / "session2-epo.fif", verbose="error")
+
+    trained = bci_app("train", "csp-lda", "--data", npz, "--test-data",
+                      tmp_path / "session2-epo.fif", "--seeds", "0", "--set", "n_components=2",
+                      "--out", tmp_path / "run", "--no-progress", cwd=tmp_path)  # fmt: skip
+
+    assert trained.returncode == 0, trained.stderr
+    assert "official train/test split" in trained.stdout
+    assert f"split: the user's own split: train {npz}, test" in trained.stdout
+    record = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert record["split"]["n_test"] == 20 and record["folds"][0]["n_test"] == 20
+    assert record["folds"][0]["n_train"] + record["folds"][0]["n_valid"] == 30
+    card = json.loads((tmp_path / "run" / "card.json").read_text())
+    assert card["data"]["split"]["test"] == "session2-epo.fif"
+    assert record["metrics"]["accuracy"]["mean"] > 0.8
 
 
 def test_decoders_lists_the_registry(tmp_path, bci_app):

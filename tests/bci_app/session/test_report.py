@@ -52,6 +52,7 @@ def test_the_report_has_every_section_with_figures(session_folder, stream_name):
         "e2e",
         "stimulus",
         "bci-app markers",
+        "Quality flags: share of",
     ):
         assert text in html, text
     assert "&lt;script&gt;" in html and "<script>" not in html

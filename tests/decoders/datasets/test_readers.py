@@ -107,11 +107,14 @@ def test_brainvision_markers_beyond_the_data_mean_truncation(raw, tmp_path):
         read_recording(path)
 
 
-def test_fif_cut_short_is_an_error(raw, tmp_path):
+def test_fif_cut_short_says_truncated_with_expected_and_actual_sizes(raw, tmp_path):
     path = tmp_path / "rec_raw.fif"
     raw.save(path, verbose="error")
     path.write_bytes(path.read_bytes()[:20000])
-    with pytest.raises(DataError, match="cannot be read as FIF"):
+    with pytest.raises(DataError, match=r"truncated: .* needs at least \d+ bytes but has 20000"):
+        read_recording(path)
+    path.write_bytes(path.read_bytes()[:10])
+    with pytest.raises(DataError, match="only 10 bytes: shorter than a FIF tag"):
         read_recording(path)
 
 

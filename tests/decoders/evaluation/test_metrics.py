@@ -58,3 +58,38 @@ def test_classification_metrics_keys():
     out = classification_metrics(y, np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.9, 0.1]]))
     assert out["accuracy"] == 0.75
     assert set(out) == {"accuracy", "balanced_accuracy", "kappa", "auroc"}
+
+
+def test_retrieval_ranks_by_cosine_with_ties_against_the_truth():
+    from decoders.evaluation.metrics import retrieval_metrics, retrieval_ranks
+
+    candidates = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [-1.0, 0.0]])
+    queries = np.array([[2.0, 0.1], [0.0, 3.0], [1.0, 0.0], [5.0, 5.0]])
+    truth = np.array([0, 1, 3, 2])
+    # query 2 points at candidate 0; its truth (3) is opposite: rank 4 of 4
+    assert list(retrieval_ranks(queries, candidates, truth)) == [1, 1, 4, 1]
+    tied = retrieval_ranks(
+        np.array([[1.0, 0.0]]), np.array([[1.0, 0.0], [2.0, 0.0]]), np.array([1])
+    )
+    assert list(tied) == [2]  # as similar as another candidate: ranked after it
+    metrics = retrieval_metrics(np.array([1, 1, 4, 1]), 4)
+    assert metrics["top1"] == 0.75 and metrics["top10"] == 1.0 and metrics["median_rank"] == 1.0
+    assert (metrics["chance_top1"], metrics["chance_top10"], metrics["chance_median_rank"]) == (
+        0.25,
+        1.0,
+        2.5,
+    )
+
+
+def test_retrieval_among_a_drawn_subset_of_candidates():
+    from decoders.evaluation.metrics import retrieval_ranks
+
+    rng = np.random.default_rng(0)
+    candidates = rng.normal(size=(200, 16))
+    truth = np.arange(50)
+    perfect = retrieval_ranks(candidates[:50], candidates, truth, n_candidates=20, seed=1)
+    assert np.all(perfect == 1)
+    random = retrieval_ranks(rng.normal(size=(50, 16)), candidates, truth, n_candidates=20, seed=1)
+    assert random.max() <= 20 and 5 < np.median(random) < 16
+    with pytest.raises(ValueError, match="at least 2 candidates"):
+        retrieval_ranks(candidates[:2], candidates, truth[:2], n_candidates=1)

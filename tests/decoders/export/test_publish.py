@@ -2,8 +2,7 @@ from bci_app.inference.model import OnnxModel
 from bci_app.models.registry import ModelRegistry
 from decoders import registry as decoders
 from decoders.export.publish import publish
-
-from .conftest import toy_trials
+from decoders.models.braindecode_zoo.survey import survey_trials as toy_trials
 
 
 def test_publish_exports_and_registers_the_next_version(tmp_path):

@@ -1,6 +1,7 @@
 """Real deployments: SuperLink and SuperNodes as separate processes over TLS on loopback."""
 
 import json
+import re
 import socket
 import ssl
 import time
@@ -102,8 +103,10 @@ def test_a_dropped_site_and_a_superlink_crash_do_not_lose_the_run(
     assert sorted(history["rounds"][0]["accepted"]) == names
     dropped = history["rounds"][1]
     assert sorted(dropped["accepted"]) == ["site-a", "site-b"] and not dropped["skipped"]
-    # Once, under its own name, with the reason the SuperLink gave (no heartbeat).
+    # Once, under its own name, with a reason: the SuperLink's (no heartbeat) or, when the
+    # round's timeout comes first on a loaded machine, the missing reply.
     [failure] = dropped["failed"]
-    assert failure["site"] == "site-c" and "Node Unavailable" in failure["reason"]
+    assert failure["site"] == "site-c"
+    assert re.search("Node Unavailable|no reply within round-timeout", failure["reason"])
     assert sorted(history["rounds"][2]["accepted"]) == ["site-a", "site-b"]
     assert sorted(history["final"]["sites"]) == ["site-a", "site-b"]

@@ -5,13 +5,17 @@ import torch
 from decoders.models.spiking.binning import BinnedInput, TimeBins
 
 
-def test_bins_drop_the_oldest_samples_and_keep_the_newest():
+def test_bins_drop_the_oldest_samples_keep_the_newest_and_refer_to_the_first_bin():
     bins = TimeBins.for_window(103, 16)
     assert (bins.bin_samples, bins.n_steps, bins.used_samples) == (7, 14, 98)
     ramp = torch.arange(103.0).reshape(1, 1, 103)
-    steps = BinnedInput(1, bins, ("mean",))(ramp)
-    assert steps[0, 0, 0].item() == pytest.approx(np.mean(np.arange(5, 12)))
-    assert steps[0, -1, 0].item() == pytest.approx(np.mean(np.arange(96, 103)))
+    assert BinnedInput(1, bins, ("mean",))(ramp)[0, 0, 0].item() == pytest.approx(8.0)
+    binned = BinnedInput(1, bins, ("mean",), baseline=True)
+    steps = binned(ramp)
+    baseline = np.mean(np.arange(5, 12))  # the first kept bin
+    assert steps[0, 0, 0].item() == pytest.approx(0.0)
+    assert steps[0, -1, 0].item() == pytest.approx(np.mean(np.arange(96, 103)) - baseline)
+    assert torch.allclose(binned(ramp + 5e3), steps, atol=1e-3)  # a DC offset cancels
 
 
 def test_rms_keeps_the_power_of_oscillations_that_the_mean_averages_out():

@@ -40,13 +40,15 @@ def test_learns_an_easy_task_and_reports_synops_in_the_card(name, tmp_path):
     assert recount.synops == pytest.approx(extra["synops_per_window"])
 
 
-def test_streaming_module_of_the_fitted_decoder_matches_its_windows():
+@pytest.mark.parametrize("baseline", [False, True])
+def test_streaming_module_of_the_fitted_decoder_matches_its_windows(baseline):
     import torch
 
-    decoder = registry.create("spiking-lif-delays", **registry.get("spiking-lif-delays").tiny)
+    entry = registry.get("spiking-lif-delays")
+    decoder = registry.create("spiking-lif-delays", baseline=baseline, **entry.tiny)
     decoder.fit(toy(), toy(40, seed=1))
     stream = decoder.streaming_module()
-    windows = torch.as_tensor(toy(3, seed=3).data, dtype=torch.float32)
+    windows = torch.as_tensor(toy(3, seed=3).data + 3e-3, dtype=torch.float32)  # 3 mV DC
     bins = decoder.module_.input.bins
     state = stream.initial_state(3)
     newest = windows[..., windows.shape[-1] - bins.used_samples :]
@@ -66,7 +68,8 @@ def test_bad_windows_are_refused_clearly():
         decoder.operation_count(longer)
     with pytest.raises(DataError, match="windows of 0 samples cannot be decoded"):
         TimeBins.for_window(0, 8, source="spiking-lif")
-    assert registry.create("spiking-lif").card_extra() == {}  # nothing counted before fitting
+    unfitted = registry.create("spiking-lif").card_extra()
+    assert list(unfitted) == ["input_conditioning"]  # nothing counted before fitting
 
 
 def test_unknown_options_are_named_at_creation():

@@ -1,0 +1,1 @@
+"""Online adaptation of fitted decoders: strategies, the trial-by-trial protocol, bounds."""

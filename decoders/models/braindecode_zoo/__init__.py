@@ -1,0 +1,1 @@
+"""braindecode models as decoders: the zoo, its catalog and pretrained starts."""

@@ -1,0 +1,1 @@
+"""Decoders that choose among the registered ones."""

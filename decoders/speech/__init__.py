@@ -1,0 +1,1 @@
+"""Speech listening data: sounds, speech features, their alignment to brain recordings, pairs."""

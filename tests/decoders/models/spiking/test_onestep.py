@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+
+from decoders import registry
+from decoders.datasets.trials import TrialSet
+from decoders.models.spiking.onestep import step_schedule
+
+
+def trials(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 2
+    data = rng.standard_normal((n, 4, 128)) * 1e-5
+    data[labels == 1, 0] *= 3
+    names = tuple(f"C{i}" for i in range(4))
+    return TrialSet(data, labels, ("rest", "move"), 128.0, names, ("eeg",) * 4, "toy")
+
+
+def test_time_steps_halve_down_to_one():
+    assert step_schedule(16) == [16, 8, 4, 2, 1]
+    assert step_schedule(6) == [6, 3, 1] and step_schedule(1) == [1]
+    with pytest.raises(ValueError, match="start_steps must be at least 1"):
+        step_schedule(0)
+
+
+def test_training_reduces_the_time_steps_and_the_network_answers_in_one(tmp_path):
+    decoder = registry.create(
+        "spiking-lif-1step", start_steps=8, hidden=16, max_epochs=15, patience=15, lr=1e-2
+    )
+    decoder.fit(trials(), trials(30, 1), checkpoint=tmp_path / "state.pt")
+    steps = [row["steps"] for row in decoder.history_.epochs]
+    assert steps == sorted(steps, reverse=True) and set(steps) == {8, 4, 2, 1}
+    assert decoder.module_.input.bins.n_steps == 1
+    assert decoder.history_.best_epoch >= steps.index(1)  # the kept weights are one-step ones
+    extra = decoder.card_extra()
+    assert extra["time_steps"] == 1 and extra["step_schedule"] == [8, 4, 2, 1]
+    assert [stage["steps"] for stage in extra["stages"]] == [8, 4, 2, 1]
+    assert extra["synops_per_window"] > 0
+    test = trials(60, 2)
+    assert np.mean(decoder.predict_proba(test.data).argmax(1) == test.labels) > 0.8
+    assert decoder.streaming_module().block_samples == 128  # one step: the whole window
+
+
+def test_a_one_step_network_refuses_more_steps_or_delays():
+    with pytest.raises(ValueError, match="max_steps is fixed"):
+        registry.create("spiking-lif-1step", max_steps=8)
+    with pytest.raises(ValueError, match="max_delay is fixed"):
+        registry.create("spiking-lif-1step", max_delay=2)
