@@ -165,6 +165,13 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
         "[corpus] instead of training the decoder; writes OUTPUT/pretrained for "
         "`bci-app train MODEL --init`",
     )
+    parser.add_argument(
+        "--target-epsilon",
+        type=float,
+        metavar="EPS",
+        help="privacy budget of a DP run (privacy = central or local): training stops before "
+        "a round would exceed it; with dp-noise 0 the noise is chosen to spend it",
+    )
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting"
@@ -394,6 +401,8 @@ def _federation(args: argparse.Namespace) -> FederationConfig:
         overrides["resume"] = True
     if args.pretrain:
         overrides["pretrain"] = args.pretrain
+    if args.target_epsilon is not None:
+        overrides["target_epsilon"] = args.target_epsilon
     config = load_federation_file(args.config, **overrides)
     if config.central_dp:
         from federated.privacy.central import check_central_budget

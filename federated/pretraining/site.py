@@ -129,6 +129,9 @@ def site_corpus(site: SiteConfig, federation: FederationConfig) -> tuple[CorpusI
     previous = CorpusIndex.load(path) if path.is_file() else None
     index = scan_corpus(site.corpus, previous=previous)
     index.save(path)
+    if not index.files and not index.skipped:
+        sources = ", ".join(str(source) for source in site.corpus)
+        raise DataError(site.path, f"its corpus is empty: no recording in {sources}")
     cls = pretrainable(federation.pretrain).load_class()
     try:
         plan = plan_corpus(index, cls.segment_spec(model_config(federation)))
