@@ -54,11 +54,8 @@ def run_pretraining(grid: Grid, context: Context, config: FederationConfig) -> d
     model = build_model(config)
     prefixes = quantizer_prefixes(model)
     checkpoint = ServerCheckpoint(output / "checkpoint")
-    if config.resume and checkpoint.exists():
-        state = checkpoint.load(config.fingerprint())
-        state.history.setdefault("resumed_after", []).append(state.server_round)
-        LOG.info("Resuming pretraining %s after round %d", config.experiment, state.server_round)
-    else:
+    state = checkpoint.resume(config)
+    if state is None:
         arrays = as_numpy(model.state_dict())
         history = {
             "experiment": config.experiment,

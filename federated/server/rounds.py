@@ -62,17 +62,8 @@ def run_server(grid: Grid, context: Context) -> dict[str, Any]:
     output = Path(config.output_dir)
     decoder = split_decoder(config)
     checkpoint = ServerCheckpoint(output / "checkpoint")
-    if config.resume and checkpoint.exists():
-        state = checkpoint.load(config.fingerprint())
-        state.history.setdefault("resumed_after", []).append(state.server_round)
-        LOG.info("Resuming experiment %s after round %d", config.experiment, state.server_round)
-    else:
-        if config.resume:
-            LOG.info(
-                "No checkpoint in %s: starting experiment %s afresh",
-                checkpoint.folder,
-                config.experiment,
-            )
+    state = checkpoint.resume(config)
+    if state is None:
         state = _fresh_state(config, decoder)
     n_sites = _wait_for_sites(grid, config.min_sites)
     strategy = build_strategy(config, n_sites, state.history.get("privacy"))
