@@ -545,10 +545,16 @@ def privacy_table(name: str, part: dict, records: list[dict]) -> list[str]:
         label = {"personalised": "none (ε = ∞)", "local": "local-only training"}.get(method, method)
         lines.append(
             f"| {label} | {np.mean(means):.3f} ± {np.std(means):.3f} | "
-            f"{np.mean(small):.3f} ± {np.std(small):.3f} | {np.nanmean(spent):.2f} | "
-            f"{np.nanmean(trained):.1f} |"
+            f"{np.mean(small):.3f} ± {np.std(small):.3f} | {_figure(spent, '.2f')} | "
+            f"{_figure(trained, '.1f')} |"
         )
     return [*lines, ""]
+
+
+def _figure(values: list[float], form: str) -> str:
+    """Return the mean of ``values`` (NaN: not applicable) formatted, or '-'."""
+    finite = [value for value in values if np.isfinite(value)]
+    return format(float(np.mean(finite)), form) if finite else "-"
 
 
 def _max_epsilon(spent: dict) -> float:
