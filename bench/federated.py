@@ -634,15 +634,19 @@ def main() -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     summary = summarise(records) if records else {}
+    machine = f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores)"
     protocol = (
-        f"Protocol: per-site held-out test trials scored once; selection on validation only; "
-        f"every method trains the same network (spatial filters anchored on the common "
-        f"channels); {args.rounds} rounds x {args.local_steps} local steps (AdamW, lr 1e-3), "
-        f"the round of lowest validation loss over sites kept; local and central training up "
-        f"to {args.epochs} epochs with early stopping; seeds {list(SEEDS)}; "
-        f"{'quick' if args.quick else 'full'} run (parts: {', '.join(args.parts)}) on "
-        f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores)."
+        f"Protocol: {'quick' if args.quick else 'full'} run (parts: {', '.join(args.parts)}) "
+        f"on {machine}."
     )
+    if records:
+        protocol += (
+            " Per-site held-out test trials scored once; selection on validation only; every "
+            "method trains the same network (spatial filters anchored on the common channels); "
+            f"{args.rounds} rounds x {args.local_steps} local steps (AdamW, lr 1e-3), the round "
+            "of lowest validation loss over sites kept; local and central training up to "
+            f"{args.epochs} epochs with early stopping; seeds {list(SEEDS)}."
+        )
     elapsed = time.monotonic() - started
     protocol += f" The whole benchmark took {elapsed / 60:.1f} min."
     results = {

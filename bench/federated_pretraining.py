@@ -32,10 +32,10 @@ HOSPITALS = {  # name: (channels, sfreq, archive share)
     "large-64ch": (64, 1000.0, 10),
 }
 SETTINGS = {
-    "quick": {"unit_s": 30.0, "rounds": 10, "local_steps": 5, "batch": 16, "seeds": (0,),
-              "finetune": {"max_epochs": 15, "patience": 5}, "trials_per_class": 40},
-    "full": {"unit_s": 120.0, "rounds": 30, "local_steps": 10, "batch": 32, "seeds": (0, 1, 2),
-             "finetune": {"max_epochs": 40, "patience": 10}, "trials_per_class": 60},
+    "quick": {"unit_s": 60.0, "rounds": 10, "local_steps": 10, "batch": 32, "seeds": (0, 1, 2),
+              "finetune": {"max_epochs": 20, "patience": 5}, "trials_per_class": 60},
+    "full": {"unit_s": 180.0, "rounds": 30, "local_steps": 20, "batch": 64, "seeds": (0, 1, 2),
+             "finetune": {"max_epochs": 40, "patience": 10}, "trials_per_class": 80},
 }  # fmt: skip
 SIZE = "tiny"
 LABEL_FRACTION = 0.1
