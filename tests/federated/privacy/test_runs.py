@@ -67,3 +67,13 @@ def test_a_local_target_one_round_exceeds_stops_the_run_naming_each_site(federat
         assert f"site {site}: target-epsilon 0.5 cannot be reached" in reason
         assert "the smallest reachable ε with these settings is" in reason
     assert history["stopped"]["before_round"] == 2
+
+
+def test_a_resumed_run_continues_the_central_account(federation_file):
+    path = federation_file(rounds=1, privacy="central", **{"dp-noise": 2.0, "dp-clip": 1.0})
+    run_inprocess(load_federation_file(path).to_run_config(), 3)
+    resumed = load_federation_file(path, rounds=2, resume=True)
+    history = run_inprocess(resumed.to_run_config(), 3)
+    assert history["resumed_after"] == [1] and history["privacy"]["rounds"] == 2
+    expected = epsilon_of([Release(2.0, 1.0, 2)], 1e-5)
+    assert history["rounds"][-1]["privacy"]["epsilon"] == pytest.approx(expected)
