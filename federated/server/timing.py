@@ -13,7 +13,9 @@ stage, per site, into:
 - ``return``: the app's end to the server's pull (the reply pushed to the SuperNode, which
   checks every 0.5 s, then to the SuperLink; the server pulls every 0.2 s).
 
-Across hosts the clocks differ, so only ``work`` and the ``total`` stay meaningful.
+Across hosts the clocks differ, so only ``work`` and the ``total`` stay meaningful. A reply
+whose process started before the stage (in process: one process answers every message) is
+given its total only.
 """
 
 from __future__ import annotations
@@ -52,8 +54,8 @@ def stage_timing(
         site = site or (sites or {}).get(node, f"node {node}")
         arrived = clock.arrived.get(reply.metadata.reply_to_message_id, clock.pushed)
         times = {"total": arrived - clock.pushed}
-        if "timing" in records:
-            stamps = records["timing"]
+        stamps = records.get("timing")
+        if stamps is not None and float(stamps["process-start"]) >= clock.pushed - 1.0:
             times |= {
                 "pick-up": float(stamps["process-start"]) - clock.pushed,
                 "start": float(stamps["app-start"]) - float(stamps["process-start"]),
