@@ -454,25 +454,29 @@ def deployed_rounds(history: dict, total: float, in_process_s: float) -> dict:
     }
 
 
+def accuracy_table(runs: list[dict], methods, sites) -> dict:
+    """Return (mean, sd) over ``runs`` (seeds) of each site's accuracy and of their mean, per method."""
+    table = {}
+    for method in methods:
+        table[method] = {
+            site: (
+                float(np.mean(v := [r["accuracy"][method][site] for r in runs])),
+                float(np.std(v)),
+            )
+            for site in sites
+        }
+        means = [np.mean([r["accuracy"][method][s] for s in sites]) for r in runs]
+        table[method]["mean over sites"] = (float(np.mean(means)), float(np.std(means)))
+    return table
+
+
 def summarise(records: list[dict]) -> dict:
     """Return mean and sd over seeds of each site's accuracy per method, and the targets."""
     summary = {}
     for name in dict.fromkeys(r["setting"] for r in records):
         runs = [r for r in records if r["setting"] == name]
         sites = runs[0]["sites"]
-        table = {
-            method: {
-                site: (
-                    float(np.mean(v := [r["accuracy"][method][site] for r in runs])),
-                    float(np.std(v)),
-                )
-                for site in sites
-            }
-            for method in METHODS
-        }
-        for method in METHODS:
-            means = [np.mean([r["accuracy"][method][s] for s in sites]) for r in runs]
-            table[method]["mean over sites"] = (float(np.mean(means)), float(np.std(means)))
+        table = accuracy_table(runs, METHODS, sites)
         smallest = min(sites, key=lambda s: ("small" not in s, s))
         personalised, local = table["personalised"], table["local"]
         summary[name] = {

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .federated import accuracy_table
+
 HOSPITALS = {  # name: (channels, sfreq, archive share)
     "small-8ch": (8, 250.0, 1),
     "mid-22ch": (22, 500.0, 3),
@@ -159,20 +161,7 @@ def run_pretraining_part(workdir: Path, quick: bool) -> dict:
 
 def summarise(records: list[dict]) -> dict:
     """Return mean and sd over seeds per method and site, and the targets."""
-    sites = list(HOSPITALS)
-    table = {
-        method: {
-            site: (
-                float(np.mean(v := [r["accuracy"][method][site] for r in records])),
-                float(np.std(v)),
-            )
-            for site in sites
-        }
-        for method in METHODS
-    }
-    for method in METHODS:
-        means = [np.mean([r["accuracy"][method][s] for s in sites]) for r in records]
-        table[method]["mean over sites"] = (float(np.mean(means)), float(np.std(means)))
+    table = accuracy_table(records, METHODS, list(HOSPITALS))
     federated_, largest, pooled = (table[m]["mean over sites"] for m in METHODS)
     return {
         "accuracy": table,
