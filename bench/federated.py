@@ -36,22 +36,36 @@ site joins to it its own local layers of that round. Each round is 10 local step
 
 Federated runs use the federated app's ServerApp and ClientApp in one process
 (:mod:`federated.inprocess`); 3 seeds (simulated patients, site partitions and weights).
-Then one deployment over TLS on loopback (SuperLink and SuperNodes as separate processes,
-authenticated nodes) runs the simulated federation with the personalised strategy, for the
-bytes sent per round and the wall time per round, beside the same rounds in process. The
-sites' trials are prepared (and cached at each site) before either run is timed; the first
-deployed round is reported apart (it also ships the app to the SuperNodes
-and starts their ClientApp runtime). A deployed round is two stages (training, evaluation);
-in each, every SuperNode notices the message at its next request (Flower's SuperNodes ask
-every 3 s when idle), its SuperExec picks the task up (every 0.25 s, see
-:data:`federated.deploy.processes.PROMPT_ENVIRONMENT`) and starts a fresh ClientApp process
-for it (Python, torch and the app imported anew), and the server pulls the replies (every
-0.2 s); with these small models, that overhead is most of a deployed round.
 
-    python -m bench.federated [--quick]
+Part ``privacy`` (accuracy against ε): the personalised strategy with central DP (the server
+clips each site's update at the median update norm without DP and adds Gaussian noise; the
+average is unweighted) and with local DP (DP-SGD at each site, per-trial clipping at
+``LOCAL_CLIP``), at target ε in ``EPSILONS`` (δ = ``DELTA``; the noise multiplier is the one
+that spends the target in the run's rounds, by Opacus's RDP accountant; ε = ∞ is the
+personalised run), beside local-only training. Target: at ε = 8 the personalised model still
+beats local-only on the smallest site.
 
-``--quick`` uses fewer rounds and epochs and a smaller large site (under 10 minutes).
-Writes ``bench/results/federated.json`` and ``bench/results/federated.md``.
+Part ``deployment``: the simulated federation with the personalised strategy over TLS on
+loopback (SuperLink and SuperNodes as separate processes, authenticated nodes), plain and
+with SecAgg+ one after the other on the same SuperLink and SuperNodes, beside the same rounds
+in process: bytes and wall time per round, and where a round's time goes (per stage: pick-up,
+ClientApp process start, work, return; :mod:`federated.server.timing`). The sites' trials are
+prepared (and cached at each site) before any run is timed; the first deployed round is
+reported apart (it also ships the app to the SuperNodes and starts their ClientApp runtime).
+A plain deployed round is one stage (training; each site scores the model it receives before
+training, so evaluation rides along), SecAgg+ four (set-up, key sharing, masked update,
+unmasking); in each, every SuperNode notices the message at its next request, its SuperExec
+picks the task up (every 0.25 s, see :data:`federated.deploy.processes.PROMPT_ENVIRONMENT`)
+and starts a fresh ClientApp process for it, and the server pulls the replies every 0.2 s.
+
+Part ``pretraining``: federated EEGFormer pretraining across three simulated hospitals
+(:mod:`bench.federated_pretraining`).
+
+    python -m bench.federated [--quick] [--parts accuracy privacy deployment pretraining]
+        [--seeds 0 1 2] [--federations simulated hand_movement]
+
+``--quick`` uses fewer rounds and epochs and a smaller large site. Writes
+``bench/results/federated.json`` and ``.md`` (``federated_PARTS.*`` when only some parts run).
 """
 
 from __future__ import annotations
@@ -74,6 +88,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = (0, 1, 2)
 METHODS = ("local", "central", "fedavg", "personalised", "personalised+dp")
 DP_NOISE = 0.2
+EPSILONS = (1.0, 3.0, 8.0)
+"""Privacy budgets of the accuracy-against-ε part (ε = ∞ is the personalised run)."""
+DELTA = 1e-5
+LOCAL_CLIP = 1.0
+"""Per-trial gradient clipping norm of local DP (DP-SGD)."""
+PARTS = ("accuracy", "privacy", "deployment", "pretraining")
 MODEL = {"n_spatial": 8, "filters": [32, 32], "dropout": 0.5}
 
 
@@ -168,6 +188,9 @@ seed = {seed}
     return Setting("HandMovementDirection", classes, 1.0, common, 200.0, "frames", tuple(sites))
 
 
+FEDERATIONS = {"simulated": simulated, "hand_movement": hand_movement}
+
+
 def write_sites(setting: Setting, folder: Path) -> list[Path]:
     """Write the setting's site files (state and cache beside them)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -246,8 +269,23 @@ def federated_run(config) -> dict:
         "bytes_per_round": float(np.mean([r["bytes_sent"] + r["bytes_received"] for r in rounds])),
         "bytes_sent_per_round": float(np.mean([r["bytes_sent"] for r in rounds])),
         "wall_s_per_round": float(np.mean([r["wall_s"] for r in rounds])),
-        "median_update_norm": float(np.median(norms)),
+        "median_update_norm": float(np.median(norms)) if norms else float("nan"),
         "seconds": time.monotonic() - started,
+        "rounds_trained": sum(1 for r in rounds if r["accepted"]),
+        "stopped": (history.get("stopped") or {}).get("reason", ""),
+        "privacy": _spent(history),
+    }
+
+
+def _spent(history: dict) -> dict:
+    """Return the (ε, δ) a run spent and its noise: the server's (central) or each site's."""
+    if history.get("privacy"):
+        account = history["privacy"]
+        return {key: account[key] for key in ("epsilon", "delta", "noise_multiplier", "rounds")}
+    sites = (history.get("final") or {}).get("privacy") or {}
+    return {
+        site: {key: account[key] for key in ("epsilon", "delta", "noise_multiplier", "rounds")}
+        for site, account in sites.items()
     }
 
 
@@ -273,6 +311,7 @@ def one_setting(make, seed: int, args, workdir: Path) -> dict:
         folder / "personalised-dp",
         seed,
         strategy="personalised",
+        privacy="central",
         dp_noise=DP_NOISE,
         dp_clip=clip,
         **common,
@@ -289,6 +328,8 @@ def one_setting(make, seed: int, args, workdir: Path) -> dict:
     }
     for method, run in runs.items():
         results[method] = run.pop("accuracy")
+    if "privacy" in args.parts:
+        results |= privacy_sweep(setting, sites, folder, seed, common, clip, runs)
     return {
         "setting": setting.name,
         "seed": seed,
@@ -298,11 +339,41 @@ def one_setting(make, seed: int, args, workdir: Path) -> dict:
     }
 
 
-def deployment(workdir: Path, rounds: int, quick: bool) -> dict:
-    """Run the simulated federation in process, then over TLS on loopback; compare per round.
+def privacy_sweep(setting, sites, folder, seed, common, clip, runs) -> dict:
+    """Return per-site test accuracy of the personalised strategy at each target ε.
 
-    The sites' trials are prepared (and cached at each site) first, so neither run times
-    that; the deployment's first round (which also ships the app) is reported apart.
+    Central DP clips each site's update at ``clip`` (the median update norm without DP);
+    local DP clips each trial's gradient at :data:`LOCAL_CLIP`. The noise is the one that
+    spends the target in the run's rounds (at each site's sampling rate, for local DP).
+    """
+    from federated.config import FederationConfigError
+
+    results = {}
+    for mechanism in ("central", "local"):
+        for epsilon in EPSILONS:
+            name = f"{mechanism} ε={epsilon:g}"
+            config = federation(
+                setting, sites, folder / f"{mechanism}-{epsilon:g}", seed,
+                strategy="personalised", privacy=mechanism, target_epsilon=epsilon,
+                dp_delta=DELTA, dp_clip=clip if mechanism == "central" else LOCAL_CLIP, **common,
+            )  # fmt: skip
+            try:
+                runs[name] = federated_run(config)
+            except FederationConfigError as error:  # the budget cannot be reached
+                runs[name] = {"refused": str(error)}
+                results[name] = {s.name: float("nan") for s in setting.sites}
+                continue
+            results[name] = runs[name].pop("accuracy")
+            print(f"   {name}: {runs[name]['seconds']:.0f} s", flush=True)
+    return results
+
+
+def deployment(workdir: Path, rounds: int, quick: bool) -> dict:
+    """Run the simulated federation in process, then over TLS on loopback, plain and SecAgg+.
+
+    The sites' trials are prepared (and cached at each site) first, so no run times that;
+    both deployed runs use the same SuperLink and SuperNodes, one after the other; each
+    run's first round (which also ships the app) is reported apart.
     """
     from federated.client.job import input_request
     from federated.deploy.loopback import LoopbackDeployment
@@ -313,16 +384,25 @@ def deployment(workdir: Path, rounds: int, quick: bool) -> dict:
     setting = simulated(0, quick)
     folder = workdir / "deployment"
     sites = write_sites(setting, folder / "sites")
-    config = federation(
-        setting, sites, folder / "server", 0, strategy="personalised", rounds=rounds
-    )
+    configs = {
+        name: federation(
+            setting,
+            sites,
+            folder / name,
+            0,
+            strategy="personalised",
+            rounds=rounds,
+            secure_aggregation=secure,
+        )
+        for name, secure in (("plain", False), ("secagg+", True))
+    }
     for site_file in sites:
-        site_data(load_site(site_file), input_request(config))
+        site_data(load_site(site_file), input_request(configs["plain"]))
     in_process = federated_run(
         federation(setting, sites, folder / "in-process", 0, strategy="personalised", rounds=rounds)
     )
-    path = write_toml(folder / "federation.toml", config.to_run_config())
     names = [site.name for site in setting.sites]
+    results = {"sites": names, "in_process_wall_s_per_round": in_process["wall_s_per_round"]}
     with LoopbackDeployment(folder / "deploy") as deploy:
         deploy.make_keys(names)
         deploy.start_superlink()
@@ -330,27 +410,64 @@ def deployment(workdir: Path, rounds: int, quick: bool) -> dict:
             raise RuntimeError("registering the SuperNodes failed")
         for site, site_file in zip(names, sites, strict=True):
             deploy.start_supernode(site, site_file)
-        started = time.monotonic()
-        result = deploy.run(path)
-        total = time.monotonic() - started
-        if result.returncode:
-            raise RuntimeError(f"deployment run failed: {result.stderr[-2000:]}")
-    history = json.loads((folder / "server" / "history.json").read_text())
-    rounds_ = history["rounds"]
-    walls = [r["wall_s"] for r in rounds_]
-    later = float(np.mean(walls[1:])) if len(walls) > 1 else float("nan")
+        for name, config in configs.items():
+            path = write_toml(folder / f"{name}.toml", config.to_run_config())
+            started = time.monotonic()
+            result = deploy.run(path)
+            total = time.monotonic() - started
+            if result.returncode:
+                raise RuntimeError(f"deployment run {name} failed: {result.stderr[-2000:]}")
+            history = json.loads((folder / name / "history.json").read_text())
+            results[name] = deployed_rounds(history, total, in_process["wall_s_per_round"])
+    return results
+
+
+def deployed_rounds(history: dict, total: float, in_process_s: float) -> dict:
+    """Return a deployed run's bytes and wall time per round, and where the time went.
+
+    ``stages``: per stage of a round, the mean over later rounds and sites of its parts
+    (:mod:`federated.server.timing`: pick-up, process start, work, return; all on one host).
+    """
+    rounds = history["rounds"]
+    walls = [r["wall_s"] for r in rounds]
+    later = rounds[1:] or rounds
+    stages: dict[str, dict[str, list[float]]] = {}
+    for record in later:
+        for stage, per_site in record.get("timing", {}).items():
+            for times in per_site.values():
+                for part, value in times.items():
+                    stages.setdefault(stage, {}).setdefault(part, []).append(value)
+    later_wall = float(np.mean([r["wall_s"] for r in later]))
     return {
-        "rounds": len(rounds_),
-        "sites": names,
-        "bytes_sent_per_round": float(np.mean([r["bytes_sent"] for r in rounds_])),
-        "bytes_received_per_round": float(np.mean([r["bytes_received"] for r in rounds_])),
+        "rounds": len(rounds),
+        "bytes_sent_per_round": float(np.mean([r["bytes_sent"] for r in rounds])),
+        "bytes_received_per_round": float(np.mean([r["bytes_received"] for r in rounds])),
         "wall_s_per_round": walls,
         "first_round_wall_s": walls[0],
-        "later_rounds_wall_s": later,
+        "later_rounds_wall_s": later_wall,
         "run_total_s": total,
-        "in_process_wall_s_per_round": in_process["wall_s_per_round"],
-        "deployment_over_in_process": later / in_process["wall_s_per_round"],
+        "over_in_process": later_wall / in_process_s,
+        "stages": {
+            stage: {part: float(np.mean(values)) for part, values in parts.items()}
+            for stage, parts in stages.items()
+        },
     }
+
+
+def accuracy_table(runs: list[dict], methods, sites) -> dict:
+    """Return (mean, sd) over ``runs`` (seeds) of each site's accuracy and of their mean, per method."""
+    table = {}
+    for method in methods:
+        table[method] = {
+            site: (
+                float(np.mean(v := [r["accuracy"][method][site] for r in runs])),
+                float(np.std(v)),
+            )
+            for site in sites
+        }
+        means = [np.mean([r["accuracy"][method][s] for s in sites]) for r in runs]
+        table[method]["mean over sites"] = (float(np.mean(means)), float(np.std(means)))
+    return table
 
 
 def summarise(records: list[dict]) -> dict:
@@ -359,19 +476,7 @@ def summarise(records: list[dict]) -> dict:
     for name in dict.fromkeys(r["setting"] for r in records):
         runs = [r for r in records if r["setting"] == name]
         sites = runs[0]["sites"]
-        table = {
-            method: {
-                site: (
-                    float(np.mean(v := [r["accuracy"][method][site] for r in runs])),
-                    float(np.std(v)),
-                )
-                for site in sites
-            }
-            for method in METHODS
-        }
-        for method in METHODS:
-            means = [np.mean([r["accuracy"][method][s] for s in sites]) for r in runs]
-            table[method]["mean over sites"] = (float(np.mean(means)), float(np.std(means)))
+        table = accuracy_table(runs, METHODS, sites)
         smallest = min(sites, key=lambda s: ("small" not in s, s))
         personalised, local = table["personalised"], table["local"]
         summary[name] = {
@@ -396,11 +501,12 @@ def summarise(records: list[dict]) -> dict:
     return summary
 
 
-def markdown(summary: dict, deploy: dict | None, protocol: str) -> str:
+def markdown(summary: dict, records: list[dict], deploy: dict | None, protocol: str) -> str:
     """Return the result tables."""
     lines = [protocol, ""]
     for name, part in summary.items():
-        lines += [f"### {name} (test accuracy, mean ± sd over {len(SEEDS)} seeds)", ""]
+        seeds = len([r for r in records if r["setting"] == name])
+        lines += [f"### {name} (test accuracy, mean ± sd over {seeds} seed(s))", ""]
         lines.append("| site | " + " | ".join(METHODS) + " |")
         lines.append("|---" * (len(METHODS) + 1) + "|")
         for site in part["accuracy"]["local"]:
@@ -421,33 +527,98 @@ def markdown(summary: dict, deploy: dict | None, protocol: str) -> str:
             + ", ".join(f"{m} {b / 1e3:.0f} kB" for m, b in part["bytes_per_round"].items()),
             "",
         ]
+        lines += privacy_table(name, part, records)
     if deploy:
-        lines += [
-            "### Deployment over TLS on loopback (simulated federation, personalised)",
-            "",
-            "| rounds | sent/round | received/round | first round | later rounds "
-            "| in process/round | ratio (later rounds) |",
-            "|---|---|---|---|---|---|---|",
-            f"| {deploy['rounds']} | {deploy['bytes_sent_per_round'] / 1e3:.0f} kB | "
-            f"{deploy['bytes_received_per_round'] / 1e3:.0f} kB | "
-            f"{deploy['first_round_wall_s']:.1f} s | {deploy['later_rounds_wall_s']:.1f} s | "
-            f"{deploy['in_process_wall_s_per_round']:.2f} s | "
-            f"{deploy['deployment_over_in_process']:.0f}x |",
-            "",
-            "Sites' trials are prepared before either run is timed. A deployed round is two "
-            "stages (training, evaluation); in each, every SuperNode picks the message up at its "
-            "next request (Flower's SuperNodes ask every 3 s when idle), its SuperExec starts a "
-            "fresh ClientApp process for it (tasks polled every 0.25 s), and the server pulls "
-            "the replies every 0.2 s; with these small models that overhead is most of a round.",
-            "",
-        ]
+        lines += deployment_table(deploy)
     return "\n".join(lines)
+
+
+def privacy_table(name: str, part: dict, records: list[dict]) -> list[str]:
+    """Return the accuracy-against-ε table of one setting (mean over sites; smallest site)."""
+    runs = [r for r in records if r["setting"] == name]
+    smallest = part["smallest_site"]
+    methods = [m for m in runs[0]["accuracy"] if " ε=" in m]
+    if not methods:
+        return []
+    lines = [
+        f"#### {name}: accuracy against ε (δ = {DELTA:g}; ε = ∞ is personalised without DP)",
+        "",
+        f"| privacy | mean over sites | {smallest} | ε spent (max over sites) | rounds trained |",
+        "|---|---|---|---|---|",
+    ]
+    for method in ["personalised", *methods, "local"]:
+        means = [np.nanmean(list(r["accuracy"][method].values())) for r in runs]
+        small = [r["accuracy"][method][smallest] for r in runs]
+        spent = [_max_epsilon(r["runs"].get(method, {}).get("privacy", {})) for r in runs]
+        trained = [r["runs"].get(method, {}).get("rounds_trained", float("nan")) for r in runs]
+        label = {"personalised": "none (ε = ∞)", "local": "local-only training"}.get(method, method)
+        lines.append(
+            f"| {label} | {np.mean(means):.3f} ± {np.std(means):.3f} | "
+            f"{np.mean(small):.3f} ± {np.std(small):.3f} | {_figure(spent, '.2f')} | "
+            f"{_figure(trained, '.1f')} |"
+        )
+    return [*lines, ""]
+
+
+def _figure(values: list[float], form: str) -> str:
+    """Return the mean of ``values`` (NaN: not applicable) formatted, or '-'."""
+    finite = [value for value in values if np.isfinite(value)]
+    return format(float(np.mean(finite)), form) if finite else "-"
+
+
+def _max_epsilon(spent: dict) -> float:
+    if "epsilon" in spent:
+        return float(spent["epsilon"])
+    values = [site["epsilon"] for site in spent.values()]
+    return float(max(values)) if values else float("nan")
+
+
+def deployment_table(deploy: dict) -> list[str]:
+    """Return the deployment's tables: plain against SecAgg+, and where a round's time goes."""
+    lines = [
+        "### Deployment over TLS on loopback (simulated federation, personalised)",
+        "",
+        "| aggregation | rounds | sent/round | received/round | first round | later rounds "
+        "| ratio to in process |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in ("plain", "secagg+"):
+        run = deploy[name]
+        lines.append(
+            f"| {name} | {run['rounds']} | {run['bytes_sent_per_round'] / 1e3:.0f} kB | "
+            f"{run['bytes_received_per_round'] / 1e3:.0f} kB | {run['first_round_wall_s']:.1f} s "
+            f"| {run['later_rounds_wall_s']:.1f} s | {run['over_in_process']:.0f}x |"
+        )
+    lines += [
+        "",
+        f"In process: {deploy['in_process_wall_s_per_round']:.2f} s per round. Where a later "
+        "round's time goes (mean over rounds and sites, seconds; pick-up: push to the ClientApp "
+        "process's start; start: process start to the app's function; work: the app's "
+        "function; return: its end to the server's pull):",
+        "",
+        "| aggregation | stage | total | pick-up | start | work | return |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in ("plain", "secagg+"):
+        for stage, parts in deploy[name]["stages"].items():
+            cells = " | ".join(
+                f"{parts[p]:.2f}" if p in parts else "-"
+                for p in ("total", "pick-up", "start", "work", "return")
+            )
+            lines.append(f"| {name} | {stage} | {cells} |")
+    return [*lines, ""]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and epochs")
-    parser.add_argument("--skip-deployment", action="store_true")
+    parser.add_argument(
+        "--parts", nargs="+", choices=PARTS, default=list(PARTS), help="parts to run (all)"
+    )
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
+    parser.add_argument(
+        "--federations", nargs="+", choices=list(FEDERATIONS), default=list(FEDERATIONS)
+    )
     args = parser.parse_args()
     args.rounds, args.local_steps, args.epochs = (15, 10, 40) if args.quick else (40, 10, 150)
     deploy_rounds = 3 if args.quick else 5
@@ -459,29 +630,41 @@ def main() -> None:
     os.environ["FLWR_HOME"] = str(workdir / "flwr")  # the run's own connections and apps
     os.environ["BCI_APP_MODELS"] = str(workdir / "models")
     started = time.monotonic()
+    records, deploy, pretraining = [], None, None
     try:
-        records = [
-            one_setting(make, seed, args, workdir)
-            for make in (simulated, hand_movement)
-            for seed in SEEDS
-        ]
-        deploy = None if args.skip_deployment else deployment(workdir, deploy_rounds, args.quick)
+        if {"accuracy", "privacy"} & set(args.parts):
+            records = [
+                one_setting(make, seed, args, workdir)
+                for make in (FEDERATIONS[name] for name in args.federations)
+                for seed in args.seeds
+            ]
+        if "deployment" in args.parts:
+            deploy = deployment(workdir, deploy_rounds, args.quick)
+        if "pretraining" in args.parts:
+            from .federated_pretraining import run_pretraining_part
+
+            pretraining = run_pretraining_part(workdir, args.quick)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    summary = summarise(records)
+    summary = summarise(records) if records else {}
+    machine = f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores)"
     protocol = (
-        f"Protocol: per-site held-out test trials scored once; selection on validation only; "
-        f"every method trains the same network (spatial filters anchored on the common "
-        f"channels); {args.rounds} rounds x {args.local_steps} local steps (AdamW, lr 1e-3), "
-        f"the round of lowest validation loss over sites kept; local and central training up "
-        f"to {args.epochs} epochs with early stopping; seeds {list(SEEDS)}; "
-        f"{'quick' if args.quick else 'full'} run on {platform.processor() or platform.machine()}"
-        f" ({os.cpu_count()} cores)."
+        f"Protocol: {'quick' if args.quick else 'full'} run (parts: {', '.join(args.parts)}) "
+        f"on {machine}."
     )
+    if records:
+        protocol += (
+            " Per-site held-out test trials scored once; selection on validation only; every "
+            "method trains the same network (spatial filters anchored on the common channels); "
+            f"{args.rounds} rounds x {args.local_steps} local steps (AdamW, lr 1e-3), the round "
+            "of lowest validation loss over sites kept; local and central training up to "
+            f"{args.epochs} epochs with early stopping; seeds {args.seeds}."
+        )
     elapsed = time.monotonic() - started
     protocol += f" The whole benchmark took {elapsed / 60:.1f} min."
     results = {
         "quick": args.quick,
+        "parts": args.parts,
         "seconds": elapsed,
         "settings": {
             "rounds": args.rounds,
@@ -489,13 +672,24 @@ def main() -> None:
             "epochs": args.epochs,
             "model": MODEL,
             "dp_noise": DP_NOISE,
+            "epsilons": EPSILONS,
+            "delta": DELTA,
         },
         "summary": summary,
         "deployment": deploy,
+        "pretraining": pretraining,
         "records": records,
     }
+    text = markdown(summary, records, deploy, protocol)
+    if pretraining:
+        from .federated_pretraining import markdown as pretraining_markdown
+
+        text += "\n" + "\n".join(pretraining_markdown(pretraining))
     print()
-    save_results("federated", results, markdown(summary, deploy, protocol))
+    complete = set(args.parts) == set(PARTS) and args.seeds == list(SEEDS)
+    complete = complete and args.federations == list(FEDERATIONS)
+    name = "federated" if complete else "federated_" + "_".join(args.parts)
+    save_results(name, results, text)
 
 
 if __name__ == "__main__":

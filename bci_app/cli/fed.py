@@ -158,6 +158,20 @@ def _backoff(parser: argparse.ArgumentParser) -> None:
 
 def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, required=True, help="federation file (TOML)")
+    parser.add_argument(
+        "--pretrain",
+        metavar="MODEL",
+        help="pretrain this foundation model (eegformer) self-supervised on the sites' "
+        "[corpus] instead of training the decoder; writes OUTPUT/pretrained for "
+        "`bci-app train MODEL --init`",
+    )
+    parser.add_argument(
+        "--target-epsilon",
+        type=float,
+        metavar="EPS",
+        help="privacy budget of a DP run (privacy = central or local): training stops before "
+        "a round would exceed it; with dp-noise 0 the noise is chosen to spend it",
+    )
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting"
@@ -385,7 +399,16 @@ def _federation(args: argparse.Namespace) -> FederationConfig:
         overrides[key.strip()] = value.strip()
     if args.resume:
         overrides["resume"] = True
-    return load_federation_file(args.config, **overrides)
+    if args.pretrain:
+        overrides["pretrain"] = args.pretrain
+    if args.target_epsilon is not None:
+        overrides["target_epsilon"] = args.target_epsilon
+    config = load_federation_file(args.config, **overrides)
+    if config.central_dp:
+        from federated.privacy.central import check_central_budget
+
+        check_central_budget(config)
+    return config
 
 
 def _connect(args: argparse.Namespace) -> None:
@@ -424,14 +447,25 @@ def _exec(command: list[str], environment: dict[str, str]) -> int:
 
 
 def _report(config: FederationConfig, status: int) -> None:
-    """Print where the run's history and models are."""
+    """Print where the run's history and models are, and the privacy spent."""
     import json
 
     history = Path(config.output_dir) / "history.json"
     if history.is_file():
         print(f"history: {history} (plot: {history.with_suffix('.png')})")
-        final = json.loads(history.read_text()).get("final") or {}
-        _report_models(config, final)
+        record = json.loads(history.read_text())
+        final = record.get("final") or {}
+        if config.pretraining:
+            where = final.get("pretrained")
+            print(
+                f"pretrained model: {where} (fine-tune: bci-app train {config.pretrain} --init "
+                f"{where} ...)"
+                if where
+                else f"no pretrained model: {final.get('reason', 'the run did not finish')}"
+            )
+        else:
+            _report_models(config, final)
+        _report_privacy(config, record)
     if status:
         print(f"bci-app: flwr run exited with status {status}", file=sys.stderr)
 
@@ -458,6 +492,25 @@ def _report_models(config: FederationConfig, final: dict) -> None:
         print(f"global model: {ref} (weights and card: {model.get('dir')})")
     for failure in final.get("failed") or []:
         print(f"  {failure.get('site', failure.get('node'))}: no final model ({failure['reason']})")
+
+
+def _report_privacy(config: FederationConfig, history: dict) -> None:
+    """Print the (ε, δ) the run spent."""
+    if config.central_dp and history.get("privacy"):
+        account = history["privacy"]
+        print(
+            f"privacy (central DP, per site): ε = {account['epsilon']:.3f} at δ = "
+            f"{account['delta']:g} after {account['rounds']} round(s), noise multiplier "
+            f"{account['noise_multiplier']:.3g}, clipping norm {account['clipping_norm']:.3g}"
+        )
+    for site, account in sorted(((history.get("final") or {}).get("privacy") or {}).items()):
+        print(
+            f"privacy (local DP, per trial) of {site}: ε = {account['epsilon']:.3f} at δ = "
+            f"{account['delta']:g} after {account['rounds']} round(s), noise multiplier "
+            f"{account['noise_multiplier']:.3g}, sampling rate {account['sampling_rate']:.3g}"
+        )
+    if history.get("stopped"):
+        print(f"training stopped early: {history['stopped']['reason']}")
 
 
 class _UsageError(ValueError):

@@ -74,6 +74,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="speech data: rank each test window's segment among this many candidates "
         "(default: every distinct segment of the test part)",
     )
+    parser.add_argument(
+        "--reject",
+        choices=("auto",),
+        help="auto: drop artefacted training trials by autoreject's peak-to-peak thresholds, "
+        "learned on each fit's training trials only (test trials are all scored); the "
+        "thresholds and drops are in the record and the card",
+    )
     parser.add_argument("--out", type=Path, help="run folder (default runs/DECODER-DATA)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(handler=run)
@@ -124,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
         init=args.init,
         label_fraction=args.label_fraction,
         n_candidates=args.candidates,
+        reject=args.reject,
     )
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(request.source).name or request.source).strip("-")
     out = args.out or Path("runs") / f"{args.decoder}-{slug}"
@@ -138,6 +146,11 @@ def run(args: argparse.Namespace) -> int:
     if record.split:
         print(f"split: {record.split['description']}")
     print(f"seeds {record.seeds}; folds {[f.name for f in record.folds]}")
+    for rejected in record.rejection:
+        print(
+            f"rejection ({rejected['method']}), seed {rejected['seed']} {rejected['fold']}: "
+            f"{rejected['n_dropped']} of {rejected['n_trials']} training trials dropped"
+        )
     for name, summary in record.metrics.items():
         print(f"  {name:18s} {summary.mean:.3f} ± {summary.sd:.3f}")
     figure = (

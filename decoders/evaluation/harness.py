@@ -16,6 +16,7 @@ from decoders.speech.trials import SpeechTrials
 
 from .protocols import Protocol, labelled_share, validation_split
 from .records import FoldSizes, MetricSummary, ResultRecord
+from .rejection import RejectionReport, reject_trials
 from .sealed import SealedTestSet, TestOutcome
 
 
@@ -37,6 +38,7 @@ class FittedRun:
     fold: str
     model: TrialClassifier
     outcome: TestOutcome
+    rejection: RejectionReport | None = None
 
 
 def evaluate(
@@ -54,6 +56,7 @@ def evaluate(
     progress: bool = False,
     label_fraction: float = 1.0,
     n_candidates: int | None = None,
+    reject: str | None = None,
 ) -> ResultRecord:
     """Evaluate a decoder: for each seed and fold, fit on train/validation, score test once.
 
@@ -87,6 +90,10 @@ def evaluate(
     n_candidates : int, optional
         For speech trials: rank each window's segment among this many candidates (default:
         every distinct segment of the test part).
+    reject : str, optional
+        ``auto``: drop artefacted trials of each fold's training part by thresholds learned
+        on that part alone (:mod:`~decoders.evaluation.rejection`); test trials are all
+        scored. The record lists each fit's thresholds and drops.
 
     Speech trials (:class:`~decoders.speech.trials.SpeechTrials`) are scored by retrieval,
     and a fold whose test part shares a sound with its training part is refused. Decoders
@@ -97,6 +104,7 @@ def evaluate(
     started = time.perf_counter()
     per_seed: dict[str, list[float]] = {}
     fold_sizes: list[FoldSizes] = []
+    rejections: list[dict[str, Any]] = []
     bar = tqdm(desc=f"{decoder_name} on {dataset_name}", unit="fit", disable=not progress)
     for seed in seeds:
         per_fold: dict[str, list[float]] = {}
@@ -105,6 +113,10 @@ def evaluate(
             if isinstance(fold.test, SpeechTrials):
                 fold.test.require_unseen(fold.train)
             labelled = labelled_share(fold.train, label_fraction, seed)
+            report = None
+            if reject is not None:
+                labelled, report = reject_trials(labelled, reject, seed)
+                rejections.append({"seed": seed, "fold": fold.name, **report.to_dict()})
             fit_part, valid_part = validation_split(labelled, valid_fraction, seed)
             if seed == seeds[0]:
                 fold_sizes.append(
@@ -120,7 +132,7 @@ def evaluate(
                 outcome = sealed.score(_predictor(model, sealed))
                 metrics = outcome.metrics
                 if on_fitted is not None:
-                    on_fitted(FittedRun(seed, fold.name, model, outcome))
+                    on_fitted(FittedRun(seed, fold.name, model, outcome, report))
             for name, value in metrics.items():
                 per_fold.setdefault(name, []).append(value)
             bar.update()
@@ -137,6 +149,7 @@ def evaluate(
         metrics={name: MetricSummary.from_values(v) for name, v in per_seed.items()},
         wall_time_s=time.perf_counter() - started,
         label_fraction=label_fraction,
+        rejection=rejections,
     )
 
 

@@ -82,6 +82,7 @@ class ResultRecord:
     extra: dict[str, float | str] = field(default_factory=dict)
     split: dict[str, Any] = field(default_factory=dict)
     label_fraction: float = 1.0
+    rejection: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """Return the record as plain JSON-serialisable data."""

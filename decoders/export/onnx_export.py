@@ -305,9 +305,30 @@ def _torch_export(
                 external_data=False,
                 verbose=False,
             )
+        _name_batch_axis(path)
         onnx.checker.check_model(str(path))
     except Exception as error:
         raise ExportError(f"{label}: torch could not export it to ONNX: {_cause(error)}") from error
+
+
+def _name_batch_axis(path: Path) -> None:
+    """Call the first input's symbolic first axis ``batch`` throughout the graph.
+
+    torch.export names its symbolic dimensions itself (``s31``); the live path and users read
+    ``batch``.
+    """
+    import onnx
+
+    model = onnx.load(str(path))
+    symbol = model.graph.input[0].type.tensor_type.shape.dim[0].dim_param
+    if not symbol or symbol == "batch":
+        return
+    graph = model.graph
+    for value in (*graph.input, *graph.output, *graph.value_info):
+        for dim in value.type.tensor_type.shape.dim:
+            if dim.dim_param == symbol:
+                dim.dim_param = "batch"
+    onnx.save(model, str(path))
 
 
 def _cause(error: Exception) -> str:

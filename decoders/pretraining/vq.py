@@ -13,7 +13,8 @@ Codes learn in one of two ways:
   :meth:`VectorQuantizer.update` applies them once per step, after the caller has summed
   them across processes (:meth:`statistics` / :meth:`update`), so a run on several
   processes, or in several micro-batches, updates the codebook exactly as one pass over the
-  whole global batch would. Federated aggregation sums the same counts and sums.
+  whole global batch would. Federated aggregation sums the same counts and sums (then
+  :meth:`codes_from_averages`).
 - ``ema=False``: the codebook is a parameter learned by the codebook loss
   ``||sg(z) - q||^2``.
 
@@ -210,13 +211,18 @@ class VectorQuantizer(torch.nn.Module):
         elif self.ema and count.sum() > 0:
             self.ema_count.mul_(self.decay).add_(count, alpha=1 - self.decay)
             self.ema_sum.mul_(self.decay).add_(total, alpha=1 - self.decay)
-            n = self.ema_count.sum()
-            smoothed = (self.ema_count + 1e-5) / (n + self.n_codes * 1e-5) * n
-            self.codebook.data.copy_(self.ema_sum / smoothed[:, None])
+            self.codes_from_averages()
         if count.sum() > 0:
             self._record_usage(count)
             self._restart_dead(candidates)
         self._count = self._sum = self._seen = None
+
+    @torch.no_grad()
+    def codes_from_averages(self) -> None:
+        """Set every code to its EMA vector sum over its (Laplace-smoothed) EMA count."""
+        n = self.ema_count.sum()
+        smoothed = (self.ema_count + 1e-5) / (n + self.n_codes * 1e-5) * n
+        self.codebook.data.copy_(self.ema_sum / smoothed[:, None])
 
     def _initialise(self, vectors: Tensor) -> None:
         """Set the codebook by seeded k-means on ``vectors``."""

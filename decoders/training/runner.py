@@ -26,6 +26,7 @@ from decoders.datasets.trials import OfficialSplit
 from decoders.evaluation.harness import FittedRun, evaluate
 from decoders.evaluation.protocols import labelled_share, make_protocol, validation_split
 from decoders.evaluation.records import ResultRecord
+from decoders.evaluation.rejection import RejectionReport, reject_trials
 
 from .plots import plot_confusion, plot_epoch_curve, plot_ranks, plot_size_curve
 from .sources import DataRequest, load_training_data
@@ -48,6 +49,7 @@ class TrainingJob:
     init: str | None = None
     label_fraction: float = 1.0
     n_candidates: int | None = None
+    reject: str | None = None
 
     def decoder_options(self) -> dict[str, Any]:
         """Return the decoder's options: those its pretrained start implies, then the user's."""
@@ -71,6 +73,7 @@ class TrainingJob:
             "init": self.init,
             "label_fraction": self.label_fraction,
             "n_candidates": self.n_candidates,
+            "reject": self.reject,
         }
 
 
@@ -81,6 +84,13 @@ def train(job: TrainingJob, out: Path, *, progress: bool = True) -> ResultRecord
     data = load_training_data(job.request)
     if isinstance(data, SeizureCorpus):
         from .forecasting import train_forecaster
+
+        if job.reject is not None:
+            raise DataError(
+                job.request.source,
+                "seizure recordings are windowed per fold, not epoched: --reject is for trials "
+                "(an artefact may be the seizure)",
+            )
 
         return train_forecaster(job, data, out, progress=progress)
     protocol = make_protocol(job.protocol)
@@ -104,6 +114,7 @@ def train(job: TrainingJob, out: Path, *, progress: bool = True) -> ResultRecord
                 data,
                 out,
                 {"seed": run.seed, "fold": run.fold, "test": run.outcome.metrics},
+                run.rejection,
             )
         state.add(run)
         (partial / f"seed{run.seed}-{run.fold}.pt").unlink(missing_ok=True)
@@ -123,13 +134,14 @@ def train(job: TrainingJob, out: Path, *, progress: bool = True) -> ResultRecord
         progress=progress,
         label_fraction=job.label_fraction,
         n_candidates=job.n_candidates,
+        reject=job.reject,
     )
     if isinstance(data, OfficialSplit) and protocol.name == "official":
         record.split = split_summary(data)
     record.save(out / "result.json")
     if job.refit and not (out / "card.json").is_file():
-        decoder, provenance = _refitted(job, data)
-        _save_deployed(decoder, job, data, out, provenance)
+        decoder, provenance, rejection = _refitted(job, data)
+        _save_deployed(decoder, job, data, out, provenance, rejection)
     card = DecoderCard.load(out / "card.json")
     card.evaluation = record.to_dict()
     card.save(out / "card.json")
@@ -156,19 +168,29 @@ def split_summary(split: OfficialSplit) -> dict[str, Any]:
     }
 
 
-def _refitted(job: TrainingJob, data) -> tuple[Any, dict[str, Any]]:
+def _refitted(job: TrainingJob, data) -> tuple[Any, dict[str, Any], RejectionReport | None]:
     """Fit the decoder on every training trial (validation carved out for early stopping)."""
     train = data.train if isinstance(data, OfficialSplit) else data
     seed = job.seeds[0]
     train = labelled_share(train, job.label_fraction, seed)
+    rejection = None
+    if job.reject is not None:
+        train, rejection = reject_trials(train, job.reject, seed)
     fit, valid = validation_split(train, job.valid_fraction, seed)
     decoder = registry.get(job.decoder).create(seed=seed, **job.decoder_options())
     decoder.fit(fit, valid, init=job.init)
-    return decoder, {"seed": seed, "refit_on_trials": train.n_trials}
+    return decoder, {"seed": seed, "refit_on_trials": train.n_trials}, rejection
 
 
-def _save_deployed(decoder, job: TrainingJob, data, out: Path, provenance: dict[str, Any]) -> None:
-    """Save the deployed decoder with its card and learning curve."""
+def _save_deployed(
+    decoder,
+    job: TrainingJob,
+    data,
+    out: Path,
+    provenance: dict[str, Any],
+    rejection: RejectionReport | None = None,
+) -> None:
+    """Save the deployed decoder with its card (training-trial rejection included)."""
     train = data.train if isinstance(data, OfficialSplit) else data
     card = DecoderCard.for_decoder(
         decoder,
@@ -183,6 +205,7 @@ def _save_deployed(decoder, job: TrainingJob, data, out: Path, provenance: dict[
         extra={
             **decoder.card_extra(),
             "deployed_from": provenance,
+            **({"training_rejection": rejection.to_dict()} if rejection else {}),
         },
     )
     save_decoder(decoder, card, out)

@@ -7,6 +7,7 @@ name in a ``site`` config record beside the metrics, so the server can report pe
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,22 +31,57 @@ VALIDATION_METRICS = ("loss", "accuracy", "balanced_accuracy")
 """Validation scores every site reports (defined for any validation set, so the replies of all
 sites carry the same keys, as Flower's aggregation requires)."""
 RUN_KEY = "run-key"
+PRIVACY_KEY = "privacy"
+"""Config key of the finish message holding the server's central DP account (JSON)."""
 SITE_RECORD = "site"
 WEIGHT_KEY = "num-examples"
 
 
 def handle_train(message: Message, context: Context) -> Message:
-    """Train the received model on the site's trials for one round; reply its shared part."""
+    """Train the received model on the site's trials for one round; reply its shared part.
+
+    Under secure aggregation the message is SecAgg+'s masked-update stage and the reply the
+    update for Flower's mod to mask (:mod:`.secure`).
+    """
     import torch
     from flwr.app import MetricRecord
 
+    from .secure import is_secure, masked_reply, received_model
+
     torch.set_num_threads(1)
-    job, config = _open(message, context)
+    if FederationConfig.from_run_config(context.run_config).pretraining:
+        from federated.pretraining.site import handle_pretrain
+
+        return handle_pretrain(message, context)
+    secure = is_secure(message)
+    if secure:
+        received, config = received_model(message)
+    else:
+        received, config = from_record(message.content["arrays"]), _config(message)
+    job = _job(context, config)
+    shared, facts, extra = _train(job, received, config)
+    if secure:
+        n_trials = job.data.train.n_trials
+        return masked_reply(message, job.site.name, shared, received, n_trials, facts, extra)
+    return _reply(message, job, MetricRecord(facts), to_record(shared), extra)
+
+
+def _train(job: SiteJob, received: dict, config: dict) -> tuple[dict, dict, dict]:
+    """Train one round from the received shared part; return it trained, facts and records.
+
+    When the server asks (``evaluate-received``), the received model is first scored on the
+    validation trials: its scores travel in an ``evaluation`` record of the reply.
+    """
+    import torch
+    from flwr.app import ConfigRecord
+
     server_round = int(config["server-round"])
     module = job.build()
-    received = from_record(message.content["arrays"])
     _check_keys(job, module, received)
     load_state(module, received, f"the server's model (round {server_round})")
+    extra = {}
+    if config.get("evaluate-received"):
+        extra["evaluation"] = ConfigRecord(_validation_scores(job, module))
     settings = RoundSettings(
         epochs=job.federation.local_epochs,
         lr=job.federation.lr,
@@ -55,13 +91,31 @@ def handle_train(message: Message, context: Context) -> Message:
         seed=job.seed + 7919 * server_round,
         steps=job.federation.local_steps,
     )
-    anchors = {key: torch.as_tensor(value) for key, value in received.items()}
-    loss = train_round(module, job.data.train.data, job.data.train.labels, settings, anchors)
+    train = job.data.train
+    facts = {WEIGHT_KEY: train.n_trials}
+    if job.federation.local_dp:
+        loss, facts["epsilon"] = _private_round(job, module, settings)
+    else:
+        anchors = {key: torch.as_tensor(value) for key, value in received.items()}
+        loss = train_round(module, train.data, train.labels, settings, anchors)
     job.state.save_local(job.local_part(module), server_round)
     state = as_numpy(module.state_dict())
-    metrics = MetricRecord({WEIGHT_KEY: job.data.train.n_trials, "train-loss": loss})
     shared = {key: state[key] for key in job.shared_keys(module)}
-    return _reply(message, job, metrics, to_record(shared))
+    return shared, facts | {"train-loss": loss}, extra
+
+
+def _private_round(job: SiteJob, module: torch.nn.Module, settings: RoundSettings) -> tuple:
+    """Train one round with DP-SGD within the site's budget; return the loss and ε spent."""
+    from federated.privacy.local import LocalPrivacy, load_ledger, private_round, save_ledger
+
+    train = job.data.train
+    privacy = LocalPrivacy.for_site(job.federation, train.n_trials)
+    ledger = load_ledger(job.state.folder)
+    privacy.check(ledger, job.site.name)
+    loss = private_round(module, train.data, train.labels, settings, privacy)
+    ledger.add(privacy.release)
+    save_ledger(job.state.folder, ledger)
+    return loss, ledger.epsilon(privacy.budget.delta)
 
 
 def handle_evaluate(message: Message, context: Context) -> Message:
@@ -75,12 +129,15 @@ def handle_evaluate(message: Message, context: Context) -> Message:
     received = from_record(message.content["arrays"])
     _check_keys(job, module, received)
     load_state(module, received, "the server's model")
+    return _reply(message, job, MetricRecord(_validation_scores(job, module)))
+
+
+def _validation_scores(job: SiteJob, module: torch.nn.Module) -> dict[str, float]:
+    """Return the module's scores on the site's validation trials (and their count)."""
     scores = evaluate(module, job.data.valid.data, job.data.valid.labels)
-    metrics = MetricRecord(
-        {WEIGHT_KEY: job.data.valid.n_trials}
-        | {f"valid-{name}": scores[name] for name in VALIDATION_METRICS}
-    )
-    return _reply(message, job, metrics)
+    return {WEIGHT_KEY: job.data.valid.n_trials} | {
+        f"valid-{name}": scores[name] for name in VALIDATION_METRICS
+    }
 
 
 def handle_finish(message: Message, context: Context) -> Message:
@@ -110,6 +167,7 @@ def handle_finish(message: Message, context: Context) -> Message:
     decoder = job.decoder.restore(job.spec, job.output, module.state_dict())
     test = job.data.test
     scores = evaluate(decoder.module_, test.data, test.labels) if test.n_trials else {}
+    privacy = _privacy_account(job, config)
     card = DecoderCard.for_decoder(
         decoder,
         data=_data_facts(job),
@@ -120,6 +178,8 @@ def handle_finish(message: Message, context: Context) -> Message:
                 "experiment": job.federation.experiment,
                 "rounds": job.federation.rounds,
                 "chosen_round": chosen,
+                "secure_aggregation": job.federation.secure_aggregation,
+                "privacy": privacy,
             }
         },
     )
@@ -135,16 +195,36 @@ def handle_finish(message: Message, context: Context) -> Message:
             "model-ref": model_ref,
             "model-registry": str(_registry_dir(job)) if model_ref else "",
             "input": _spec_json(job),
+            "privacy": json.dumps(privacy),
         }
     )
     return _reply(message, job, metrics, extra={"model": facts})
 
 
+def _privacy_account(job: SiteJob, config: dict) -> dict:
+    """Return the privacy account of the site's model: the server's (central), its own (local)."""
+    if job.federation.local_dp:
+        from federated.privacy.local import LocalPrivacy, load_ledger
+
+        privacy = LocalPrivacy.for_site(job.federation, job.data.train.n_trials)
+        return privacy.report(load_ledger(job.state.folder), job.site.name)
+    if job.federation.central_dp:
+        return json.loads(str(config.get(PRIVACY_KEY, "{}")))
+    return {"mechanism": "none"}
+
+
 def _open(message: Message, context: Context) -> tuple[SiteJob, dict]:
-    config = dict(message.content["config"]) if "config" in message.content else {}
+    config = _config(message)
+    return _job(context, config), config
+
+
+def _config(message: Message) -> dict:
+    return dict(message.content["config"]) if "config" in message.content else {}
+
+
+def _job(context: Context, config: dict) -> SiteJob:
     federation = FederationConfig.from_run_config(context.run_config)
-    job = SiteJob.open(federation, context.node_config, str(config.get(RUN_KEY, "default")))
-    return job, config
+    return SiteJob.open(federation, context.node_config, str(config.get(RUN_KEY, "default")))
 
 
 def _check_keys(job: SiteJob, module: torch.nn.Module, received: dict) -> None:
@@ -189,8 +269,6 @@ def _data_facts(job: SiteJob) -> dict:
 
 
 def _spec_json(job: SiteJob) -> str:
-    import json
-
     return json.dumps(job.spec.to_dict())
 
 

@@ -295,8 +295,36 @@ def _federation(
                 "reject an update whose norm exceeds this many times the\n"
                 "others' median (0: no check)",
             ),
-            ("dp-noise = 0.0", "central differential privacy: noise multiplier (0: off)"),
-            ("dp-clip = 0.0", "and clipping norm of the updates (both > 0 turn it on)"),
+            (
+                'privacy = "none"',
+                "differential privacy: none, central (server clips and\n"
+                "adds noise: site-level) or local (DP-SGD at each site)",
+            ),
+            ("dp-noise = 0.0", "noise multiplier (0 with target-epsilon: chosen for it)"),
+            ("dp-clip = 0.0", "clipping norm: of a site's update (central) or a trial's gradient"),
+            ('dp-clipping = "fixed"', "central DP: fixed or adaptive clipping"),
+            ("dp-delta = 1e-05", "the delta at which epsilon is accounted and reported"),
+            (
+                "target-epsilon = 0.0",
+                "privacy budget: training stops before a round would\nexceed it (0: no budget)",
+            ),
+            (
+                "secure-aggregation = false",
+                "SecAgg+: the server learns only the sum of the updates",
+            ),
+            (
+                "secagg-threshold = 2",
+                "SecAgg+ shares needed to unmask a site that dropped out\n"
+                "(fewer sites are refused)",
+            ),
+            (
+                'pretrain = ""',
+                "federated self-supervised pretraining of this model\n"
+                '(eegformer) instead of decoder training ("": off)',
+            ),
+            ('pretrain-size = "small"', "size of the pretrained model (tiny, small, base, large)"),
+            ('pretrain-options = "{}"', "model settings overriding the size's (JSON)"),
+            ("micro-batch = 0", "pretraining: sequences per forward pass (0: the batch)"),
             (
                 f'experiment = "{name}"',
                 "names the run's state at the server and the sites, and\n"

@@ -9,6 +9,7 @@ written last and atomically: a checkpoint is whole once it names its round.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,9 @@ from typing import Any
 import numpy as np
 
 from federated.arrays import load_arrays, save_arrays
-from federated.config import FederationConfigError
+from federated.config import FederationConfig, FederationConfigError
+
+LOG = logging.getLogger("flwr")
 
 
 @dataclass
@@ -90,3 +93,18 @@ class ServerCheckpoint:
             best_loss=float("inf") if best_loss is None else float(best_loss),
             history=record["history"],
         )
+
+    def resume(self, config: FederationConfig) -> ServerState | None:
+        """Return the state to continue from when ``config`` resumes and a checkpoint exists.
+
+        Records the resumed round in the history and logs it; None for a fresh start.
+        """
+        if not config.resume:
+            return None
+        if not self.exists():
+            LOG.info("No checkpoint in %s: starting %s afresh", self.folder, config.experiment)
+            return None
+        state = self.load(config.fingerprint())
+        state.history.setdefault("resumed_after", []).append(state.server_round)
+        LOG.info("Resuming %s after round %d", config.experiment, state.server_round)
+        return state

@@ -13,6 +13,8 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from .timing import StageClock
+
 if TYPE_CHECKING:
     from flwr.app import Message
     from flwr.serverapp import Grid
@@ -22,7 +24,11 @@ POLL_S = 0.2
 
 
 def send_and_receive(
-    grid: Grid, messages: Iterable[Message], timeout: float, poll_s: float = POLL_S
+    grid: Grid,
+    messages: Iterable[Message],
+    timeout: float,
+    poll_s: float = POLL_S,
+    clock: StageClock | None = None,
 ) -> list[Message]:
     """Push ``messages``; return the replies that arrive within ``timeout`` seconds.
 
@@ -36,18 +42,25 @@ def send_and_receive(
         Seconds to wait for the replies; nodes that have not replied by then are left out.
     poll_s : float
         Seconds between two pulls.
+    clock : StageClock, optional
+        Receives when the messages were pushed and each reply pulled (wall clock).
 
     A grid whose replies exist as soon as its messages are pushed (``replies_ready``, as
     :class:`~federated.inprocess.InProcessGrid`) is asked once: a node without a reply then
     has none to come.
     """
+    clock = clock if clock is not None else StageClock()
+    clock.pushed = time.time()
     if getattr(grid, "replies_ready", False):
-        return list(grid.send_and_receive(messages, timeout=timeout))
+        replies = list(grid.send_and_receive(messages, timeout=timeout))
+        clock.arrived.update({m.metadata.reply_to_message_id: time.time() for m in replies})
+        return replies
     waiting = set(grid.push_messages(messages))
     deadline = time.monotonic() + timeout
     replies: list[Message] = []
     while waiting:
         pulled = list(grid.pull_messages(waiting))
+        clock.arrived.update({m.metadata.reply_to_message_id: time.time() for m in pulled})
         replies += pulled
         waiting -= {message.metadata.reply_to_message_id for message in pulled}
         if not waiting or time.monotonic() >= deadline:

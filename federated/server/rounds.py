@@ -10,8 +10,8 @@ model; the server saves (and, for FedAvg/FedProx, exports) the global model.
 
 from __future__ import annotations
 
+import json
 import logging
-import math
 import time
 import uuid
 from datetime import UTC, datetime
@@ -24,12 +24,23 @@ from decoders.contract import InputSpec, OutputSpec
 from decoders.split import SplitDecoder, shared_keys
 from federated.arrays import as_numpy, from_record, payload_bytes, save_arrays, to_record
 from federated.client.job import split_decoder
-from federated.config import FederationConfig, as_dict
+from federated.config import FederationConfig, FederationConfigError, as_dict
+from federated.privacy.rounds import account_round, budget_stop
 
 from .checkpoint import ServerCheckpoint, ServerState
+from .evaluation import (
+    EVALUATE_RECEIVED,
+    Evaluation,
+    carried_evaluation,
+    evaluation_stage,
+    record_evaluation,
+    weighted,
+)
 from .exchange import send_and_receive
 from .history import write_history
+from .secure import SecureRound
 from .strategies import ScreenedStrategy, build_strategy
+from .timing import StageClock, stage_timing
 
 if TYPE_CHECKING:
     from flwr.app import Context
@@ -44,43 +55,71 @@ shared part's shapes do not depend on a site's rate)."""
 def run_server(grid: Grid, context: Context) -> dict[str, Any]:
     """Run (or resume) the federation described by the run config; return its history."""
     config = FederationConfig.from_run_config(context.run_config)
+    if config.pretraining:
+        from federated.pretraining.server import run_pretraining
+
+        return run_pretraining(grid, context, config)
     output = Path(config.output_dir)
     decoder = split_decoder(config)
     checkpoint = ServerCheckpoint(output / "checkpoint")
-    if config.resume and checkpoint.exists():
-        state = checkpoint.load(config.fingerprint())
-        state.history.setdefault("resumed_after", []).append(state.server_round)
-        LOG.info("Resuming experiment %s after round %d", config.experiment, state.server_round)
-    else:
-        if config.resume:
-            LOG.info(
-                "No checkpoint in %s: starting experiment %s afresh",
-                checkpoint.folder,
-                config.experiment,
-            )
+    state = checkpoint.resume(config)
+    if state is None:
         state = _fresh_state(config, decoder)
     n_sites = _wait_for_sites(grid, config.min_sites)
-    strategy = build_strategy(config, n_sites)
+    strategy = build_strategy(config, n_sites, state.history.get("privacy"))
+    secure = _secure_aggregation(config, n_sites)
     strategy.summary()
     arrays = to_record(state.arrays)
     for server_round in range(state.server_round + 1, config.rounds + 1):
+        stop = budget_stop(config, strategy, state.history, n_sites)
+        if stop:
+            LOG.warning("Training stopped before round %d: %s", server_round, stop)
+            state.history["stopped"] = {"before_round": server_round, "reason": stop}
+            break
         LOG.info("[ROUND %d/%d]", server_round, config.rounds)
         started = time.monotonic()
-        arrays, record = _one_round(grid, config, strategy, arrays, server_round, state.run_key)
+        received = state.arrays
+        arrays, record, carried = _one_round(
+            grid, context, config, strategy, secure, arrays, server_round, state.run_key,
+            evaluate_received=bool(state.history["rounds"]),
+        )  # fmt: skip
         record["wall_s"] = time.monotonic() - started
+        account_round(config, strategy, record, state.history)
+        if carried is not None:
+            record_evaluation(state, state.history["rounds"][-1], carried, received)
         state.history["rounds"].append(record)
         state.server_round = server_round
         state.arrays = from_record(arrays)
-        loss = (record.get("aggregated") or {}).get("valid-loss")
-        if loss is not None and math.isfinite(loss) and loss < state.best_loss:
-            state.best_loss, state.best_round = float(loss), server_round
-            state.best_arrays = state.arrays
-        state.history["best_round"] = state.best_round
+        checkpoint.save(state, config.fingerprint())
+        write_history(output, state.history)
+    last = state.history["rounds"][-1] if state.history["rounds"] else None
+    if last is not None and not last.get("evaluate"):
+        evaluation = evaluation_stage(grid, config, strategy, arrays, last["round"], state.run_key)
+        record_evaluation(state, last, evaluation, state.arrays)
         checkpoint.save(state, config.fingerprint())
         write_history(output, state.history)
     state.history["final"] = _finish(grid, config, decoder, state, strategy.sites)
     write_history(output, state.history)
     return state.history
+
+
+def _secure_aggregation(config: FederationConfig, n_sites: int) -> SecureRound | None:
+    """Return SecAgg+'s rounds when asked; refuse fewer sites than its threshold."""
+    if not config.secure_aggregation:
+        return None
+    if n_sites < config.secagg_threshold:
+        raise FederationConfigError(
+            f"secure aggregation with secagg-threshold = {config.secagg_threshold} needs at "
+            f"least {config.secagg_threshold} sites; {n_sites} connected"
+        )
+    LOG.info(
+        "\t├──> Secure aggregation: SecAgg+ over %d site(s), threshold %d (up to %d may drop "
+        "out during a round)",
+        n_sites,
+        config.secagg_threshold,
+        n_sites - config.secagg_threshold,
+    )
+    return SecureRound(config)
 
 
 def _fresh_state(config: FederationConfig, decoder: SplitDecoder) -> ServerState:
@@ -122,27 +161,40 @@ def _wait_for_sites(grid: Grid, minimum: int) -> int:
 
 def _one_round(
     grid: Grid,
+    context: Context,
     config: FederationConfig,
     strategy: ScreenedStrategy,
+    secure: SecureRound | None,
     arrays,
     server_round: int,
     run_key: str,
-) -> tuple[Any, dict[str, Any]]:
+    *,
+    evaluate_received: bool,
+) -> tuple[Any, dict[str, Any], Evaluation | None]:
+    """Train one round; return the new model, the round's record and the scores it carried.
+
+    With ``evaluate_received`` every site scores the model it receives (the previous
+    round's) before training (:mod:`.evaluation`).
+    """
     from flwr.app import ConfigRecord
 
-    messages = strategy.configure_train(
-        server_round, arrays, ConfigRecord({"run-key": run_key}), grid
-    )
-    replies = send_and_receive(grid, messages, config.round_timeout)
-    aggregated_arrays, train_metrics = strategy.aggregate_train(server_round, replies)
-    if aggregated_arrays is not None:
-        arrays = aggregated_arrays
-    messages = strategy.configure_evaluate(
-        server_round, arrays, ConfigRecord({"run-key": run_key}), grid
-    )
-    replies = send_and_receive(grid, messages, config.round_timeout)
-    aggregated = strategy.aggregate_evaluate(server_round, replies)
-    report = strategy.report
+    settings = {"run-key": run_key, EVALUATE_RECEIVED: evaluate_received}
+    if secure is not None:
+        settings |= {"server-round": server_round}
+        if config.strategy == "fedprox":
+            settings["proximal-mu"] = config.proximal_mu
+        report = strategy.begin_round(server_round)
+        aggregated_arrays = secure.train(
+            grid, context, server_round, arrays, settings, report, strategy.sites
+        )
+        replies, train_metrics = secure.masked_replies, None
+    else:
+        messages = strategy.configure_train(server_round, arrays, ConfigRecord(settings), grid)
+        clock = StageClock()
+        replies = send_and_receive(grid, messages, config.round_timeout, clock=clock)
+        strategy.report.timing["train"] = stage_timing(clock, replies)
+        aggregated_arrays, train_metrics = strategy.aggregate_train(server_round, replies)
+        report = strategy.report
     record = {
         "round": server_round,
         "accepted": report.accepted,
@@ -151,20 +203,17 @@ def _one_round(
         "skipped": report.skipped,
         "train": report.train,
         "aggregated_train": dict(train_metrics) if train_metrics else {},
-        "evaluate": report.evaluate,
-        "evaluate_failed": report.evaluate_failed,
-        "aggregated": dict(aggregated) if aggregated else {},
+        "evaluate": {},
+        "evaluate_failed": [],
+        "aggregated": {},
         "bytes_sent": report.bytes_sent,
         "bytes_received": report.bytes_received,
+        "timing": report.timing,
     }
-    if aggregated:
-        LOG.info(
-            "Round %d: validation accuracy %.3f over %d site(s)",
-            server_round,
-            aggregated.get("valid-accuracy", float("nan")),
-            len(report.evaluate),
-        )
-    return arrays, record
+    if report.secure:
+        record["secure_aggregation"] = report.secure
+    new = aggregated_arrays if aggregated_arrays is not None else arrays
+    return new, record, carried_evaluation(replies) if evaluate_received else None
 
 
 def _finish(
@@ -180,7 +229,11 @@ def _finish(
         {
             "arrays": to_record(state.best_arrays),
             "config": ConfigRecord(
-                {"run-key": state.run_key, "server-round": state.best_round or state.server_round}
+                {
+                    "run-key": state.run_key,
+                    "server-round": state.best_round or state.server_round,
+                    "privacy": json.dumps(state.history.get("privacy", {})),
+                }
             ),
         }
     )
@@ -210,28 +263,26 @@ def _finish(
         metrics = next(iter(reply.content.metric_records.values()))
         facts = reply.content.config_records["model"]
         final["sites"][site] = {key: float(value) for key, value in metrics.items()}
+        if config.local_dp and "privacy" in facts:
+            final.setdefault("privacy", {})[site] = json.loads(str(facts["privacy"]))
         final["models"][site] = {
             "dir": str(facts["model-dir"]),
             "ref": str(facts["model-ref"]),
             "registry": str(facts.get("model-registry", "")),
         }
         specs.append(str(facts["input"]))
-    final["test"] = _weighted(final["sites"])
-    final["global"] = _save_global(config, decoder, state, specs, final["test"])
+    final["test"] = weighted(final["sites"])
+    final["global"] = _save_global(config, decoder, state, specs, final)
     return final
 
 
-def _weighted(sites: dict[str, dict[str, float]]) -> dict[str, float]:
-    """Return test metrics averaged over sites, weighted by their test trials."""
-    weights = {site: metrics.get("num-examples", 0.0) for site, metrics in sites.items()}
-    total = sum(weights.values())
-    if not total:
-        return {}
-    names = set.intersection(*(set(m) for m in sites.values())) - {"num-examples"}
-    return {
-        name: float(sum(sites[s][name] * weights[s] for s in sites) / total)
-        for name in sorted(names)
-    }
+def _global_privacy(config: FederationConfig, history: dict, final: dict) -> dict:
+    """Return the privacy account of the global model (central, or every site's local one)."""
+    if config.central_dp:
+        return history.get("privacy", {})
+    if config.local_dp:
+        return {"mechanism": "local", "sites": final.get("privacy", {})}
+    return {"mechanism": "none"}
 
 
 def _save_global(
@@ -239,11 +290,9 @@ def _save_global(
     decoder: SplitDecoder,
     state: ServerState,
     specs: list[str],
-    test: dict[str, float],
+    final: dict[str, Any],
 ) -> dict[str, str]:
     """Save the global model; for FedAvg/FedProx (a whole model) also export and register it."""
-    import json
-
     import torch
 
     from decoders.card import DecoderCard
@@ -260,7 +309,7 @@ def _save_global(
         decoder,
         data={"federation": config.experiment, "sites": sorted(config.sites) or "deployment"},
         evaluation={
-            "test": test,
+            "test": final["test"],
             "protocol": "mean over sites of their held-out test splits, weighted by test trials",
         },
         extra={
@@ -268,6 +317,8 @@ def _save_global(
                 "strategy": config.strategy,
                 "best_round": state.best_round,
                 "rounds": config.rounds,
+                "secure_aggregation": config.secure_aggregation,
+                "privacy": _global_privacy(config, state.history, final),
             }
         },
     )

@@ -1,10 +1,11 @@
 """Strategies: Flower's FedAvg and FedProx, the personalised variant, DP and screening wrappers.
 
 :func:`build_strategy` composes, from the inside out: the aggregation rule (Flower's
-``FedAvg``/``FedProx``, or :class:`PersonalisedFedAvg`), optionally Flower's central
-differential-privacy wrapper with server-side fixed clipping, and :class:`ScreenedStrategy`,
-which drops failed and bad replies before anything else sees them, so neither a dropped site
-nor a poisoned update stops or spoils a round.
+``FedAvg``/``FedProx``, or :class:`PersonalisedFedAvg`), optionally central differential
+privacy (:class:`~federated.privacy.central.CentralPrivacy`: Flower's server-side clipping
+wrapper, fixed or adaptive, accounted; the average is then unweighted), and
+:class:`ScreenedStrategy`, which drops failed and bad replies before anything else sees
+them, so neither a dropped site nor a poisoned update stops or spoils a round.
 """
 
 from __future__ import annotations
@@ -15,15 +16,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flwr.app import ArrayRecord, ConfigRecord, Message, MetricRecord
-from flwr.serverapp.strategy import (
-    DifferentialPrivacyServerSideFixedClipping,
-    FedAvg,
-    FedProx,
-    Strategy,
-)
+from flwr.serverapp.strategy import FedAvg, FedProx, Strategy
 
 from federated.arrays import from_record, payload_bytes
 from federated.config import FederationConfig
+from federated.privacy.central import CentralPrivacy
 
 from .screening import screen
 
@@ -71,6 +68,8 @@ class RoundReport:
     skipped: str = ""
     bytes_sent: int = 0
     bytes_received: int = 0
+    secure: list[dict[str, Any]] = field(default_factory=list)
+    timing: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
 
 class ScreenedStrategy(Strategy):
@@ -96,6 +95,11 @@ class ScreenedStrategy(Strategy):
         self.report = RoundReport(0)
         self._sent: list[Message] = []
 
+    @property
+    def privacy(self) -> CentralPrivacy | None:
+        """Return the central DP account, when central DP is on."""
+        return self.strategy if isinstance(self.strategy, CentralPrivacy) else None
+
     def summary(self) -> None:
         """Log the screening settings, then the wrapped strategy's."""
         LOG.info(
@@ -103,11 +107,16 @@ class ScreenedStrategy(Strategy):
         )
         self.strategy.summary()
 
+    def begin_round(self, server_round: int) -> RoundReport:
+        """Start the report of a round (secure aggregation fills it without the strategy)."""
+        self.report = RoundReport(server_round)
+        return self.report
+
     def configure_train(
         self, server_round: int, arrays: ArrayRecord, config: ConfigRecord, grid: Grid
     ) -> Iterable[Message]:
         """Remember the sent model, then let the wrapped strategy configure the round."""
-        self.report = RoundReport(server_round)
+        self.begin_round(server_round)
         self.reference = from_record(arrays)
         messages = list(self.strategy.configure_train(server_round, arrays, config, grid))
         self.report.bytes_sent += sum(payload_bytes(m.content) for m in messages)
@@ -234,7 +243,9 @@ class ScreenedStrategy(Strategy):
         into.append({"site": site, "node": node, "reason": str(reason)})
 
 
-def build_strategy(config: FederationConfig, n_sites: int) -> ScreenedStrategy:
+def build_strategy(
+    config: FederationConfig, n_sites: int, privacy_state: dict[str, Any] | None = None
+) -> ScreenedStrategy:
     """Return the federation's strategy, wrapped for DP (if asked) and screening.
 
     Parameters
@@ -242,7 +253,9 @@ def build_strategy(config: FederationConfig, n_sites: int) -> ScreenedStrategy:
     config : FederationConfig
         The federation's settings.
     n_sites : int
-        Sites expected per round (the DP noise is calibrated to it).
+        Sites expected per round.
+    privacy_state : dict, optional
+        The central DP account of an interrupted run (its ledger), when resuming.
     """
     sampling = {
         "fraction_train": 1.0,
@@ -258,10 +271,8 @@ def build_strategy(config: FederationConfig, n_sites: int) -> ScreenedStrategy:
         strategy = PersonalisedFedAvg(**sampling)
     else:
         strategy = FedAvg(**sampling)
-    if config.dp:
-        strategy = DifferentialPrivacyServerSideFixedClipping(
-            strategy, config.dp_noise, config.dp_clip, max(1, n_sites)
-        )
+    if config.central_dp:
+        strategy = CentralPrivacy(strategy, config, n_sites, WEIGHT_KEY, privacy_state)
     return ScreenedStrategy(
         strategy, min_sites=config.min_sites, outlier_factor=config.outlier_factor
     )

@@ -36,7 +36,11 @@ A site file is TOML::
     test = 0.2                     # held-out test share (official test part if the source has one)
     seed = 0
 
-Relative paths are relative to the site file.
+    [corpus]                       # federated pretraining: the site's unlabelled recordings
+    sources = ["archive/", "more.edf"]       # files and folders (any format read_recording opens)
+
+Relative paths are relative to the site file. A site that only takes part in federated
+pretraining may have a ``[corpus]`` and no ``[data]``.
 """
 
 from __future__ import annotations
@@ -108,7 +112,7 @@ class SiteConfig:
     path: Path
     name: str
     state_dir: Path
-    source: DataSource
+    source: DataSource | None
     partition: Partition | None = None
     channels: tuple[str, ...] = ()
     types: tuple[str, ...] = BRAIN_TYPES
@@ -120,6 +124,7 @@ class SiteConfig:
     test: float = 0.2
     split_seed: int = 0
     registry_dir: Path | None = None
+    corpus: tuple[Path, ...] = ()
     text: str = ""
 
     def error(self, problem: str) -> SiteConfigError:
@@ -153,14 +158,15 @@ def load_site(path: str | Path) -> SiteConfig:
     montage = reader.table("montage", {"channels", "types", "rename", "sfreq"})
     labels = reader.table("labels", {"map", "drop"})
     split = reader.table("split", {"validation", "test", "seed"})
-    reader.no_other_tables({"site", "data", "montage", "labels", "split"})
+    corpus = reader.table("corpus", {"sources"})
+    reader.no_other_tables({"site", "data", "montage", "labels", "split", "corpus"})
     name = str(site.get("name") or path.stem)
     registry = site.get("registry_dir")
     config = SiteConfig(
         path=path,
         name=name,
         state_dir=reader.path(site.get("state_dir", f"{path.stem}-state")),
-        source=_source(reader, data),
+        source=_source(reader, data) if data or not corpus else None,
         partition=_partition(reader, data.get("partition")),
         channels=tuple(str(c) for c in montage.get("channels", ())),
         types=tuple(str(t) for t in montage.get("types", BRAIN_TYPES)),
@@ -172,6 +178,7 @@ def load_site(path: str | Path) -> SiteConfig:
         test=float(split.get("test", 0.2)),
         split_seed=int(split.get("seed", 0)),
         registry_dir=reader.path(registry) if registry else None,
+        corpus=_corpus(reader, corpus),
         text=text,
     )
     _check(config)
@@ -241,6 +248,17 @@ def _source(reader: _Reader, data: dict[str, Any]) -> DataSource:
     return DataSource(kind, str(data[kind]), options)
 
 
+def _corpus(reader: _Reader, table: dict[str, Any]) -> tuple[Path, ...]:
+    if not table:
+        return ()
+    sources = table.get("sources")
+    if isinstance(sources, str):
+        sources = [sources]
+    if not isinstance(sources, list) or not sources:
+        raise SiteConfigError(reader.path_, "[corpus] sources must name files or folders")
+    return tuple(reader.path(str(source)) for source in sources)
+
+
 def _partition(reader: _Reader, table: Any) -> Partition | None:
     if table is None:
         return None
@@ -271,7 +289,11 @@ def _check(config: SiteConfig) -> None:
         )
     if config.sfreq is not None and config.sfreq <= 0:
         raise config.error(f"[montage] sfreq must be positive, got {config.sfreq}")
-    if config.source.kind == "recordings" and config.source.tmax <= config.source.tmin:
+    if (
+        config.source
+        and config.source.kind == "recordings"
+        and config.source.tmax <= config.source.tmin
+    ):
         raise config.error("[data] tmax must be after tmin")
     overlap = sorted(set(config.drop) & set(config.label_map))
     if overlap:

@@ -74,6 +74,11 @@ def site_data(site: SiteConfig, request: InputRequest, *, cache: bool = True) ->
         disagree with the federation's, no usable channels, missing common channels, trials of
         the wrong length, too few trials to split.
     """
+    if site.source is None:
+        raise site.error(
+            "has no [data] (only a [corpus], for federated pretraining): a federation that "
+            "trains a decoder needs the site's labelled data"
+        )
     path = site.state_dir / "cache" / f"{_digest(site, request)}.npz"
     if cache and path in _RECENT:
         return _RECENT[path]

@@ -67,3 +67,15 @@ def test_a_simulation_without_site_files_is_refused(tmp_path, capsys):
     federation.write_text('classes = ["a", "b"]\nwindow-s = 1.0\noutput-dir = "out"\n')
     status = main(["fed", "simulate", "--config", str(federation), "--port", str(free_port())])
     assert status == 1 and "simulation needs the site files" in capsys.readouterr().err
+
+
+def test_a_target_epsilon_one_round_exceeds_is_refused_before_anything_starts(
+    federation_file, capsys
+):
+    federation = federation_file(privacy="central", **{"dp-noise": 1.0, "dp-clip": 1.0})
+    status = main(
+        ["fed", "run", "--config", str(federation), "--target-epsilon", "1", "--insecure"]
+    )
+    err = capsys.readouterr().err
+    assert status == 1 and "target-epsilon 1 cannot be reached" in err
+    assert "the smallest reachable ε with these settings is 4.73" in err

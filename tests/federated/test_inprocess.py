@@ -88,8 +88,10 @@ def test_a_run_resumes_from_its_checkpoint(federation_file):
         run_inprocess(changed.to_run_config(), 3)
 
 
-def test_differential_privacy_runs_end_to_end(federation_file):
-    config = load_federation_file(federation_file(rounds=1), **{"dp-noise": 0.3, "dp-clip": 1.0})
+def test_central_differential_privacy_runs_end_to_end(federation_file):
+    config = load_federation_file(
+        federation_file(rounds=1), privacy="central", **{"dp-noise": 0.3, "dp-clip": 1.0}
+    )
     history = run_inprocess(config.to_run_config(), 3)
     assert history["rounds"][0]["accepted"] and np.isfinite(history["final"]["test"]["test-loss"])
 

@@ -6,31 +6,9 @@ import signal
 import pytest
 
 from bci_app.models.registry import ModelRegistry
-from bci_app.session.calibration import CalibrationPlan
 from bci_app.session.training import CalibrationJob
 
 pytestmark = pytest.mark.timeout(180)
-
-PLAN = CalibrationPlan(
-    trials_per_class=8,
-    fixation_s=0.5,
-    cue_s=0.5,
-    imagery_s=1.5,
-    rest_s=(0.5, 0.5),
-    tmin=0.5,
-    tmax=2.0,
-)
-
-
-@pytest.fixture(scope="module")
-def recording(tmp_path_factory):
-    """A simulated calibration recording saved as FIF, cues annotated with class names."""
-    from bci_app.session.simulated import simulated_participant
-
-    participant = simulated_participant(PLAN, extra_s=0.0, channels=8, sfreq=100.0)
-    path = tmp_path_factory.mktemp("calibration") / "calibration_raw.fif"
-    participant.raw.save(path, verbose="error")
-    return path
 
 
 @pytest.fixture
@@ -42,7 +20,8 @@ def empty_registry(window, tmp_path):
 
 
 def _train(window, recording, tmp_path, registry):
-    job = CalibrationJob(recording, PLAN, "csp-lda", "calibration-P030", tmp_path / "run", registry)
+    plan, path = recording
+    job = CalibrationJob(path, plan, "csp-lda", "calibration-P030", tmp_path / "run", registry)
     done, failed = [], []
     task = window.controller.train("calibration model", job, done=done.append, failed=failed.append)
     return task, done, failed
@@ -54,11 +33,11 @@ def _leftovers(tmp_path):
 
 @pytest.mark.slow
 def test_the_decoder_panel_shows_the_training_then_its_model(
-    window, qtbot, recording, tmp_path, empty_registry
+    window, qtbot, short_calibration, tmp_path, empty_registry
 ):
     panel = window.decoder
     assert "No model in the registry" in panel.card_view.toPlainText()
-    _task, done, failed = _train(window, recording, tmp_path, empty_registry)
+    _task, done, failed = _train(window, short_calibration, tmp_path, empty_registry)
     qtbot.waitUntil(lambda: "cross-validation: fit" in panel.trainings.text(), timeout=60_000)
     assert panel.trainings.isVisible()
     assert panel.trainings.text().startswith("training calibration model: ")
@@ -72,9 +51,9 @@ def test_the_decoder_panel_shows_the_training_then_its_model(
 
 
 def test_a_training_process_that_dies_is_reported_and_the_desktop_stays(
-    window, qtbot, recording, tmp_path, empty_registry
+    window, qtbot, short_calibration, tmp_path, empty_registry
 ):
-    task, done, failed = _train(window, recording, tmp_path, empty_registry)
+    task, done, failed = _train(window, short_calibration, tmp_path, empty_registry)
     qtbot.waitUntil(lambda: task.progress != "starting", timeout=60_000)
     os.kill(task.process.pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: bool(failed), timeout=10_000)
@@ -86,9 +65,9 @@ def test_a_training_process_that_dies_is_reported_and_the_desktop_stays(
 
 
 def test_closing_the_window_stops_a_training_and_registers_nothing(
-    window, qtbot, recording, tmp_path, empty_registry
+    window, qtbot, short_calibration, tmp_path, empty_registry
 ):
-    task, done, failed = _train(window, recording, tmp_path, empty_registry)
+    task, done, failed = _train(window, short_calibration, tmp_path, empty_registry)
     qtbot.waitUntil(lambda: task.progress != "starting", timeout=60_000)
     window.close()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)

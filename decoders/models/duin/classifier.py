@@ -117,6 +117,7 @@ class DuIN(NetworkDecoder):
         """Load a pretrained Du-IN encoder and, for a patient it knows, the patient's layer."""
         from decoders.pretraining.checkpoint import load_pretrained
 
+        from .pretraining import require_encoder_weights
         from .subjects import layer_key
 
         pretrained = load_pretrained(source)
@@ -126,6 +127,7 @@ class DuIN(NetworkDecoder):
             for key, value in pretrained.state.items()
             if key.startswith("encoder.")
         }
+        require_encoder_weights(module.encoder, encoder, pretrained.path)
         module.encoder.load_state_dict(encoder)
         known = pretrained.card.get("subjects", {})
         subject = getattr(self, "subject_", None)

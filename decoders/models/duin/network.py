@@ -9,7 +9,10 @@ patches that carry the responses (the decoder stayed at chance on an 8-word task
 solved). The input is z-scored per channel over the window and the convolutions start with
 He initialisation, so tokens start at unit scale, comparable to the position codes added to
 them (with PyTorch's default initialisation they were 20 times smaller, and the encoder saw
-little but the positions).
+little but the positions). Like the GroupNorm, the usual final layer norm of the Transformer is
+left out: it set every encoded token to unit scale, so the classifier's head saw
+nothing of a patch's power (the simulated words are high-gamma power changes), and the
+decoder barely left chance on held-out trials while fitting its training trials.
 """
 
 from __future__ import annotations
@@ -103,7 +106,7 @@ class DuINEncoder(torch.nn.Module):
     n_channels, patch, filters, kernels, strides
         The tokenizer's (:class:`SpatialFusionTokenizer`).
     depth, heads : int
-        Transformer blocks and attention heads.
+        Transformer blocks and attention heads (no final layer norm: tokens keep their scale).
     dropout : float
         Dropout in the blocks.
     """
@@ -123,7 +126,7 @@ class DuINEncoder(torch.nn.Module):
         super().__init__()
         self.tokenizer = SpatialFusionTokenizer(n_channels, patch, filters, kernels, strides)
         self.d_model = self.tokenizer.d_model
-        self.stack = Stack(self.d_model, depth, heads, dropout)
+        self.stack = Stack(self.d_model, depth, heads, dropout, final_norm=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the encoded tokens of virtual channels ``x``."""

@@ -41,6 +41,8 @@ from .network import DuINEncoder, SubjectLayers, standardise
 from .subjects import layer_key, subject_of, subjects_of_plan
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from decoders.pretraining.checkpoint import Pretrained
     from decoders.pretraining.segments import CorpusPlan
 
@@ -106,6 +108,22 @@ SIZES = {
 ENCODER_KEYS = ("n_channels", "patch", "filters", "kernels", "strides", "depth", "heads")
 WEIGHT_KEYS = (*ENCODER_KEYS, "sfreq", "decoder_depth", "n_codes", "code_dim")
 """Settings that shape the weights: a pretrained model fits a model that agrees on them."""
+
+
+def require_encoder_weights(
+    encoder: torch.nn.Module, weights: dict[str, Any], source: Path | str
+) -> None:
+    """Raise a :class:`DataError` when ``weights`` hold other tensors than ``encoder``'s."""
+    expected = set(encoder.state_dict())
+    extra, missing = sorted(set(weights) - expected), sorted(expected - set(weights))
+    if extra or missing:
+        raise DataError(
+            source,
+            f"its encoder's weights do not fit this Du-IN encoder (only in the file: "
+            f"{', '.join(extra[:4]) or 'none'}; missing: {', '.join(missing[:4]) or 'none'}): "
+            "it was pretrained by another version of Du-IN (older encoders ended with a "
+            "layer norm); pretrain it again (bci-app pretrain duin)",
+        )
 
 
 def require_architecture(
@@ -278,6 +296,12 @@ class DuINPretraining(PretrainingModel):
             if not key.startswith(("subject_in.layers.", "subject_out.layers."))
             or key.split(".")[2] in {layer_key(s) for s in own}
         }
+        encoder = {
+            key.removeprefix("encoder."): value
+            for key, value in state.items()
+            if key.startswith("encoder.")
+        }
+        require_encoder_weights(self.target.encoder, encoder, pretrained.path)
         self.target.load_state_dict(state)
         trainable = {
             key: value

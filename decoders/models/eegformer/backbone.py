@@ -57,12 +57,18 @@ class Block(torch.nn.Module):
 
 
 class Stack(torch.nn.Module):
-    """Sinusoidal positions added, then ``depth`` blocks and a final layer norm."""
+    """Sinusoidal positions added, then ``depth`` blocks and (by default) a final layer norm.
 
-    def __init__(self, dim: int, depth: int, heads: int, dropout: float) -> None:
+    ``final_norm=False`` leaves the output the blocks' residual stream, which keeps each
+    token's scale (a layer norm sets every token to unit scale).
+    """
+
+    def __init__(
+        self, dim: int, depth: int, heads: int, dropout: float, *, final_norm: bool = True
+    ) -> None:
         super().__init__()
         self.blocks = torch.nn.ModuleList(Block(dim, heads, dropout) for _ in range(depth))
-        self.norm = torch.nn.LayerNorm(dim)
+        self.norm = torch.nn.LayerNorm(dim) if final_norm else torch.nn.Identity()
         self.register_buffer("positions", sinusoidal_positions(MAX_TOKENS, dim), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

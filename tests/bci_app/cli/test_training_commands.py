@@ -73,3 +73,23 @@ def test_own_train_and_test_files_of_different_formats_give_one_sealed_score(
 def test_decoders_lists_the_registry(tmp_path, bci_app):
     listed = bci_app("decoders", cwd=tmp_path)
     assert listed.returncode == 0 and "csp-lda" in listed.stdout and "eegnet" in listed.stdout
+
+
+def test_reject_auto_records_thresholds_and_drops_in_record_and_card(
+    tmp_path, write_toy_recording, bci_app
+):
+    import json
+
+    recording = write_toy_recording(tmp_path / "toy_raw.fif")
+    trained = bci_app("train", "csp-lda", "--data", recording, "--seeds", "0", "--refit",
+                      "--reject", "auto", "--set", "n_components=2", "--out", tmp_path / "run",
+                      "--no-progress", cwd=tmp_path)  # fmt: skip
+
+    assert trained.returncode == 0, trained.stderr
+    assert trained.stdout.count("rejection (auto), seed 0") == 5  # one line per fold
+    record = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert [r["fold"] for r in record["rejection"]] == [f["name"] for f in record["folds"]]
+    assert all(0 <= r["n_dropped"] < r["n_trials"] for r in record["rejection"])
+    card = json.loads((tmp_path / "run" / "card.json").read_text())
+    rejection = card["extra"]["training_rejection"]
+    assert rejection["method"] == "auto" and rejection["thresholds"]["eeg"] > 0

@@ -17,26 +17,11 @@ from bci_app.session.training import CalibrationJob, CalibrationResult
 
 pytestmark = pytest.mark.timeout(180)
 
-PLAN = CalibrationPlan(
-    trials_per_class=8,
-    fixation_s=0.5,
-    cue_s=0.5,
-    imagery_s=1.5,
-    rest_s=(0.5, 0.5),
-    tmin=0.5,
-    tmax=2.0,
-)
-
 
 @pytest.fixture(scope="module")
-def recording(tmp_path_factory):
-    """A simulated calibration recording saved as FIF, cues annotated with class names."""
-    from bci_app.session.simulated import simulated_participant
-
-    participant = simulated_participant(PLAN, extra_s=0.0, channels=8, sfreq=100.0)
-    path = tmp_path_factory.mktemp("calibration") / "calibration_raw.fif"
-    participant.raw.save(path, verbose="error")
-    return path
+def recording(short_calibration):
+    """The short calibration's plan and recording."""
+    return short_calibration
 
 
 class Outcome:
@@ -64,9 +49,15 @@ def _poll_until(task, condition, timeout=120.0):
         time.sleep(0.02)
 
 
-def _job(recording, tmp_path, plan=PLAN):
+def _job(recording, tmp_path, plan=None):
+    default_plan, path = recording
     return CalibrationJob(
-        recording, plan, "csp-lda", "calibration-P020", tmp_path / "run", tmp_path / "registry"
+        path,
+        plan or default_plan,
+        "csp-lda",
+        "calibration-P020",
+        tmp_path / "run",
+        tmp_path / "registry",
     )
 
 

@@ -12,32 +12,21 @@ from bci_app.session.training import (
     trainable_decoders,
 )
 
-PLAN = CalibrationPlan(
-    trials_per_class=8,
-    fixation_s=0.5,
-    cue_s=0.5,
-    imagery_s=1.5,
-    rest_s=(0.5, 0.5),
-    tmin=0.5,
-    tmax=2.0,
-)
+
+@pytest.fixture(scope="module")
+def calibration_file(short_calibration):
+    return short_calibration[1]
 
 
 @pytest.fixture(scope="module")
-def calibration_file(tmp_path_factory):
-    """A simulated calibration recording saved as FIF, cues annotated with class names."""
-    from bci_app.session.simulated import simulated_participant
-
-    participant = simulated_participant(PLAN, extra_s=0.0, channels=8, sfreq=100.0)
-    path = tmp_path_factory.mktemp("calibration") / "calibration_raw.fif"
-    participant.raw.save(path, verbose="error")
-    return path
+def plan(short_calibration):
+    return short_calibration[0]
 
 
-def test_a_decoder_is_trained_on_the_cued_trials_and_registered(calibration_file, tmp_path):
+def test_a_decoder_is_trained_on_the_cued_trials_and_registered(calibration_file, plan, tmp_path):
     result = train_calibration(
         calibration_file,
-        PLAN,
+        plan,
         decoder="csp-lda",
         name="calibration-P017",
         out=tmp_path / "run",
@@ -50,18 +39,18 @@ def test_a_decoder_is_trained_on_the_cued_trials_and_registered(calibration_file
         assert (result.folder / name).is_file()
     registry = ModelRegistry(tmp_path / "registry")
     card = read_card(registry, registry.get("calibration-P017"))
-    assert card.output_names == PLAN.classes and card.n_times == 150
+    assert card.output_names == plan.classes and card.n_times == 150
     summary = summarize_card(card)
     training = dict(summary.training)
     assert training["classes"] == "left_hand, right_hand"
     assert dict(summary.validation)["accuracy"].count("±") == 1
 
 
-def test_too_few_trials_are_refused_before_anything_runs():
+def test_too_few_trials_are_refused_before_anything_runs(plan):
     small = CalibrationPlan(trials_per_class=MIN_TRIALS_PER_CLASS - 1)
     with pytest.raises(ValueError, match=f"at least {MIN_TRIALS_PER_CLASS} trials per class"):
         calibration_protocol(small)
-    assert calibration_protocol(PLAN) == "kfold5"
+    assert calibration_protocol(plan) == "kfold5"
 
 
 def test_a_recording_without_the_cued_classes_is_a_clear_error(calibration_file, tmp_path):

@@ -51,7 +51,8 @@ def test_a_grid_with_replies_ready_is_asked_once():
 
         def send_and_receive(self, messages, *, timeout):
             calls.append(timeout)
-            return ["reply"]
+            return [reply]
 
-    assert send_and_receive(Ready(), ["a"], timeout=5) == ["reply"]
+    reply = SimpleNamespace(metadata=SimpleNamespace(reply_to_message_id="m0"))
+    assert send_and_receive(Ready(), ["a"], timeout=5) == [reply]
     assert calls == [5]

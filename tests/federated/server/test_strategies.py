@@ -84,14 +84,26 @@ def test_with_fewer_good_updates_than_min_sites_the_model_is_kept():
     assert "fewer than min-sites=3" in strategy.report.skipped
 
 
-def test_differential_privacy_clips_updates_and_adds_noise():
+def test_central_dp_averages_clipped_updates_unweighted_and_accounts_each_release():
     grid = InProcessGrid(sites_app(), {}, n_nodes=2)
     clean, _ = one_round(build_strategy(config(), n_sites=2), grid)
-    private = build_strategy(config(**{"dp-noise": 0.5, "dp-clip": 0.1}), n_sites=2)
+    private = build_strategy(
+        config(privacy="central", **{"dp-noise": 0.5, "dp-clip": 0.1}), n_sites=2
+    )
     noisy, _ = one_round(private, grid)
     difference = from_record(noisy)["w"] - from_record(clean)["w"]
     assert np.abs(difference).max() > 0.5  # clipped to norm 0.1, then noise of sd 0.025
     assert np.linalg.norm(from_record(noisy)["w"]) < 1.0
+    assert private.privacy.report()["rounds"] == 1 and private.privacy.epsilon() > 0
+    # Nearly no noise: the average of the two clipped updates, each site counting once.
+    quiet = build_strategy(config(privacy="central", **{"dp-noise": 1e-9, "dp-clip": 0.1}), 2)
+    arrays, _ = one_round(quiet, grid)
+    site0, site1 = 1 * 0.1 / np.sqrt(6), 2 * 0.1 / np.sqrt(18)  # w = 1 and 2, b = 1 (norms)
+    np.testing.assert_allclose(from_record(arrays)["w"], (site0 + site1) / 2, rtol=1e-5)
+    # Noise of sd z C / m for the m = 2 updates averaged, though 3 sites were expected.
+    three = build_strategy(config(privacy="central", **{"dp-noise": 0.5, "dp-clip": 0.1}), 3)
+    one_round(three, grid)
+    assert three.privacy.dp.num_sampled_clients == 2
 
 
 def test_fedprox_and_the_personalised_strategy_tell_the_sites():

@@ -119,3 +119,23 @@ def test_subjects_at_other_rates_are_resampled_and_said(seeg_bids, tmp_path, cap
         "files sampled at 400, 500 Hz are resampled to the model's 200 Hz"
         in capsys.readouterr().out
     )
+
+
+def test_an_encoder_pretrained_with_other_layers_is_refused_with_the_way_out(
+    seeg_bids, stages, tmp_path
+):
+    import torch
+
+    from decoders.pretraining.checkpoint import load_pretrained, save_pretrained
+
+    pretrained = load_pretrained(stages[1])
+    width = pretrained.state["encoder.stack.blocks.0.norm1.weight"].shape
+    older = {**pretrained.state, "encoder.stack.norm.weight": torch.ones(width)}
+    save_pretrained(tmp_path, older, pretrained.card)
+    fit, valid = validation_split(trials_of(seeg_bids), 0.25, 0)
+    with pytest.raises(
+        DataError,
+        match=r"encoder's weights do not fit .*only in the file: stack.norm.weight; "
+        r"missing: none.*pretrain it again",
+    ):
+        duin().fit(fit, valid, init=tmp_path)

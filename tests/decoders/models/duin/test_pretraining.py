@@ -94,7 +94,9 @@ def test_the_mae_loss_decreases_on_a_fixed_batch_with_frozen_targets(plan, batch
     model = DuINPretraining.from_config(tiny(stage="mae"))
     model.start_from(saved(first, tmp_path))
     model.attach(plan)
-    assert torch.equal(model.encoder.stack.norm.weight, first.encoder.stack.norm.weight)
+    assert torch.equal(
+        model.encoder.stack.blocks[0].qkv.weight, first.encoder.stack.blocks[0].qkv.weight
+    )
     targets_before = model.target.codes(batch[0], batch[2])
     losses = train(model, batch, 30)
     assert losses[-1] < 0.6 * losses[0] and model.quantizers() == []
@@ -125,3 +127,17 @@ def test_files_of_one_subject_with_other_contacts_are_refused(plan):
     model = DuINPretraining.from_config(tiny())
     with pytest.raises(DataError, match=r"subject 01 has other contacts here .*differing: A1, Z1"):
         model.attach(replace(plan, files=files))
+
+
+def test_a_stage_one_encoder_of_other_layers_is_refused_with_the_way_out(plan, tmp_path):
+    first = stage_one(plan)
+    width = first.encoder.stack.blocks[0].norm1.weight.shape
+    older = {**first.state_dict(), "encoder.stack.norm.weight": torch.ones(width)}
+    card = {"model": "duin", "size": "tiny", "config": first.config, **first.card()}
+    save_pretrained(tmp_path, older, card)
+    model = DuINPretraining.from_config(tiny(stage="mae"))
+    model.start_from(load_pretrained(tmp_path))
+    with pytest.raises(
+        DataError, match=r"only in the file: stack.norm.weight; missing: none.*pretrain it again"
+    ):
+        model.attach(plan)
