@@ -60,7 +60,7 @@ BASELINES = ("eegnet", "csp-lda", "cov-ts-lr", "xdawncov-ts-lr")
 
 SETTINGS = {
     "quick": {
-        "abnormal": {"n_subjects": 16, "recording_s": 90.0, "sfreqs": [250.0]},
+        "abnormal": {"n_subjects": 16, "recording_s": 90.0, "sfreq": 250.0},
         "motor_imagery_s": (60.0, 2),
         "pretrain": {"size": "small", "set": ["depth=2", "n_codes=256", "segment_s=4"],
                      "steps": 150, "global_batch": 64, "micro_batch": 64},
@@ -69,7 +69,7 @@ SETTINGS = {
         "seeds": 1,
     },
     "full": {
-        "abnormal": {"n_subjects": 40, "recording_s": 240.0, "sfreqs": [250.0]},
+        "abnormal": {"n_subjects": 40, "recording_s": 240.0, "sfreq": 250.0},
         "motor_imagery_s": (180.0, 6),
         "pretrain": {"size": "small", "set": ["segment_s=4"],
                      "steps": 1200, "global_batch": 128, "micro_batch": 64},
