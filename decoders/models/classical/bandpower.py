@@ -135,9 +135,10 @@ def make_band_power_module(
 
         def features(self, x: torch.Tensor) -> torch.Tensor:
             """Return log band powers (batch, channels x bands) of windows in volts."""
-            spectrum = torch.matmul(x * 1e6, self.basis)  # microvolts: powers near 1
+            spectrum = torch.matmul(x * 1e6, self.basis)  # EEG in microvolts: powers near 1
             power = torch.matmul(spectrum * spectrum, self.pooling)
-            return torch.log(power + 1e-6).flatten(1)
+            # a floor far below any signal's power (MEG in tesla gives about 1e-14 here)
+            return torch.log(torch.clamp(power, min=1e-30)).flatten(1)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             standard = (self.features(x) - self.mean) / self.scale

@@ -54,7 +54,8 @@ class SpectralPatches(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the token features of sequences ``x`` (n, n_times)."""
         x = x - x.mean(dim=-1, keepdim=True)
-        x = x / (x.std(dim=-1, keepdim=True) + EPSILON)
+        # scale-free: MEG in tesla has an sd near 1e-13, far below any fixed epsilon
+        x = x / torch.clamp(x.std(dim=-1, keepdim=True), min=torch.finfo(x.dtype).tiny)
         patches = x[:, self.patch_index(x.shape[-1]).to(x.device)]
         real, imaginary = patches @ self.cosine, patches @ self.sine
         amplitude = torch.sqrt(real * real + imaginary * imaginary + EPSILON)

@@ -56,3 +56,20 @@ def test_registered_decoder_exports_with_parity(name, toy_split, tmp_path):
         assert report.step_parity is not None and report.step_parity.passed
     else:
         assert report.step_path is None
+
+
+@pytest.mark.parametrize("name", ["eegformer", "bandpower-lr", "duin", "meg-gpt"])
+def test_decoders_taking_spectra_or_scales_export_meg_in_tesla(name, toy_split, tmp_path):
+    """MEG in tesla (sd near 1e-13) lies far below the epsilons of volt-sized code: a decoder
+    that adds one to a scale or a power sees constant features, which near-ties turn into
+    an export that ONNX Runtime cannot match."""
+    from dataclasses import replace
+
+    train, valid = (replace(t, data=t.data * 1e-8, ch_types=("mag",) * t.n_channels)
+                    for t in toy_split)  # fmt: skip
+    entry = registry.get(name)
+    decoder = entry.create(seed=0, **entry.tiny).fit(train, valid)
+
+    report = export_decoder(decoder, tmp_path / f"{name}.onnx")
+
+    assert report.parity.passed

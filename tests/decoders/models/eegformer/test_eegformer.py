@@ -39,6 +39,8 @@ def test_tokens_ignore_amplitude_and_offset_and_refuse_short_sequences():
     assert patches(x).shape == (3, 10, 13)
     difference = (patches(x) - patches(1e-5 * x + 3e-3)).abs()  # 300x the signal in DC
     assert difference.mean() < 1e-3 and difference.max() < 0.05  # float32 resolution
+    meg = (patches(x) - patches(1e-13 * x)).abs()  # MEG in tesla: no epsilon may swamp it
+    assert meg.mean() < 1e-3 and meg.max() < 0.05
     with pytest.raises(ValueError, match="shorter than one patch of 25"):
         patches(torch.randn(2, 20))
 
