@@ -101,8 +101,12 @@ class AutoDecoder(Decoder):
         super().fit(
             train, valid, progress=progress, on_epoch=on_epoch, checkpoint=checkpoint, init=init
         )
-        self._share_fitted_state()
         return self
+
+    def _validation_warnings(self, valid: TrialSet) -> list[str]:
+        """Share the fitted state with the winner, whose predictions the warnings read."""
+        self._share_fitted_state()
+        return super()._validation_warnings(valid)
 
     def select(self, pool: TrialSet, init: Path | None = None) -> Decoder:
         """Return the unfitted candidate with the best mean inner score on ``pool``.

@@ -114,8 +114,8 @@ def test_an_existing_folder_with_files_is_refused(tmp_path):
 
 
 def test_only_tasks_with_files_write_a_corpus(tmp_path):
-    assert corpus_tasks() == ["abnormal_eeg", "seizure"]
-    with pytest.raises(SimulatorError, match=r"writes no corpus.*abnormal_eeg, seizure"):
+    assert corpus_tasks() == ["abnormal_eeg", "meg", "seizure"]
+    with pytest.raises(SimulatorError, match=r"writes no corpus.*abnormal_eeg, meg, seizure"):
         write_corpus("motor_imagery", tmp_path / "mi")
 
 
