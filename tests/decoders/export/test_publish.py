@@ -16,4 +16,4 @@ def test_publish_exports_and_registers_the_next_version(tmp_path):
     windows = toy_trials(4, 2).data
     expected = decoder.predict_proba(windows)
     for window, probabilities in zip(windows, expected, strict=True):
-        assert abs(model.predict(window) - probabilities).max() < 1e-5
+        assert abs(model.predict(window) - probabilities).max() < 1e-4  # float32 graph
