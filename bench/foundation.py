@@ -330,7 +330,7 @@ def _record(records, task, decoder, fraction, metric):
         (
             r
             for r in records
-            if (r["dataset"], r["decoder"], r["label_fraction"], r["metric"])
+            if (r["dataset"], r["decoder"], r["label_fraction"], r.get("metric"))
             == (task, decoder, fraction, metric)
         ),
         None,
