@@ -72,17 +72,21 @@ class CspLda(Decoder):
 def linear_logits(model, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
     """Return weights whose softmax equals a fitted linear scikit-learn model's probabilities.
 
-    Works for LDA and logistic regression: a binary model's sigmoid of its decision becomes
-    the softmax of ``[0, decision]``; classes absent from training get a logit of -1e4.
+    Works for LDA, logistic regression and ridge classifiers: a binary model's sigmoid of its
+    decision becomes the softmax of ``[0, decision]``; classes absent from training get a logit
+    of -1e4. A binary model's weights may come as one row or as a vector (scikit-learn 1.9's
+    ``RidgeClassifierCV``).
     """
-    coef = np.zeros((n_classes, model.coef_.shape[1]))
+    weights = np.atleast_2d(model.coef_)
+    offsets = np.atleast_1d(model.intercept_)
+    coef = np.zeros((n_classes, weights.shape[1]))
     intercept = np.full(n_classes, -1e4)
     if len(model.classes_) == 2:
-        intercept[model.classes_] = [0.0, model.intercept_[0]]
-        coef[model.classes_[1]] = model.coef_[0]
+        intercept[model.classes_] = [0.0, offsets[0]]
+        coef[model.classes_[1]] = weights[0]
     else:
-        coef[model.classes_] = model.coef_
-        intercept[model.classes_] = model.intercept_
+        coef[model.classes_] = weights
+        intercept[model.classes_] = offsets
     return coef.astype(np.float32), intercept.astype(np.float32)
 
 

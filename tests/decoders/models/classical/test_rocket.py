@@ -50,3 +50,14 @@ def test_rocket_learns_the_toy_classes():
     test = survey_trials(30, 2)
     assert np.mean(decoder.predict_proba(test.data).argmax(1) == test.labels) > 0.8
     assert decoder.card_extra()["features"] == 840 - 840 % 84
+
+
+@pytest.mark.parametrize("kind", ["minirocket", "multirocket"])
+def test_rocket_learns_a_binary_task(kind):
+    """Two classes: scikit-learn 1.9's binary ridge gives its weights as a vector."""
+    train, valid, test = (survey_trials(n, seed) for n, seed in ((60, 0), (30, 1), (30, 2)))
+    train, valid, test = (t.subset(np.flatnonzero(t.labels < 2)) for t in (train, valid, test))
+    decoder = registry.create(kind, n_kernels=336, max_dilations_per_kernel=8).fit(train, valid)
+    probabilities = decoder.predict_proba(test.data)
+    assert probabilities[:, 2].max() < 1e-3  # the class absent from training
+    assert np.mean(probabilities.argmax(1) == test.labels) > 0.8
