@@ -1,6 +1,8 @@
 """From `bci-app fed init` to a finished run on one host: SuperLink and three SuperNodes."""
 
 import json
+import socket
+import ssl
 
 import psutil
 import pytest
@@ -28,7 +30,7 @@ def zombies(process) -> list[str]:
     return found
 
 
-def test_the_example_runs_on_one_host_with_three_supernodes(tmp_path, capsys):
+def test_the_example_runs_on_three_supernodes_and_refuses_an_unknown_key(tmp_path, capsys):
     folder = tmp_path / "example"
     assert main(["fed", "init", str(folder)]) == 0
     capsys.readouterr()
@@ -43,8 +45,25 @@ def test_the_example_runs_on_one_host_with_three_supernodes(tmp_path, capsys):
         assert again.returncode == 0 and "site-a: already registered (key " in again.stdout
         for site in SITES:  # three SuperNodes on one host, no --port given
             deployment.start_supernode(site, folder / "simulated" / f"{site}.toml")
+        deployment.make_keys(["intruder"])  # a key pair the SuperLink never registered
+        intruder = deployment.start_supernode("intruder", folder / "simulated" / "site-a.toml")
+        # The SuperLink speaks TLS with a certificate of the example's CA.
+        context = ssl.create_default_context(cafile=str(deployment.certs.ca))
+        raw = socket.create_connection(("127.0.0.1", deployment.port))
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            assert tls.version() in ("TLSv1.2", "TLSv1.3")
         result = deployment.run(folder / "federation.toml", "--set", "rounds=1", timeout=480)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert intruder.wait(timeout=120) == 1
+        said = deployment.log("intruder")
+        assert "Failed to activate SuperNode" in said  # Flower's own words, passed through
+        assert (
+            "bci-app: error: this node's key is not registered with the SuperLink "
+            f"{deployment.address}" in said
+        )
+        public_key = deployment.certs.node_public_key("intruder")
+        assert f"bci-app fed register --superlink {deployment.address} --certs" in said
+        assert str(public_key) in said and "Traceback" not in said
         # Finished ClientApp and ServerApp processes do not linger.
         for name in ("superlink", *SITES):
             assert zombies(deployment.processes[name]) == [], name
@@ -58,5 +77,11 @@ def test_the_example_runs_on_one_host_with_three_supernodes(tmp_path, capsys):
         assert f"  {site}: fed-simulated-{site}:1 in the registry {registry}" in result.stdout
         manifest = json.loads((registry / "manifest.json").read_text())
         assert manifest["models"][0]["name"] == f"fed-simulated-{site}"
-    history = json.loads((folder / "server-simulated" / "history.json").read_text())
-    assert sorted(history["rounds"][0]["accepted"]) == SITES
+    for site in SITES:
+        assert "SuperNode ID" in logs[site]
+    output = folder / "server-simulated"
+    history = json.loads((output / "history.json").read_text())
+    [record] = history["rounds"]
+    assert sorted(record["accepted"]) == SITES and not record["failed"]
+    assert record["bytes_sent"] > 0 and record["wall_s"] > 0
+    assert (output / "history.png").is_file()

@@ -2,8 +2,6 @@
 
 import json
 import re
-import socket
-import ssl
 import time
 from pathlib import Path
 
@@ -37,50 +35,6 @@ def start_sites(deployment: LoopbackDeployment, sites: list[Path]) -> None:
     assert deployment.register(names).returncode == 0
     for site in sites:
         deployment.start_supernode(site.stem, site)
-
-
-def test_authenticated_sites_train_over_tls_and_an_unknown_key_is_refused(
-    tmp_path, site_files, federation_file
-):
-    sites = site_files(("site-a", "site-b"))
-    federation = federation_file(sites, export=True, rounds=2)
-    with LoopbackDeployment(tmp_path / "deployment") as deployment:
-        deployment.make_keys(["site-a", "site-b", "intruder"])
-        deployment.start_superlink()
-        registered = deployment.register(["site-a", "site-b"])
-        assert registered.returncode == 0, registered.stderr
-        for site in sites:
-            deployment.start_supernode(site.stem, site)
-        intruder = deployment.start_supernode("intruder", sites[0])
-        # The SuperLink speaks TLS with a certificate of our CA.
-        context = ssl.create_default_context(cafile=str(deployment.certs.ca))
-        raw = socket.create_connection(("127.0.0.1", deployment.port))
-        with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
-            assert tls.version() in ("TLSv1.2", "TLSv1.3")
-        result = deployment.run(federation)
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-        assert intruder.wait(timeout=120) == 1
-        said = deployment.log("intruder")
-        assert "Failed to activate SuperNode" in said  # Flower's own words, passed through
-        assert (
-            "bci-app: error: this node's key is not registered with the SuperLink "
-            f"{deployment.address}" in said
-        )
-        public_key = deployment.certs.node_public_key("intruder")
-        assert f"bci-app fed register --superlink {deployment.address} --certs" in said
-        assert str(public_key) in said and "Traceback" not in said
-        for site in sites:
-            assert "SuperNode ID" in deployment.log(site.stem)
-    output = tmp_path / "server"
-    history = json.loads((output / "history.json").read_text())
-    assert [r["round"] for r in history["rounds"]] == [1, 2]
-    for record in history["rounds"]:
-        assert sorted(record["accepted"]) == ["site-a", "site-b"] and not record["failed"]
-        assert record["bytes_sent"] > 0 and record["wall_s"] > 0
-    assert sorted(history["final"]["models"]) == ["site-a", "site-b"]
-    manifest = json.loads((tmp_path / "models" / "manifest.json").read_text())
-    assert sorted(m["name"] for m in manifest["models"]) == ["fed-test-site-a", "fed-test-site-b"]
-    assert (output / "history.png").is_file()
 
 
 def test_a_dropped_site_and_a_superlink_crash_do_not_lose_the_run(
