@@ -5,7 +5,8 @@ HandMovementDirection training trials: 10 MEG channels, 400 Hz, 1 s windows), ba
 
 - ``ort_ms_p50``/``p99``: the live path's call (window copied into the bound input, ONNX
   Runtime with 1 intra-op thread, sequential, the faster graph optimisation level);
-- ``torch_ms_p50``/``p99``: eager torch on the same window with ``torch.set_num_threads(1)``;
+- ``torch_ms_p50``/``p99``: eager torch on the same window with ``torch.set_num_threads(1)``
+  (set again after every fit: a fit may change the thread count torch shares with OpenMP);
   for classical decoders the reference is their scikit-learn pipeline's own
   ``predict_proba`` (used only when it reproduces the decoder's outputs);
 - measured in alternating rounds in one process, so background load falls on both alike;
@@ -15,7 +16,12 @@ HandMovementDirection training trials: 10 MEG channels, 400 Hz, 1 s windows), ba
   exported graph's FLOPs take at the matrix-multiply throughput measured in the same run
   (single-thread float32 GEMM);
 - ``torch_rewrite_ms_p50``/``p99``: where the graph is a rewrite, eager torch on the rewritten
-  module too, so the table shows what the rewrite and what ONNX Runtime each contribute.
+  module too, so the table shows what the rewrite and what ONNX Runtime each contribute;
+- ``ort_time_by_op``: for a decoder whose ratio misses the target (ONNX Runtime less than
+  :data:`TARGET_RATIO` times faster), where ONNX Runtime spends its time: its own profiler's
+  kernel time per operator type over the same number of batch-1 calls, with the live
+  settings at the level the live path kept (:mod:`decoders.export.profile`), the largest
+  first; the table names the top two with their shares.
 
 Part 2, end to end through real LSL between processes, at 64 ch @ 500 Hz and 256 ch @ 2 kHz:
 a player process (the acquisition player looping noise, 10 ms chunks) -> ``bci-app run``
@@ -43,6 +49,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -133,6 +140,9 @@ def timed_rounds(functions: dict, calls: int, rounds: int) -> dict[str, np.ndarr
     return {name: np.array(values) for name, values in times.items()}
 
 
+TARGET_RATIO = 2.0
+"""ONNX Runtime should be at least this many times faster than the reference at p50."""
+
 ZOO_FIT = {"max_epochs": 1, "patience": 1}
 """braindecode models are timed, not scored: one epoch gives the trained graph's shape."""
 
@@ -175,9 +185,12 @@ def bench_decoders(
 
 def time_decoder(decoder, fit, valid, window, folder, gflops, calls, rounds, max_params) -> dict:
     """Fit, export and time one decoder at batch 1 (see the module docstring)."""
+    import torch
+
     from bci_app.inference.model import OnnxModel
     from decoders.contract import OutputSpec
     from decoders.export.onnx_export import export_decoder
+    from decoders.export.profile import profile_ops
 
     name = decoder.name
     if max_params:
@@ -188,6 +201,9 @@ def time_decoder(decoder, fit, valid, window, folder, gflops, calls, rounds, max
                 f"{size / 1e6:.1f} M parameters, over this run's budget of {max_params / 1e6:g} M"
             )
     decoder.fit(fit, valid)
+    # A fit may change torch's thread count (fitting MiniRocket, whose transform runs in
+    # numba, leaves torch on 2 threads here); the reference runs on one thread, as ORT does.
+    torch.set_num_threads(1)
     path = folder / f"{name}.onnx"
     report = export_decoder(decoder, path)
     model = OnnxModel(path.read_bytes(), name)
@@ -201,6 +217,11 @@ def time_decoder(decoder, fit, valid, window, folder, gflops, calls, rounds, max
     times = timed_rounds(functions, calls, rounds)
     floor_ms = export_flops / (gflops * 1e9) * 1e3
     ort, ref, rewrite = times["ort"], times["reference"], times.get("rewrite")
+    ratio = float(np.percentile(ref, 50) / np.percentile(ort, 50))
+    by_op = None
+    if ratio < TARGET_RATIO:
+        costs = profile_ops(path, {model.card.input_name: window[None]}, calls, model.optimization)
+        by_op = [asdict(cost) for cost in costs]
     return {
         "decoder": name,
         "reference": "scikit-learn" if reference is not None else "torch eager",
@@ -209,7 +230,7 @@ def time_decoder(decoder, fit, valid, window, folder, gflops, calls, rounds, max
         "ort_ms_p99": float(np.percentile(ort, 99)),
         "torch_ms_p50": float(np.percentile(ref, 50)),
         "torch_ms_p99": float(np.percentile(ref, 99)),
-        "ratio_p50": float(np.percentile(ref, 50) / np.percentile(ort, 50)),
+        "ratio_p50": ratio,
         "torch_rewrite_ms_p50": _percentile(rewrite, 50),
         "torch_rewrite_ms_p99": _percentile(rewrite, 99),
         "mflops": flops / 1e6,
@@ -219,6 +240,7 @@ def time_decoder(decoder, fit, valid, window, folder, gflops, calls, rounds, max
         "parity_max_relative_error": report.parity.max_relative_error,
         "parameters": sum(p.numel() for p in decoder.module_.parameters()),
         "calls": int(ort.size),
+        "ort_time_by_op": by_op,
     }
 
 
@@ -374,6 +396,16 @@ def _e2e_figures(load: str, received: list, log: Path) -> dict:
 # -- report ---------------------------------------------------------------------------------
 
 
+def time_by_op(row: dict, top: int = 2) -> str:
+    """Return the profiled operator types of a decoder that misses the target ("-" if none)."""
+    from decoders.export.profile import OpCost
+
+    costs = row.get("ort_time_by_op")
+    if not costs:
+        return "-"
+    return "; ".join(OpCost(**cost).describe() for cost in costs[:top])
+
+
 def table(results: dict) -> str:
     """Return the results as markdown tables."""
     lines = [
@@ -381,8 +413,9 @@ def table(results: dict) -> str:
         "",
         "| decoder | reference | ORT p50 / p99 (ms) | reference p50 / p99 (ms) | ratio p50 |"
         " MFLOPs trained / exported | torch on the exported rewrite p50 / p99 (ms) |"
-        " floor (ms) | ORT / floor | ORT level |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        " floor (ms) | ORT / floor | ORT level | where ORT spends its time (below"
+        f" {TARGET_RATIO:g}x) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     failed = [row for row in results["decoders"] if "error" in row]
     for row in results["decoders"]:
@@ -398,7 +431,7 @@ def table(results: dict) -> str:
             f"| {row['decoder']} | {row['reference']} | {row['ort_ms_p50']:.3f} / "
             f"{row['ort_ms_p99']:.3f} | {row['torch_ms_p50']:.3f} / {row['torch_ms_p99']:.3f} | "
             f"{row['ratio_p50']:.1f}x | {row['mflops']:.2f} / {row['export_mflops']:.2f} | {rewrite} | "
-            f"{row['floor_ms']:.4f} | {over} | {row['ort_optimization']} |"
+            f"{row['floor_ms']:.4f} | {over} | {row['ort_optimization']} | {time_by_op(row)} |"
         )
     if failed:
         lines += ["", "Not timed:", ""]

@@ -19,9 +19,10 @@ The step module convention:
 The window graph is the decoder's :meth:`~decoders.contract.Decoder.export_module` (its
 inference module, or an exact rewrite of it); a decoder that explains its decisions
 (:meth:`~decoders.contract.Decoder.explanation`) exports its explaining module instead, whose
-second output ``explanation`` is checked like the first. After export, ONNX Runtime (with the live
-settings) is compared with the torch inference module on fresh random valid inputs; a max
-relative error above 1e-4 removes the file and raises
+second output ``explanation`` is checked like the first. Real Fourier transforms of a fixed
+length export as matrix products (:mod:`decoders.export.spectral`). After export, ONNX
+Runtime (with the live settings) is compared with the torch inference module on fresh random
+valid inputs; a max relative error above 1e-4 removes the file and raises
 :class:`~decoders.export.parity.ParityError`.
 """
 
@@ -51,6 +52,7 @@ from .parity import (
     check_step_parity,
     check_window_parity,
 )
+from .spectral import translations
 
 if TYPE_CHECKING:
     import torch
@@ -304,6 +306,7 @@ def _torch_export(
                 output_names=output_names,
                 external_data=False,
                 verbose=False,
+                custom_translation_table=translations(),
             )
         _name_batch_axis(path)
         onnx.checker.check_model(str(path))

@@ -229,20 +229,27 @@ class BraindecodeClassifier(NetworkDecoder):
         }
 
     def export_module(self) -> torch.nn.Module:
-        """Return EEGNet with its spatial filters before its temporal ones (exact, faster).
+        """Return an exact rewrite of the network that runs faster in ONNX Runtime, if any.
 
-        See :mod:`decoders.models.braindecode_zoo.eegnet_rewrite`; other architectures
+        EEGNet applies its spatial filters before its temporal ones
+        (:mod:`~decoders.models.braindecode_zoo.eegnet_rewrite`); FIR filter banks (FBCNet,
+        FBLightConvNet, FBMSNet, IFNet) filter by a matrix product instead of FFTs
+        (:mod:`~decoders.models.braindecode_zoo.filterbank_rewrite`); other architectures
         export as trained.
         """
         import torch
 
         from .eegnet_rewrite import spatial_first_eegnet
+        from .filterbank_rewrite import linear_filter_banks
 
-        if self.architecture != "EEGNet":
-            return super().export_module()
         self._require_fitted()
         standardize, network = self.module_
-        rewritten = spatial_first_eegnet(network)
+        if self.architecture == "EEGNet":
+            rewritten = spatial_first_eegnet(network)
+        else:
+            rewritten = linear_filter_banks(network)
+            if rewritten is None:
+                return super().export_module()
         return torch.nn.Sequential(standardize, rewritten, torch.nn.Softmax(dim=1)).eval()
 
     def prepare(self, module: torch.nn.Module, train: TrialSet) -> None:
