@@ -20,12 +20,12 @@ target of the issue is met:
 Parts (``--parts``, default all): ``existing`` (baselines, RLEEGNet, spiking), ``selection``
 (MiniRocket, MultiRocket, ``auto``), ``zoo`` (every other registered braindecode model, with
 ``--zoo-seeds`` and a parameter budget ``--max-params``: larger models are listed as not run).
-A run of some parts keeps the records of the others in ``decoders.json``. Every record has
+A run of some parts (or data sets) keeps the records of the others in ``decoders.json``. Every record has
 its wall time (the sum over seeds); a decoder that cannot be built for a data set is recorded
 with the reason.
 
     python -m bench.decoders [--quick] [--seeds 0 1 2] [--jobs 2] [--parts zoo selection]
-        [--zoo-seeds 0] [--max-params 5e6]
+        [--zoo-seeds 0] [--max-params 5e6] [--datasets SelfRegulationSCP1 ...]
 
 ``--quick`` shortens training (networks: 15 epochs, patience 5; RLEEGNet: 12 episodes,
 patience 4; spiking decoders: at most 24 time steps) and simulates the motor imagery at 125 Hz
@@ -211,8 +211,12 @@ def main() -> None:
         args, chosen, (*COST_ORDER, "auto", "multirocket"), options_of, seeds_for
     )
     path = RESULTS_DIR / "decoders.json"
-    if path.is_file():  # keep the records of the parts not run now
-        kept = [r for r in json.loads(path.read_text()) if r["decoder"] not in chosen]
+    if path.is_file():  # keep the records of the parts and data sets not run now
+        kept = [
+            r
+            for r in json.loads(path.read_text())
+            if r["decoder"] not in chosen or r["dataset"] not in args.datasets
+        ]
         records = kept + records
     datasets = list(DATASETS)
     markdown = [

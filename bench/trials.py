@@ -152,12 +152,13 @@ def parse_arguments(
 ) -> argparse.Namespace:
     """Return the options every accuracy benchmark takes (and those ``extra`` adds).
 
-    Every one takes ``--quick``, ``--seeds`` and ``--jobs``.
+    Every one takes ``--quick``, ``--seeds``, ``--jobs`` and ``--datasets`` (default: all).
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
     if extra is not None:
         extra(parser)
     return parser.parse_args()
@@ -182,7 +183,7 @@ def run_benchmark(
     started = time.perf_counter()
     slowest = tuple(slowest)
     pairs = sorted(
-        ((dataset, decoder) for dataset in DATASETS for decoder in decoders),
+        ((dataset, decoder) for dataset in args.datasets for decoder in decoders),
         key=lambda pair: (pair[1] not in slowest, pair[0] not in (SIMULATED, TRIAL_SETS[0])),
     )
 
