@@ -25,6 +25,7 @@ Writes ``bench/results/foundation.json`` and prints the tables with the targets:
 - the best bci-app decoder beats braindecode's foundation architectures.
 
     python -m bench.foundation [--quick] [--seeds 0 1 2] [--jobs 2] [--part accuracy|throughput]
+        [--tasks TASK ...] [--decoders LABEL ...]
 
 ``--quick``: fewer and shorter simulated recordings, 1 seed, shorter pretraining and
 fine-tuning (the settings are in :data:`SETTINGS` and written into the results).
@@ -54,8 +55,24 @@ METRICS = ("accuracy", "balanced_accuracy", "auroc")
 PRETRAINED, SCRATCH, DETECTOR = "eegformer (pretrained)", "eegformer (scratch)", "token detector"
 FOUNDATION = {"LaBraM": "Labram", "BIOT": "BIOT", "CBraMod": "CBraMod"}
 PATCH_SAMPLES = {ABNORMAL: 250, "SelfRegulationSCP1": 128, "FingerMovements": 25}
-"""Patch length (samples) of LaBraM and CBraMod per task: a divisor of the task's window
-(their default 200 divides none of them), about 0.25-1 s."""
+"""Patch length (samples) of LaBraM per task: a divisor of the task's window (its default 200
+divides none of them), about 0.25-1 s."""
+CBRAMOD_UNFIT = (
+    "braindecode {version}'s CBraMod takes patches of 200 samples only (its spectral branch "
+    "fixes 101 frequency bins) and windows of whole patches; {n_times} samples are not"
+)
+"""Why CBraMod is not fitted on a task whose window is not a multiple of 200 samples."""
+SCP1_ELECTRODES = {
+    "A1-Cz": "A1",
+    "A2-Cz": "A2",
+    "C3f": "FCC3",
+    "C3p": "CCP3",
+    "C4f": "FCC4",
+    "C4p": "CCP4",
+}
+"""SelfRegulationSCP1's channels placed for LaBraM: the mastoid derivations at their active
+electrode, and the sites 2 cm in front of and behind C3/C4 at the 10-5 sites between
+(FCC3 lies half-way from FC3 to C3, about 1.8 cm in front of it on an adult head)."""
 BASELINES = ("eegnet", "csp-lda", "cov-ts-lr", "xdawncov-ts-lr")
 
 SETTINGS = {
@@ -111,7 +128,8 @@ def load_task(task: str, abnormal_root: str):
     if task != ABNORMAL:
         from decoders.datasets.loaders import load_trial_set
 
-        return load_trial_set(task)
+        data = load_trial_set(task)
+        return _placed_scp1(data) if task == "SelfRegulationSCP1" else data
     from decoders.datasets.labelled_folders import find_labelled_files, labelled_windows
 
     files = find_labelled_files(Path(abnormal_root) / "edf", classes=("normal", "abnormal"))
@@ -120,6 +138,22 @@ def load_task(task: str, abnormal_root: str):
         chosen = [item for item in files if item.split == split]
         parts[split] = labelled_windows(chosen, WINDOW_S, name=f"abnormal/{split}")
     return OfficialSplit(parts["train"], parts["eval"])
+
+
+def _placed_scp1(data):
+    """Return SelfRegulationSCP1 with positions for its channels (:data:`SCP1_ELECTRODES`)."""
+    from dataclasses import replace
+
+    from decoders.datasets.trials import OfficialSplit
+    from decoders.models.braindecode_zoo.channels import DEFAULT_MONTAGE, montage_positions
+
+    sites = montage_positions(DEFAULT_MONTAGE)
+    positions = {name: sites[site.lower()] for name, site in SCP1_ELECTRODES.items()}
+    return OfficialSplit(
+        replace(data.train, ch_pos=positions),
+        replace(data.test, ch_pos=positions),
+        data.description,
+    )
 
 
 # ---------------------------------------------------------------------- fits
@@ -133,6 +167,11 @@ def run(job: dict) -> dict:
     data = load_task(job["task"], job["abnormal"])
     init = job.get("init")
     identity = {key: job[key] for key in ("task", "decoder", "fraction", "seed")}
+    if job["decoder"] == "CBraMod" and data.train.n_times % 200:
+        import braindecode
+
+        reason = CBRAMOD_UNFIT.format(version=braindecode.__version__, n_times=data.train.n_times)
+        return {**identity, "failed": f"cbramod: {reason}"}
     try:
         result = _evaluate(job, data, init)
     except DataError as error:  # a model that cannot take this task's windows
@@ -238,7 +277,7 @@ def jobs(args, settings, pretrained: Path, abnormal: Path) -> list[dict]:
                     merged = {**extra}
                     if label in (PRETRAINED, SCRATCH):
                         merged.update(options)
-                    if label in ("LaBraM", "CBraMod"):
+                    if label == "LaBraM":
                         merged["network"] = {"patch_size": PATCH_SAMPLES[task]}
                     listed.append(
                         {
@@ -253,6 +292,11 @@ def jobs(args, settings, pretrained: Path, abnormal: Path) -> list[dict]:
                             "seed": seed,
                         }
                     )
+    listed = [
+        job
+        for job in listed
+        if job["task"] in args.tasks and (not args.decoders or job["decoder"] in args.decoders)
+    ]
     slow = (PRETRAINED, SCRATCH, *FOUNDATION)
     return sorted(listed, key=lambda job: (job["decoder"] not in slow, job["task"] != ABNORMAL))
 
@@ -439,13 +483,20 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--part", choices=("all", "accuracy", "throughput"), default="all")
     parser.add_argument("--work", type=Path, help="keep the corpus and models here")
+    parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
+    parser.add_argument("--decoders", nargs="+", help="only these decoders (labels of the table)")
     args = parser.parse_args()
     settings = SETTINGS["quick" if args.quick else "full"]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-foundation-") as scratch:
         work = args.work or Path(scratch)
         abnormal, sources = write_corpus(work / "corpus", settings)
-        results: dict = {"settings": settings, "quick": args.quick}
+        results: dict = {
+            "settings": settings,
+            "quick": args.quick,
+            "tasks": args.tasks,
+            "decoders": args.decoders or "all",
+        }
         markdown: list[str] = []
         if args.part in ("all", "accuracy"):
             pretrained = work / "pretrained"
@@ -460,7 +511,7 @@ def main() -> None:
             }
             records = fine_tune(args, settings, pretrained, abnormal)
             results["records"] = records
-            for task in TASKS:
+            for task in args.tasks:
                 metric = "auroc" if task == ABNORMAL else "balanced_accuracy"
                 markdown += [*table(records, task, metric), ""]
             markdown += ["Targets:", "", *targets(records), ""]

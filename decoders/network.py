@@ -139,6 +139,14 @@ class NetworkDecoder(Decoder):
     def trained(self, module: torch.nn.Module, valid: TrialSet) -> None:
         """Measure the trained network on the validation trials (for the card); nothing here."""
 
+    def parameter_groups(self, module: torch.nn.Module) -> list[dict[str, Any]] | None:
+        """Return the optimiser's parameter groups (None: every parameter at ``lr``).
+
+        A network that starts from pretrained weights may give them a lower learning rate
+        than its new head.
+        """
+        return None
+
     def train_module(
         self, module: torch.nn.Module, train: TrialSet, valid: TrialSet, run: TrainingRun
     ) -> History:
@@ -146,6 +154,7 @@ class NetworkDecoder(Decoder):
         from decoders.training.loop import fit_classifier
 
         self.prepare(module, train)
-        history = fit_classifier(module, train, valid, self.train_config, run)
+        groups = self.parameter_groups(module)
+        history = fit_classifier(module, train, valid, self.train_config, run, groups)
         self.trained(module, valid)
         return history

@@ -49,10 +49,13 @@ def fit_classifier(
     valid: TrialSet,
     config: TrainConfig,
     run: TrainingRun = QUIET,
+    parameter_groups: list[dict] | None = None,
 ) -> History:
     """Train ``module`` with cross-entropy; keep the weights of the best validation loss.
 
-    Only the validation trials drive early stopping and the choice of weights. The complete
+    ``parameter_groups`` (AdamW's groups, e.g. a pretrained part at a lower ``lr``) default to
+    all of the module's parameters at ``config.lr``. Only the validation trials drive early
+    stopping and the choice of weights. The complete
     training state goes to ``run.checkpoint`` after every epoch (tensors and plain values
     only); when that file exists at the start, training resumes from it.
     """
@@ -60,7 +63,7 @@ def fit_classifier(
     from tqdm.auto import tqdm
 
     optimizer = torch.optim.AdamW(
-        module.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        parameter_groups or module.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
     state = ResumableState(module, optimizer, config.seed)
     state.resume(run.checkpoint)

@@ -1,12 +1,14 @@
 """Channel descriptions (``chs_info``) for braindecode models that need names and positions.
 
 Positions come from the data when the source has them (simulators, BIDS, FIF), else from a
-standard MNE montage looked up by channel name (case-insensitive). A model that needs them
-and a channel that has none is refused with a message naming the ``montage`` option.
+standard MNE montage looked up by channel name (case-insensitive), also through clinical
+referential labels such as TUH's ``EEG FP1-REF`` (:func:`electrode_of`). A model that needs
+them and a channel that has none is refused with a message naming the ``montage`` option.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -16,6 +18,17 @@ from decoders.datasets.errors import DataError
 
 DEFAULT_MONTAGE = "colin27_1005"
 """Montage used to place channels by name when the data carry no positions."""
+
+_REFERENTIAL = re.compile(r"^(?:EEG\s+)?(?P<electrode>[^\s-]+)-(?:REF|LE|AR|AVG)$", re.IGNORECASE)
+"""A referential label: an optional ``EEG`` type prefix, the electrode, a reference suffix
+(``REF``, linked ears ``LE``, average ``AR``/``AVG``), as TUH and clinical EDF files name
+channels."""
+
+
+def electrode_of(label: str) -> str:
+    """Return the electrode of a referential label (``EEG FP1-REF`` gives ``FP1``), else ``label``."""
+    found = _REFERENTIAL.match(label.strip())
+    return found["electrode"] if found else label
 
 
 @lru_cache(maxsize=8)
@@ -52,7 +65,7 @@ def channel_positions(
     for name in ch_names:
         position = (data_positions or {}).get(name)
         if position is None:
-            position = lookup.get(name.lower())
+            position = lookup.get(name.lower(), lookup.get(electrode_of(name).lower()))
         rows.append(np.full(3, np.nan) if position is None else np.asarray(position, float))
     return np.stack(rows) if rows else np.zeros((0, 3))
 

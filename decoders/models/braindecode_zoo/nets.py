@@ -25,7 +25,7 @@ from decoders.network import NetworkDecoder
 from decoders.training.standardize import InputScaling
 
 from .catalog import model_record
-from .channels import DEFAULT_MONTAGE, channel_positions, chs_info
+from .channels import DEFAULT_MONTAGE, channel_positions, chs_info, electrode_of
 
 if TYPE_CHECKING:
     import torch
@@ -264,7 +264,8 @@ class BraindecodeClassifier(NetworkDecoder):
 def named_channels(network: torch.nn.Module, ch_names: tuple[str, ...]) -> torch.nn.Module:
     """Return ``network`` called with the channels' names at every call.
 
-    LaBraM picks its channel embeddings by name.
+    LaBraM picks its channel embeddings by name; referential labels (TUH's ``EEG FP1-REF``)
+    are given as their electrode (:func:`~.channels.electrode_of`).
     """
     import torch
 
@@ -274,7 +275,7 @@ def named_channels(network: torch.nn.Module, ch_names: tuple[str, ...]) -> torch
         def __init__(self) -> None:
             super().__init__()
             self.network = network
-            self.ch_names = list(ch_names)
+            self.ch_names = [electrode_of(name) for name in ch_names]
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return self.network(x, ch_names=self.ch_names)

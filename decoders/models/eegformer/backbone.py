@@ -136,6 +136,10 @@ class EEGFormerBackbone(torch.nn.Module):
         features = self.tokens(x)
         return self._quantise(features, weight)
 
+    def states(self, x: torch.Tensor) -> torch.Tensor:
+        """Return the encoder's states before quantisation (n, tokens, code_dim) of ``x``."""
+        return self.to_code(self.encoder(self.embed(self.tokens(x))))
+
     def _quantise(self, features: torch.Tensor, weight: torch.Tensor | None) -> Quantized:
         hidden = self.to_code(self.encoder(self.embed(features)))
         mask = None if weight is None else weight[:, None].expand(hidden.shape[:2])

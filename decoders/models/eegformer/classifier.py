@@ -2,9 +2,12 @@
 
 Windows of any montage and rate: the module resamples them to 250 Hz (a fixed linear map,
 part of the graph), encodes every channel on its own into quantised tokens, averages each
-channel's tokens and classifies the channels' averages with a linear head. It starts from a
-pretrained model (``--init``, the folder of ``bci-app pretrain``) or from scratch; ``tuning``
-``full`` trains everything but the codebook, ``linear`` the head alone (a linear probe).
+channel's tokens and classifies the channels' averages, standardised on the training windows,
+with a linear head. It starts from a pretrained model (``--init``, the folder of ``bci-app
+pretrain``) or from scratch; ``tuning`` ``full`` trains everything but the codebook, ``linear``
+the head alone (a linear probe). A pretrained backbone learns at a tenth of the head's rate by
+default: at the head's rate, two steps changed the code of half the tokens and the pretrained
+codes were lost.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ if TYPE_CHECKING:
     import torch
 
 TUNINGS = ("full", "linear")
+PRETRAINED_LR_SHARE = 0.1
+"""A pretrained backbone's default learning rate, as a share of the head's."""
 
 
 class EEGFormer(NetworkDecoder):
@@ -38,6 +43,9 @@ class EEGFormer(NetworkDecoder):
         ``full`` (encoder and head) or ``linear`` (the head alone).
     head_dropout : float
         Dropout before the linear head.
+    backbone_lr : float, optional
+        Learning rate of the backbone; None: a tenth of ``lr`` when it starts from a
+        pretrained model, ``lr`` from scratch.
     **training
         Band and training settings of :class:`~decoders.network.NetworkDecoder`.
     """
@@ -50,6 +58,7 @@ class EEGFormer(NetworkDecoder):
         architecture: dict[str, Any] | None = None,
         tuning: str = "full",
         head_dropout: float = 0.5,
+        backbone_lr: float | None = None,
         **training: Any,
     ) -> None:
         from .pretraining import EEGFormerPretraining
@@ -59,6 +68,7 @@ class EEGFormer(NetworkDecoder):
         super().__init__(seed, hop_s, **training)
         self.architecture_config = EEGFormerPretraining.configuration(size, **(architecture or {}))
         self.tuning, self.head_dropout = tuning, head_dropout
+        self.backbone_lr = backbone_lr
 
     @classmethod
     def options_from(cls, source: Path) -> dict[str, Any]:
@@ -137,12 +147,32 @@ class EEGFormer(NetworkDecoder):
         }
 
     def prepare(self, module: torch.nn.Module, train: TrialSet) -> None:
-        """Freeze the codebook (and, for a linear probe, the whole backbone)."""
+        """Freeze the codebook (and, for a linear probe, the whole backbone); standardise.
+
+        On the training windows: a codebook never trained (from scratch) is set by k-means
+        of the encoder's states, then the head's input standardisation is fitted.
+        """
+        import torch
+
         module.backbone.quantizer.frozen = True
         if self.tuning == "linear":
             for parameter in module.backbone.parameters():
                 parameter.requires_grad_(False)
+        module.eval()
+        windows = torch.as_tensor(train.data, dtype=torch.float32)
+        module.initialise_codebook(windows)
+        module.standardise(windows)
         self._training_trials = train
+
+    def parameter_groups(self, module: torch.nn.Module) -> list[dict[str, Any]]:
+        """Return the backbone at ``backbone_lr`` and the head at ``lr``."""
+        backbone = [p for p in module.backbone.parameters() if p.requires_grad]
+        chosen = {id(p) for p in backbone}
+        rest = [p for p in module.parameters() if id(p) not in chosen]
+        lr = self.backbone_lr
+        if lr is None:
+            lr = self.train_config.lr * (PRETRAINED_LR_SHARE if self.initialization_ else 1.0)
+        return [{"params": backbone, "lr": lr}, {"params": rest}]
 
     def trained(self, module: torch.nn.Module, valid: TrialSet) -> None:
         """Fit the token detector on the training windows' codes; describe validation's."""

@@ -121,3 +121,15 @@ def test_an_unknown_network_option_lists_the_model_options():
 def test_an_unknown_architecture_is_refused_with_the_known_ones():
     with pytest.raises(ValueError, match=r"unknown architecture NoSuchNet .*ATCNet"):
         registry.create("eegnet", architecture="NoSuchNet")
+
+
+def test_labram_takes_channels_with_clinical_referential_labels():
+    trials = survey.survey_trials(12, 0)
+    names = ("FP1", "FP2", "C3", "C4", "T3", "T4", "O1", "O2")[: trials.n_channels]
+    labelled = TrialSet(
+        trials.data, trials.labels, trials.classes, trials.sfreq,
+        tuple(f"EEG {name}-REF" for name in names), trials.ch_types, "TUH labels",
+    )  # fmt: skip
+    entry = registry.get("labram")
+    decoder = entry.create(**{**entry.tiny, "max_epochs": 1}).fit(labelled, labelled)
+    assert decoder.predict_proba(labelled.data).shape == (12, trials.n_classes)

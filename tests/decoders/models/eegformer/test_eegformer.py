@@ -60,6 +60,24 @@ def test_fine_tuning_from_a_pretrained_folder_takes_its_architecture(pretrained)
         assert torch.equal(value, state[f"backbone.{key}"]), key  # a linear probe keeps them
 
 
+def test_fine_tuning_keeps_the_pretrained_codes_and_learns_a_separable_task(pretrained):
+    # Before the fix, the head's input (channel averages of code vectors, unscaled) taught it
+    # little but a bias, and the backbone, at the head's learning rate, lost 90 % of its
+    # pretrained codes: the bench's abnormal task was predicted as one class.
+    options = EEGFormer.options_from(pretrained)
+    held_out = trials(40, 2)
+    probe = registry.create("eegformer", tuning="linear", max_epochs=1, **options)
+    pretrained_codes = probe.fit(trials(20), trials(20, 1), init=pretrained).tokens(held_out.data)
+
+    decoder = registry.create("eegformer", max_epochs=10, patience=10, **options)
+    decoder.fit(trials(60), trials(20, 1), init=pretrained)
+    assert np.mean(decoder.tokens(held_out.data) != pretrained_codes) < 0.2
+    assert min(epoch["train_loss"] for epoch in decoder.history_.epochs) < 0.57  # ln 2 = 0.69
+    predicted = decoder.predict_proba(held_out.data).argmax(axis=1)
+    assert np.bincount(predicted, minlength=2).min() >= 10  # both classes, far from one
+    assert np.mean(predicted == held_out.labels) >= 0.85
+
+
 def test_a_pretrained_model_of_another_architecture_is_refused(pretrained):
     decoder = registry.create("eegformer", size="small", max_epochs=1)
     with pytest.raises(
