@@ -153,7 +153,7 @@ def selection_tables(records: list[dict], datasets: list[str]) -> list[str]:
         auto = accuracy_of(records, dataset, "auto")
         if auto is None:
             continue
-        met = "yes" if auto["mean"] >= value - 1e-9 else "no"
+        met = "yes" if round(auto["mean"], 3) >= value else "no"  # figures quoted to 3 places
         lines.append(
             f"| {dataset} | auto >= best | {source} {value:.3f} | {auto['mean']:.3f} ± "
             f"{auto['sd']:.3f} ({auto['mean'] - value:+.3f}) | {met} |"
