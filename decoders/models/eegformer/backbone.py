@@ -138,10 +138,13 @@ class EEGFormerBackbone(torch.nn.Module):
 
     def states(self, x: torch.Tensor) -> torch.Tensor:
         """Return the encoder's states before quantisation (n, tokens, code_dim) of ``x``."""
-        return self.to_code(self.encoder(self.embed(self.tokens(x))))
+        return self._states(self.tokens(x))
+
+    def _states(self, features: torch.Tensor) -> torch.Tensor:
+        return self.to_code(self.encoder(self.embed(features)))
 
     def _quantise(self, features: torch.Tensor, weight: torch.Tensor | None) -> Quantized:
-        hidden = self.to_code(self.encoder(self.embed(features)))
+        hidden = self._states(features)
         mask = None if weight is None else weight[:, None].expand(hidden.shape[:2])
         return self.quantizer(hidden, mask)
 
