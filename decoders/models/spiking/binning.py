@@ -10,9 +10,11 @@ A window of ``n_times`` samples becomes ``n_steps`` steps of ``bin_samples`` sam
 step's input currents are features of its bin (direct encoding): the ``mean`` carries slow
 potentials and evoked fields, the root mean square (``rms``) the power of oscillations that
 the mean averages out (mu and beta rhythms over bins of tens of milliseconds). Each feature is
-standardised with statistics of the training trials. When ``n_times`` is not a multiple of the
-bin, the oldest samples are dropped, so that the newest sample always closes the last step, as
-it does on a stream.
+standardised with statistics of the training trials. A step may also be cut into ``sub_bins``
+equal parts whose features all enter that step (a coarse time course within one step, which a
+network with very few steps needs). When ``n_times`` is not a multiple of the bin, the oldest
+samples are dropped, so that the newest sample always closes the last step, as it does on a
+stream.
 """
 
 from __future__ import annotations
@@ -40,20 +42,39 @@ class TimeBins:
         Samples averaged into one step.
     n_steps : int
         Steps per window.
+    sub_bins : int
+        Equal parts of a step whose features each enter the step (``bin_samples`` is a
+        multiple of it).
     """
 
     bin_samples: int
     n_steps: int
+    sub_bins: int = 1
+
+    def __post_init__(self) -> None:
+        if self.sub_bins < 1 or self.bin_samples % self.sub_bins:
+            raise ValueError(
+                f"a bin of {self.bin_samples} samples cannot be cut into {self.sub_bins} parts"
+            )
 
     @classmethod
-    def for_window(cls, n_times: int, max_steps: int, source: str = "decoder") -> TimeBins:
+    def for_window(
+        cls, n_times: int, max_steps: int, source: str = "decoder", sub_bins: int = 1
+    ) -> TimeBins:
         """Return the finest binning of ``n_times`` samples into at most ``max_steps`` steps."""
-        if max_steps < 1:
-            raise ValueError(f"max_steps must be at least 1, got {max_steps}")
-        if n_times < 1:
+        if max_steps < 1 or sub_bins < 1:
+            raise ValueError(f"max_steps and sub_bins must be at least 1, got {max_steps}, {sub_bins}")
+        if n_times < max(1, sub_bins):
             raise DataError(source, f"windows of {n_times} samples cannot be decoded")
-        bin_samples = math.ceil(n_times / max_steps)
-        return cls(bin_samples, n_times // bin_samples)
+        bin_samples = math.ceil(n_times / (max_steps * sub_bins)) * sub_bins
+        if bin_samples > n_times:
+            bin_samples = n_times // sub_bins * sub_bins
+        return cls(bin_samples, n_times // bin_samples, sub_bins)
+
+    @property
+    def sub_samples(self) -> int:
+        """Return the samples of one part of a step."""
+        return self.bin_samples // self.sub_bins
 
     @property
     def used_samples(self) -> int:
@@ -93,6 +114,9 @@ KNOWN_FEATURES = (*FEATURES, "slope")
 class BinnedInput(torch.nn.Module):
     """Standardise and bin windows: (batch, channels, n_times) -> (batch, n_steps, n_inputs).
 
+    ``n_inputs`` is ``n_channels * bins.sub_bins * len(features)``, ordered by channel, then
+    part of the step, then feature.
+
     Parameters
     ----------
     n_channels : int
@@ -100,8 +124,7 @@ class BinnedInput(torch.nn.Module):
     bins : TimeBins
         How windows are cut into steps.
     features : tuple of str
-        Per-bin features of each channel, among :data:`KNOWN_FEATURES`; ``n_inputs`` is
-        ``n_channels * len(features)`` (features of channel 0 first).
+        Per-bin features of each channel, among :data:`KNOWN_FEATURES`.
     baseline : bool
         Refer each window to the mean of its first step.
     """
@@ -123,8 +146,8 @@ class BinnedInput(torch.nn.Module):
         self.features = tuple(features)
         self.n_channels = n_channels
         self.use_baseline = baseline
-        self.n_inputs = n_channels * len(features)
-        centred = torch.arange(bins.bin_samples, dtype=torch.float64)
+        self.n_inputs = n_channels * bins.sub_bins * len(features)
+        centred = torch.arange(bins.sub_samples, dtype=torch.float64)
         centred -= centred.mean()
         trend = centred / max(float((centred * centred).sum()), 1.0)
         self.register_buffer("trend", trend.float(), persistent=False)
@@ -147,6 +170,7 @@ class BinnedInput(torch.nn.Module):
 
     def summarise(self, bins: Tensor) -> Tensor:
         """Return standardised features (..., n_inputs) of standardised bins (..., C, samples)."""
+        bins = bins.reshape(*bins.shape[:-1], self.bins.sub_bins, self.bins.sub_samples)
         values = []
         for feature in self.features:
             if feature == "mean":
@@ -155,7 +179,7 @@ class BinnedInput(torch.nn.Module):
                 values.append(torch.sqrt((bins * bins).mean(dim=-1)))
             else:
                 values.append(bins @ self.trend)
-        stacked = torch.stack(values, dim=-1).flatten(-2)
+        stacked = torch.stack(values, dim=-1).flatten(-3)
         return (stacked - self.feature_mean) / self.feature_std
 
     def forward(self, x: Tensor) -> Tensor:

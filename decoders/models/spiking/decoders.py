@@ -40,6 +40,8 @@ class SpikingDecoder(NetworkDecoder):
 
     architecture_options: tuple[str, ...] = ()
     conditioning_option = "baseline"
+    sub_bins = 1
+    """Parts of each step whose features all enter the step (see :class:`.binning.TimeBins`)."""
 
     def __init__(
         self,
@@ -68,7 +70,7 @@ class SpikingDecoder(NetworkDecoder):
         """Return the network for windows of ``spec.n_times`` samples."""
         from .binning import TimeBins
 
-        bins = TimeBins.for_window(spec.n_times, self.max_steps, source=self.name)
+        bins = TimeBins.for_window(spec.n_times, self.max_steps, self.name, self.sub_bins)
         network = self.network(len(spec.ch_names), len(output.names), bins)
         network.input.use_baseline = self.baseline is True
         return network

@@ -3,11 +3,13 @@
 After IIR-SNN's gradual time-step reduction (Datta et al. 2022): the network is first
 trained over ``start_steps`` time steps with surrogate gradients, then fine-tuned with half as
 many, and so on down to one step, each stage starting from the previous stage's weights
-(early stopping on the validation trials at every stage). With one step, a window is one bin
-whose features (mean and RMS of each channel) drive the encoding neurons once: the whole
-decision is a single pass of spikes, the lowest-latency spiking decoder. The weights do not
-depend on the number of steps (per-input encoders, per-neuron leaks, the synapses and the
-readout), which is what lets one stage hand them to the next.
+(early stopping on the validation trials at every stage). Every step takes the features of
+``sub_bins`` consecutive parts of its bin, so with one step a window's features (mean, RMS and
+trend of each channel in each of its ``sub_bins`` parts) drive the encoding neurons once: the
+whole decision is a single pass of spikes, the lowest-latency spiking decoder, that still sees
+the window's coarse time course. The weights do not depend on the number of steps (per-input
+encoders, per-neuron leaks, the synapses and the readout; the inputs per step stay the same),
+which is what lets one stage hand them to the next.
 """
 
 from __future__ import annotations
@@ -36,9 +38,10 @@ def step_schedule(start_steps: int) -> list[int]:
 class OneStepLif(SpikingLif):
     """A LIF network trained with time steps reduced from ``start_steps`` to one.
 
-    With one step the network sees a window's features once; beside each channel's mean and
-    RMS it takes their trend (``slope``) by default, which keeps the window's slow course
-    (a slow cortical potential's drift) that the mean of a single bin would average out.
+    With one step the network sees a window's features once, in ``sub_bins`` parts; beside
+    each channel's mean and RMS it takes their trend (``slope``) by default. Both keep the
+    window's slow course (a slow cortical potential's drift) that the mean of a single bin
+    would average out.
 
     Parameters
     ----------
@@ -46,6 +49,8 @@ class OneStepLif(SpikingLif):
         Time steps of the first stage (halved at each following stage down to 1).
     features : list of str
         Per-bin features of each channel (see :mod:`~decoders.models.spiking.binning`).
+    sub_bins : int
+        Parts of each step (of the whole window at the last stage) with features of their own.
     **options
         Options of :class:`~decoders.models.spiking.decoders.SpikingLif` (without
         ``max_steps``, which is 1, nor ``max_delay``: delays need several steps).
@@ -57,6 +62,7 @@ class OneStepLif(SpikingLif):
         hop_s: float = 0.1,
         start_steps: int = 16,
         features: list[str] | tuple[str, ...] = ("mean", "rms", "slope"),
+        sub_bins: int = 4,
         **options: Any,
     ) -> None:
         for fixed in ("max_steps", "max_delay"):
@@ -65,6 +71,7 @@ class OneStepLif(SpikingLif):
             options.pop(fixed, None)
         super().__init__(seed, hop_s, max_steps=1, features=tuple(features), **options)
         self.schedule = step_schedule(start_steps)
+        self.sub_bins = sub_bins
 
     def train_module(
         self, module: torch.nn.Module, train: TrialSet, valid: TrialSet, run: TrainingRun
@@ -77,7 +84,7 @@ class OneStepLif(SpikingLif):
         history, weights, stages = History(), None, []
         n_channels, n_classes = train.n_channels, train.n_classes
         for steps in self.schedule:
-            bins = TimeBins.for_window(train.n_times, steps, source=self.name)
+            bins = TimeBins.for_window(train.n_times, steps, self.name, self.sub_bins)
             network = module if steps == 1 else self.network(n_channels, n_classes, bins)
             if weights is not None:
                 network.load_state_dict(weights)
