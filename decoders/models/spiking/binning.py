@@ -66,9 +66,10 @@ class TimeBins:
             raise ValueError(f"max_steps and sub_bins must be at least 1, got {max_steps}, {sub_bins}")
         if n_times < max(1, sub_bins):
             raise DataError(source, f"windows of {n_times} samples cannot be decoded")
-        bin_samples = math.ceil(n_times / (max_steps * sub_bins)) * sub_bins
-        if bin_samples > n_times:
-            bin_samples = n_times // sub_bins * sub_bins
+        widest = math.ceil(n_times / max_steps)
+        bin_samples = widest // sub_bins * sub_bins  # a multiple of sub_bins, as wide
+        if bin_samples == 0 or n_times // bin_samples > max_steps:
+            bin_samples = min(math.ceil(widest / sub_bins), n_times // sub_bins) * sub_bins
         return cls(bin_samples, n_times // bin_samples, sub_bins)
 
     @property

@@ -39,3 +39,19 @@ def test_feature_standardisation_is_fitted_on_training_trials():
     assert torch.allclose(steps.std(dim=(0, 1)), torch.ones(6), atol=1e-3)
     with pytest.raises(ValueError, match="bin features must be among"):
         BinnedInput(3, TimeBins(5, 8), ("median",))
+
+
+def test_sub_bins_give_each_step_the_features_of_its_parts_in_order():
+    bins = TimeBins.for_window(100, 2, sub_bins=4)
+    assert (bins.bin_samples, bins.n_steps, bins.sub_samples, bins.used_samples) == (48, 2, 12, 96)
+    assert TimeBins.for_window(103, 16) == TimeBins.for_window(103, 16, sub_bins=1)
+    ramp = torch.arange(100.0).reshape(1, 1, 100)
+    binned = BinnedInput(1, bins, ("mean", "slope"))
+    assert binned.n_inputs == 8
+    steps = binned(ramp)  # (batch, step, part x feature)
+    first_parts = [np.mean(np.arange(4 + 12 * k, 16 + 12 * k)) for k in range(4)]
+    assert steps[0, 0, ::2].tolist() == pytest.approx(first_parts)
+    assert steps[0, 1, ::2].tolist() == pytest.approx([value + 48 for value in first_parts])
+    assert steps[0, :, 1::2].flatten().tolist() == pytest.approx([1.0] * 8)  # a ramp's trend
+    with pytest.raises(ValueError, match="cannot be cut into 3 parts"):
+        TimeBins(10, 2, 3)

@@ -45,3 +45,30 @@ def test_a_one_step_network_refuses_more_steps_or_delays():
         registry.create("spiking-lif-1step", max_steps=8)
     with pytest.raises(ValueError, match="max_delay is fixed"):
         registry.create("spiking-lif-1step", max_delay=2)
+
+
+def course_trials(n, seed):
+    """Classes that differ only in the order of their quarters (+ - - + against - + + -)."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 2
+    quarters = np.repeat(np.array([[1.0, -1.0, -1.0, 1.0], [-1.0, 1.0, 1.0, -1.0]]), 32, axis=1)
+    data = rng.standard_normal((n, 2, 128)) * 0.5 + quarters[labels][:, None]
+    names = ("C0", "C1")
+    return TrialSet(data * 1e-5, labels, ("a", "b"), 128.0, names, ("eeg",) * 2, "course")
+
+
+def test_sub_bins_are_chosen_on_validation_where_one_bin_sees_no_difference():
+    options = dict(start_steps=2, hidden=16, max_epochs=20, patience=20, lr=1e-2)
+    single = registry.create("spiking-lif-1step", sub_bins=1, **options)
+    single.fit(course_trials(80, 0), course_trials(40, 1))
+    decoder = registry.create("spiking-lif-1step", **options)
+    decoder.fit(course_trials(80, 0), course_trials(40, 1))
+    selection = decoder.card_extra()["sub_bins_valid_accuracy"]
+    assert set(selection) == {1, 2, 4} and selection[1] < 0.7
+    assert decoder.sub_bins in (2, 4) and decoder.config()["sub_bins"] == decoder.sub_bins
+    test = course_trials(60, 2)
+    for fitted, low, high in ((single, 0.0, 0.7), (decoder, 0.9, 1.0)):
+        accuracy = np.mean(fitted.predict_proba(test.data).argmax(1) == test.labels)
+        assert low <= accuracy <= high
+    with pytest.raises(ValueError, match="sub_bins must be a positive integer or 'auto'"):
+        registry.create("spiking-lif-1step", sub_bins=0)

@@ -10,6 +10,8 @@ from decoders.models.spiking.rwkv import RwkvStream, SpikingRwkv
 
 N_CHANNELS, N_TIMES = 5, 103
 BINS = TimeBins.for_window(N_TIMES, 16)  # 7 samples per step, 14 steps, oldest 5 dropped
+PARTS = TimeBins.for_window(N_TIMES, 4, sub_bins=3)  # 4 steps of 3 parts of 8 samples
+FEATURES = ("mean", "rms", "slope")
 
 
 def networks(bins=BINS):
@@ -19,18 +21,20 @@ def networks(bins=BINS):
         "lif-delays": (LifNetwork(N_CHANNELS, 3, bins, hidden=16, max_delay=4), LifStream),
         "lif-channel": (LifNetwork(N_CHANNELS, 3, bins, hidden=16, encoding="channel"), LifStream),
         "rwkv": (SpikingRwkv(N_CHANNELS, 3, bins, width=8, n_blocks=2), RwkvStream),
+        "lif-parts": (LifNetwork(N_CHANNELS, 3, PARTS, hidden=16, features=FEATURES), LifStream),
     }
 
 
 def run_stream(stream, windows):
+    bins = stream.network.input.bins
     state = stream.initial_state(len(windows))
-    newest = windows[..., N_TIMES - BINS.used_samples :]
-    for start in range(0, BINS.used_samples, BINS.bin_samples):
-        output, *state = stream(newest[..., start : start + BINS.bin_samples], *state)
+    newest = windows[..., N_TIMES - bins.used_samples :]
+    for start in range(0, bins.used_samples, bins.bin_samples):
+        output, *state = stream(newest[..., start : start + bins.bin_samples], *state)
     return output
 
 
-@pytest.mark.parametrize("kind", ["lif", "lif-delays", "lif-channel", "rwkv"])
+@pytest.mark.parametrize("kind", ["lif", "lif-delays", "lif-channel", "rwkv", "lif-parts"])
 def test_block_by_block_equals_whole_window(kind):
     network, stream_class = networks()[kind]
     network.eval()
