@@ -63,7 +63,9 @@ class TimeBins:
     ) -> TimeBins:
         """Return the finest binning of ``n_times`` samples into at most ``max_steps`` steps."""
         if max_steps < 1 or sub_bins < 1:
-            raise ValueError(f"max_steps and sub_bins must be at least 1, got {max_steps}, {sub_bins}")
+            raise ValueError(
+                f"max_steps and sub_bins must be at least 1, got {max_steps}, {sub_bins}"
+            )
         if n_times < max(1, sub_bins):
             raise DataError(source, f"windows of {n_times} samples cannot be decoded")
         widest = math.ceil(n_times / max_steps)
