@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from decoders.card import DecoderCard
 from decoders.contract import InputSpec, OutputSpec
+from decoders.datasets.errors import DataError
 
 if TYPE_CHECKING:
     from decoders.contract import Decoder
@@ -39,5 +40,13 @@ def load_decoder(folder: Path) -> tuple[Decoder, DecoderCard]:
     card = DecoderCard.load(folder / CARD_NAME)
     state = torch.load(folder / WEIGHTS_NAME, map_location="cpu", weights_only=True)
     decoder = get(card.decoder).create(**card.config)
-    decoder.restore(InputSpec.from_dict(card.input), OutputSpec.from_dict(card.output), state)
+    try:
+        decoder.restore(InputSpec.from_dict(card.input), OutputSpec.from_dict(card.output), state)
+    except RuntimeError as error:
+        first = str(error).strip().splitlines()
+        raise DataError(
+            folder,
+            f"its weights do not fit the {card.decoder} network its card describes (saved by "
+            f"another version of bci-app? retrain it): {first[-1].strip() if first else error}",
+        ) from error
     return decoder, card

@@ -68,3 +68,25 @@ def test_parts_of_the_window_let_one_step_see_a_course_that_one_bin_averages_out
         assert low <= accuracy <= high
     with pytest.raises(ValueError, match="sub_bins must be a positive integer"):
         registry.create("spiking-lif-1step", sub_bins=0)
+
+
+def test_a_saved_one_step_network_loads_and_an_older_card_gets_a_clear_error(tmp_path):
+    import json
+
+    from decoders.card import DecoderCard
+    from decoders.checkpoint import CARD_NAME, load_decoder, save_decoder
+    from decoders.datasets.errors import DataError
+
+    decoder = registry.create(
+        "spiking-lif-1step", sub_bins=1, start_steps=2, hidden=8, max_epochs=2
+    )
+    decoder.fit(trials(), trials(30, 1))
+    save_decoder(decoder, DecoderCard.for_decoder(decoder), tmp_path)
+    loaded, _ = load_decoder(tmp_path)
+    test = trials(10, 2).data
+    assert np.allclose(loaded.predict_proba(test), decoder.predict_proba(test), atol=1e-6)
+    card = json.loads((tmp_path / CARD_NAME).read_text())
+    del card["config"]["sub_bins"]  # a card written before the option existed
+    (tmp_path / CARD_NAME).write_text(json.dumps(card))
+    with pytest.raises(DataError, match="weights do not fit the spiking-lif-1step network"):
+        load_decoder(tmp_path)
