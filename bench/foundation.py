@@ -19,7 +19,9 @@ Part ``throughput``: pretraining speed (sequences/s) and peak memory (summed ove
 of the tiny and small sizes, one process with two threads against two processes with one
 thread each (torchrun, gloo), same global batch.
 
-Writes ``bench/results/foundation.json`` and prints the tables with the targets:
+Writes ``bench/results/foundation.json`` (part ``accuracy``) and
+``bench/results/foundation_throughput.json`` (part ``throughput``), each with its markdown
+beside, and prints the tables with the targets:
 
 - pretrained beats from-scratch at 10 % and 30 % labels;
 - the best bci-app decoder beats braindecode's foundation architectures.
@@ -446,6 +448,25 @@ def throughput(sources: list[Path], folder: Path, quick: bool) -> list[dict]:
     return rows
 
 
+def throughput_table(rows: list[dict]) -> str:
+    """Return the markdown table of the throughput part."""
+    lines = [
+        "| size | processes x threads | sequences/s | peak memory (MB) |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['size']} | {r['processes']} x {r['threads_per_process']} | "
+        f"{r['sequences_per_s']:.0f} | {r['peak_memory_mb']:.0f} |"
+        for r in rows
+    ]
+    return "\n".join(lines)
+
+
+def _load_note() -> str:
+    """Return the machine's cores and load average when the measurement ends."""
+    return f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end"
+
+
 def _run_measuring_memory(command: list[str], environment: dict) -> float:
     """Run ``command``; return the peak of the summed resident memory of its process tree."""
     import psutil
@@ -491,14 +512,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-foundation-") as scratch:
         work = args.work or Path(scratch)
         abnormal, sources = write_corpus(work / "corpus", settings)
-        results: dict = {
-            "settings": settings,
-            "quick": args.quick,
-            "tasks": args.tasks,
-            "decoders": args.decoders or "all",
-        }
-        markdown: list[str] = []
         if args.part in ("all", "accuracy"):
+            results: dict = {
+                "settings": settings,
+                "quick": args.quick,
+                "tasks": args.tasks,
+                "decoders": args.decoders or "all",
+            }
+            markdown: list[str] = []
             pretrained = work / "pretrained"
             if not (pretrained / "pretrained.json").is_file():
                 pretrain(sources, pretrained, settings)
@@ -521,20 +542,14 @@ def main() -> None:
                     (r["dataset"], r["decoder"]): r for r in records if "failed" in r
                 }.values()
             ]
+            results["wall_time_s"] = time.perf_counter() - started
+            save_results("foundation", results, "\n".join(markdown))
         if args.part in ("all", "throughput"):
+            started = time.perf_counter()
             rows = throughput(sources, work / "throughput", args.quick)
-            results["throughput"] = rows
-            markdown += [
-                "| size | processes x threads | sequences/s | peak memory (MB) |",
-                "|---|---|---|---|",
-                *(
-                    f"| {r['size']} | {r['processes']} x {r['threads_per_process']} | "
-                    f"{r['sequences_per_s']:.0f} | {r['peak_memory_mb']:.0f} |"
-                    for r in rows
-                ),
-            ]
-        results["wall_time_s"] = time.perf_counter() - started
-        save_results("foundation", results, "\n".join(markdown))
+            measured = {"quick": args.quick, "rows": rows, "machine": _load_note()}
+            measured["wall_time_s"] = time.perf_counter() - started
+            save_results("foundation_throughput", measured, throughput_table(rows))
 
 
 def fine_tune(args, settings, pretrained: Path, abnormal: Path) -> list[dict]:
