@@ -43,10 +43,11 @@ def load_decoder(folder: Path) -> tuple[Decoder, DecoderCard]:
     try:
         decoder.restore(InputSpec.from_dict(card.input), OutputSpec.from_dict(card.output), state)
     except RuntimeError as error:
-        first = str(error).strip().splitlines()
+        lines = str(error).strip().splitlines()
+        detail = lines[-1].strip() if lines else type(error).__name__
         raise DataError(
             folder,
             f"its weights do not fit the {card.decoder} network its card describes (saved by "
-            f"another version of bci-app? retrain it): {first[-1].strip() if first else error}",
+            f"another version of bci-app? retrain it): {detail}",
         ) from error
     return decoder, card
