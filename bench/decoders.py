@@ -207,28 +207,29 @@ def main() -> None:
         seeds = args.zoo_seeds if decoder in ZOO and args.zoo_seeds else args.seeds
         return seeds[:1] if args.quick and dataset == SIMULATED else seeds
 
-    records = run_benchmark(
-        args, chosen, (*COST_ORDER, "auto", "multirocket"), options_of, seeds_for
-    )
     path = RESULTS_DIR / "decoders.json"
-    if path.is_file():  # keep the records of the parts and data sets not run now
-        kept = [
-            r
-            for r in json.loads(path.read_text())
-            if r["decoder"] not in chosen or r["dataset"] not in args.datasets
+    earlier = json.loads(path.read_text()) if path.is_file() else []
+
+    def save(new: list[dict], echo: bool = False) -> None:
+        """Save ``new`` with the earlier records of every pair it does not hold."""
+        done = {(r["dataset"], r["decoder"]) for r in new}
+        records = [r for r in earlier if (r["dataset"], r["decoder"]) not in done] + new
+        datasets = list(DATASETS)
+        markdown = [
+            *tables(records, datasets),
+            "",
+            "Targets:",
+            "",
+            *targets(records, datasets),
+            "",
+            *selection_tables(records, datasets),
         ]
-        records = kept + records
-    datasets = list(DATASETS)
-    markdown = [
-        *tables(records, datasets),
-        "",
-        "Targets:",
-        "",
-        *targets(records, datasets),
-        "",
-        *selection_tables(records, datasets),
-    ]
-    save_results("decoders", records, "\n".join(markdown))
+        save_results("decoders", records, "\n".join(markdown), echo)
+
+    records = run_benchmark(
+        args, chosen, (*COST_ORDER, "auto", "multirocket"), options_of, seeds_for, on_pair=save
+    )
+    save(records, echo=True)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,10 @@ from pathlib import Path
 RESULTS_DIR = Path(__file__).parent / "results"
 
 
-def save_results(name: str, results: object, markdown: str) -> Path:
+def save_results(name: str, results: object, markdown: str, echo: bool = True) -> Path:
     """Write ``results`` as ``<name>.json`` and ``markdown`` as ``<name>.md``; print the tables.
+
+    With ``echo`` false nothing is printed (a save of partial results during a run).
 
     Returns the JSON file's path.
     """
@@ -17,5 +19,6 @@ def save_results(name: str, results: object, markdown: str) -> Path:
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(results, indent=1))
     path.with_suffix(".md").write_text(markdown + "\n")
-    print(markdown)
+    if echo:
+        print(markdown)
     return path

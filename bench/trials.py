@@ -170,6 +170,7 @@ def run_benchmark(
     slowest: Iterable[str],
     options_of: Callable[[str, str], dict],
     seeds_for: Callable[[str, str], list[int]] | None = None,
+    on_pair: Callable[[list[dict]], None] | None = None,
 ) -> list[dict]:
     """Evaluate ``decoders`` on every data set over the seeds; return the records.
 
@@ -178,6 +179,8 @@ def run_benchmark(
     pair is printed as its seeds complete. ``options_of(dataset, decoder)`` gives the decoder's
     keyword arguments. With ``args.quick`` the simulator runs at :data:`QUICK_SIMULATOR` with the
     first seed only; ``seeds_for(dataset, decoder)``, when given, chooses the seeds instead.
+    ``on_pair(records)``, when given, receives the records so far after each pair, so that a
+    long run stopped early keeps what it finished.
     Ends with the heading line of the accuracy table.
     """
     started = time.perf_counter()
@@ -217,6 +220,8 @@ def run_benchmark(
                 else f"{accuracy['mean']:.3f} ± {accuracy['sd']:.3f} ({accuracy['wall_time_s']:.0f} s)"
             )
             print(f"{dataset:36s} {decoder:18s} {outcome}", flush=True)
+            if on_pair is not None:
+                on_pair(records)
     print(
         f"\nTest accuracy, mean ± sd over seeds {args.seeds}"
         f"{' (simulator: first seed)' if args.quick else ''} ({'quick' if args.quick else 'full'}"
