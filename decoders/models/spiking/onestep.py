@@ -52,7 +52,8 @@ class OneStepLif(SpikingLif):
     sub_bins : int
         Parts of each step (of the whole window at the last stage) with features of their own.
         Two by default: on SelfRegulationSCP1 (official split, 3 seeds) one part gave 0.66 and
-        two 0.82, on the motor-imagery simulator 0.62 and 0.64 (``bench/seeds.py``, README).
+        two 0.82, on the motor-imagery simulator 0.62 and 0.64 (measured with the harness of
+        ``bench/seeds.py --part spiking`` beside its run; README).
     **options
         Options of :class:`~decoders.models.spiking.decoders.SpikingLif` (without
         ``max_steps``, which is 1, nor ``max_delay``: delays need several steps).
